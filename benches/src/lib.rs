@@ -1,0 +1,1 @@
+//! Criterion benches of mfa-kit; see `benches/`.

@@ -1,0 +1,340 @@
+//! `otpauth://` Key URIs, as authenticator apps scan them from QR codes.
+
+use alloc::borrow::Cow;
+use alloc::boxed::Box;
+use alloc::format;
+use alloc::string::{String, ToString};
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+use zeroize::Zeroizing;
+
+use crate::{
+    Algorithm, Digits, Error, Hotp, HotpParams, HotpState, Period, Secret, Totp, TotpParams,
+    UnixTime, UriError,
+};
+
+/// Characters left as they are in labels and parameter values: the RFC 3986
+/// unreserved set. Everything else (including `:` inside an issuer or
+/// account, `@`, space, `&`, `=`, `/`) is percent-encoded.
+const ENCODE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// The longest URI accepted by [`OtpAuthUri::parse`], in bytes.
+pub const MAX_URI_LEN: usize = 4096;
+
+/// Whether a URI describes a TOTP or an HOTP token, with the parameter that
+/// only that kind has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OtpKind {
+    /// `otpauth://totp/…` with its `period`.
+    Totp {
+        /// Time step.
+        period: Period,
+    },
+    /// `otpauth://hotp/…` with its `counter` (the next counter to use).
+    Hotp {
+        /// The counter of the next code.
+        counter: u64,
+    },
+}
+
+/// A parsed `otpauth://` URI (the "Key Uri Format" of authenticator apps).
+///
+/// The label is `issuer:account` or `account`; an `issuer` parameter, when
+/// both are present, must equal the label's prefix. Parameters: `secret`
+/// (required, base32), `issuer`, `algorithm` (`SHA1`, `SHA256`, `SHA512`),
+/// `digits` (6–9), `period` (TOTP, default 30), `counter` (HOTP, required).
+/// Duplicated known parameters are rejected; unknown ones (`image`, …)
+/// are ignored.
+///
+/// ```
+/// use mfa_oath::{OtpAuthUri, OtpKind};
+/// let uri = OtpAuthUri::parse(
+///     "otpauth://totp/Contoso:helga%40contoso.com?secret=JBSWY3DPEHPK3PXP&issuer=Contoso&digits=8",
+/// )?;
+/// assert_eq!(uri.issuer.as_deref(), Some("Contoso"));
+/// assert_eq!(uri.account, "helga@contoso.com");
+/// assert_eq!(uri.digits.get(), 8);
+/// assert!(matches!(uri.kind, OtpKind::Totp { .. }));
+/// // And back (the secret is in the URI, so the string is wiped on drop):
+/// assert_eq!(
+///     uri.to_uri().as_str(),
+///     "otpauth://totp/Contoso:helga%40contoso.com?secret=JBSWY3DPEHPK3PXP&issuer=Contoso&algorithm=SHA1&digits=8&period=30"
+/// );
+/// # Ok::<(), mfa_oath::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct OtpAuthUri {
+    /// TOTP or HOTP, with period or counter.
+    pub kind: OtpKind,
+    /// The service provider, if any.
+    pub issuer: Option<String>,
+    /// The account name (user name or e-mail address).
+    pub account: String,
+    /// The shared secret.
+    pub secret: Secret,
+    /// The HMAC hash.
+    pub algorithm: Algorithm,
+    /// Digits per code.
+    pub digits: Digits,
+}
+
+impl OtpAuthUri {
+    /// A URI for a TOTP token.
+    pub fn totp(issuer: Option<&str>, account: &str, totp: &Totp) -> OtpAuthUri {
+        let p = totp.params();
+        OtpAuthUri {
+            kind: OtpKind::Totp { period: p.period },
+            issuer: issuer.map(ToString::to_string),
+            account: account.to_string(),
+            secret: totp.secret().clone(),
+            algorithm: p.algorithm,
+            digits: p.digits,
+        }
+    }
+
+    /// A URI for an HOTP token whose next code is for counter `state.next_counter()`.
+    pub fn hotp(issuer: Option<&str>, account: &str, hotp: &Hotp, state: HotpState) -> OtpAuthUri {
+        let p = hotp.params();
+        OtpAuthUri {
+            kind: OtpKind::Hotp {
+                counter: state.next_counter().unwrap_or(u64::MAX),
+            },
+            issuer: issuer.map(ToString::to_string),
+            account: account.to_string(),
+            secret: hotp.secret().clone(),
+            algorithm: p.algorithm,
+            digits: p.digits,
+        }
+    }
+
+    /// Parses a URI.
+    ///
+    /// # Errors
+    /// [`Error::Uri`] with a [`UriError`] naming the problem; a bad secret
+    /// is [`UriError::Secret`] wrapping the secret's own error.
+    pub fn parse(uri: &str) -> Result<OtpAuthUri, Error> {
+        if uri.len() > MAX_URI_LEN {
+            return Err(UriError::InvalidParameter {
+                name: "uri",
+                value: format!("{} bytes (at most {MAX_URI_LEN})", uri.len()),
+            }
+            .into());
+        }
+        let rest = strip_prefix_ignore_case(uri, "otpauth://").ok_or(UriError::Scheme)?;
+        let (kind_name, rest) = rest.split_once('/').ok_or(UriError::MissingLabel)?;
+        let is_totp = if kind_name.eq_ignore_ascii_case("totp") {
+            true
+        } else if kind_name.eq_ignore_ascii_case("hotp") {
+            false
+        } else {
+            return Err(UriError::Type(kind_name.into()).into());
+        };
+        let (label, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let label = decode(label, "label")?;
+        let (label_issuer, account) = match label.split_once(':') {
+            Some((i, a)) => (Some(i.trim().to_string()), a.trim().to_string()),
+            None => (None, label.trim().to_string()),
+        };
+        if account.is_empty() {
+            return Err(UriError::MissingLabel.into());
+        }
+
+        let mut secret = None;
+        let mut issuer: Option<String> = None;
+        let mut algorithm = None;
+        let mut digits = None;
+        let mut period = None;
+        let mut counter = None;
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let name = decode(name, "parameter name")?;
+            let lname = name.to_ascii_lowercase();
+            let dup = || Error::from(UriError::DuplicateParameter(lname.clone()));
+            match lname.as_str() {
+                "secret" => {
+                    if secret.is_some() {
+                        return Err(dup());
+                    }
+                    let v = Zeroizing::new(decode(value, "secret")?.into_owned());
+                    secret = Some(
+                        Secret::from_base32(&v).map_err(|e| UriError::Secret(Box::new(e)))?,
+                    );
+                }
+                "issuer" => {
+                    if issuer.is_some() {
+                        return Err(dup());
+                    }
+                    issuer = Some(decode(value, "issuer")?.into_owned());
+                }
+                "algorithm" => {
+                    if algorithm.is_some() {
+                        return Err(dup());
+                    }
+                    let v = decode(value, "algorithm")?;
+                    algorithm = Some(v.parse::<Algorithm>().map_err(|_| invalid("algorithm", &v))?);
+                }
+                "digits" => {
+                    if digits.is_some() {
+                        return Err(dup());
+                    }
+                    let v = decode(value, "digits")?;
+                    digits = Some(
+                        v.parse::<u32>()
+                            .ok()
+                            .and_then(|n| Digits::new(n).ok())
+                            .ok_or_else(|| invalid("digits", &v))?,
+                    );
+                }
+                "period" => {
+                    if period.is_some() {
+                        return Err(dup());
+                    }
+                    let v = decode(value, "period")?;
+                    period = Some(
+                        v.parse::<u64>()
+                            .ok()
+                            .and_then(|n| Period::new(n).ok())
+                            .ok_or_else(|| invalid("period", &v))?,
+                    );
+                }
+                "counter" => {
+                    if counter.is_some() {
+                        return Err(dup());
+                    }
+                    let v = decode(value, "counter")?;
+                    counter = Some(v.parse::<u64>().map_err(|_| invalid("counter", &v))?);
+                }
+                _ => {} // image, color, … are for apps; ignored.
+            }
+        }
+        let secret = secret.ok_or(UriError::MissingParameter("secret"))?;
+        let issuer = match (label_issuer, issuer) {
+            (Some(l), Some(p)) if l != p => {
+                return Err(UriError::IssuerMismatch {
+                    label: l,
+                    parameter: p,
+                }
+                .into());
+            }
+            (l, p) => p.or(l).filter(|s| !s.is_empty()),
+        };
+        let kind = if is_totp {
+            if counter.is_some() {
+                return Err(invalid("counter", "present on a totp URI"));
+            }
+            OtpKind::Totp {
+                period: period.unwrap_or_default(),
+            }
+        } else {
+            if period.is_some() {
+                return Err(invalid("period", "present on an hotp URI"));
+            }
+            OtpKind::Hotp {
+                counter: counter.ok_or(UriError::MissingParameter("counter"))?,
+            }
+        };
+        Ok(OtpAuthUri {
+            kind,
+            issuer,
+            account,
+            secret,
+            algorithm: algorithm.unwrap_or_default(),
+            digits: digits.unwrap_or_default(),
+        })
+    }
+
+    /// The URI text. It contains the secret, so it is wiped when dropped.
+    /// Every parameter is written out explicitly (apps differ in their
+    /// defaults).
+    pub fn to_uri(&self) -> Zeroizing<String> {
+        let mut out = Zeroizing::new(String::with_capacity(128));
+        out.push_str(match self.kind {
+            OtpKind::Totp { .. } => "otpauth://totp/",
+            OtpKind::Hotp { .. } => "otpauth://hotp/",
+        });
+        if let Some(issuer) = &self.issuer {
+            out.extend(utf8_percent_encode(issuer, ENCODE));
+            out.push(':');
+        }
+        out.extend(utf8_percent_encode(&self.account, ENCODE));
+        out.push_str("?secret=");
+        out.push_str(&self.secret.to_base32());
+        if let Some(issuer) = &self.issuer {
+            out.push_str("&issuer=");
+            out.extend(utf8_percent_encode(issuer, ENCODE));
+        }
+        out.push_str("&algorithm=");
+        out.push_str(self.algorithm.name());
+        out.push_str("&digits=");
+        out.push_str(&self.digits.get().to_string());
+        match self.kind {
+            OtpKind::Totp { period } => {
+                out.push_str("&period=");
+                out.push_str(&period.seconds().to_string());
+            }
+            OtpKind::Hotp { counter } => {
+                out.push_str("&counter=");
+                out.push_str(&counter.to_string());
+            }
+        }
+        out
+    }
+
+    /// The TOTP token this URI describes (T0 is the epoch, as apps assume),
+    /// or `None` for an HOTP URI.
+    pub fn to_totp(&self) -> Option<Totp> {
+        match self.kind {
+            OtpKind::Totp { period } => Some(Totp::new(
+                self.secret.clone(),
+                TotpParams {
+                    algorithm: self.algorithm,
+                    digits: self.digits,
+                    period,
+                    t0: UnixTime::EPOCH,
+                },
+            )),
+            OtpKind::Hotp { .. } => None,
+        }
+    }
+
+    /// The HOTP token and its state, or `None` for a TOTP URI.
+    pub fn to_hotp(&self) -> Option<(Hotp, HotpState)> {
+        match self.kind {
+            OtpKind::Hotp { counter } => Some((
+                Hotp::new(
+                    self.secret.clone(),
+                    HotpParams {
+                        algorithm: self.algorithm,
+                        digits: self.digits,
+                    },
+                ),
+                HotpState::from_next_counter(counter),
+            )),
+            OtpKind::Totp { .. } => None,
+        }
+    }
+}
+
+fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = s.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix).then(|| s.get(prefix.len()..)).flatten()
+}
+
+fn decode<'a>(s: &'a str, what: &'static str) -> Result<Cow<'a, str>, UriError> {
+    percent_decode_str(s)
+        .decode_utf8()
+        .map_err(|_| UriError::Encoding(what))
+}
+
+fn invalid(name: &'static str, value: &str) -> Error {
+    let mut v: String = value.chars().take(64).collect();
+    if value.chars().count() > 64 {
+        v.push('…');
+    }
+    UriError::InvalidParameter { name, value: v }.into()
+}
