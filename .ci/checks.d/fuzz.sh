@@ -3,7 +3,7 @@
 # committed seed corpus; a crash or a property failure fails CI.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --version 0.13.1 --locked
+command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --version 0.13.2 --locked
 cd fuzz
 targets=$(cargo fuzz list)
 cargo fuzz build -s none $targets
