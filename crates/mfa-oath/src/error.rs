@@ -49,7 +49,9 @@ pub enum Error {
     #[error("the secret is empty")]
     EmptySecret,
     /// The secret is shorter than 80 bits, the least this crate accepts.
-    #[error("the secret is {bits} bits long; at least 80 bits are required (128 or more recommended)")]
+    #[error(
+        "the secret is {bits} bits long; at least 80 bits are required (128 or more recommended)"
+    )]
     SecretTooShort {
         /// Length of the rejected secret in bits.
         bits: usize,
@@ -115,7 +117,9 @@ pub enum Error {
     #[error("resynchronisation needs 2 or 3 consecutive codes, {0} given")]
     ResyncCodeCount(usize),
     /// No run of consecutive codes matched inside the resynchronisation window.
-    #[error("the codes are not consecutive codes of this token inside the resynchronisation window")]
+    #[error(
+        "the codes are not consecutive codes of this token inside the resynchronisation window"
+    )]
     ResyncFailed,
     /// An `otpauth://` URI could not be parsed or is inconsistent.
     #[error("invalid otpauth URI: {0}")]

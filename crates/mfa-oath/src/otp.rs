@@ -73,7 +73,12 @@ impl Code {
 
 impl fmt::Display for Code {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:0width$}", self.value, width = usize::from(self.digits.get()))
+        write!(
+            f,
+            "{:0width$}",
+            self.value,
+            width = usize::from(self.digits.get())
+        )
     }
 }
 
@@ -355,12 +360,19 @@ impl Hotp {
     /// [`Error::CodeFormat`] (before any HMAC is computed),
     /// [`Error::CodeReplayed`] if it matches one of the `window.behind()`
     /// most recently used counters, otherwise [`Error::CodeNotInWindow`].
-    pub fn verify(&self, code: &str, state: HotpState, window: Window) -> Result<HotpAccepted, Error> {
+    pub fn verify(
+        &self,
+        code: &str,
+        state: HotpState,
+        window: Window,
+    ) -> Result<HotpAccepted, Error> {
         let code = Code::parse(code, self.params.digits)?;
         let keyed = Keyed::new(self.params.algorithm, &self.secret);
         let digits = self.params.digits;
         if let Some(next) = state.next_counter() {
-            let last = next.saturating_add(u64::from(window.ahead)).min(u64::MAX - 1);
+            let last = next
+                .saturating_add(u64::from(window.ahead))
+                .min(u64::MAX - 1);
             for counter in next..=last {
                 if code.ct_matches(keyed.value(counter, digits)) {
                     return Ok(HotpAccepted {
@@ -400,7 +412,12 @@ impl Hotp {
     /// assert_eq!(ok.counter, 4);
     /// # Ok::<(), mfa_oath::Error>(())
     /// ```
-    pub fn resync(&self, codes: &[&str], state: HotpState, window: u32) -> Result<HotpAccepted, Error> {
+    pub fn resync(
+        &self,
+        codes: &[&str],
+        state: HotpState,
+        window: u32,
+    ) -> Result<HotpAccepted, Error> {
         let parsed = parse_resync_codes(codes, self.params.digits)?;
         check_resync_window(window)?;
         let next = state.next_counter().ok_or(Error::CounterOverflow)?;
@@ -640,7 +657,12 @@ fn check_resync_window(window: u32) -> Result<(), Error> {
     Ok(())
 }
 
-fn consecutive_match(keyed: &Keyed, digits: Digits, first: u64, codes: &heapless_codes::Codes) -> bool {
+fn consecutive_match(
+    keyed: &Keyed,
+    digits: Digits,
+    first: u64,
+    codes: &heapless_codes::Codes,
+) -> bool {
     codes.iter().enumerate().all(|(i, c)| {
         first
             .checked_add(i as u64)

@@ -71,7 +71,9 @@ impl FromStr for Algorithm {
             .filter(|p| p.eq_ignore_ascii_case("hmac-"))
             .map_or(t, |_| t.get(5..).unwrap_or_default());
         for b in t.bytes().filter(|&b| b != b'-') {
-            let slot = buf.get_mut(n).ok_or_else(|| Error::UnknownAlgorithm(s.into()))?;
+            let slot = buf
+                .get_mut(n)
+                .ok_or_else(|| Error::UnknownAlgorithm(s.into()))?;
             *slot = b.to_ascii_uppercase();
             n += 1;
         }

@@ -124,7 +124,12 @@ impl Secret {
             match ch {
                 ' ' => {}
                 c if c.is_ascii_hexdigit() => digits.push(c as u8),
-                c => return Err(Error::HexChar { ch: c, position: i + 1 }),
+                c => {
+                    return Err(Error::HexChar {
+                        ch: c,
+                        position: i + 1,
+                    });
+                }
             }
         }
         if !digits.len().is_multiple_of(2) {
@@ -249,7 +254,8 @@ fn check_len(len: usize) -> Result<(), Error> {
 pub(crate) fn decode_base32(text: &str) -> Result<Vec<u8>, Error> {
     // Bound the work before allocating: 8 symbols make 5 bytes.
     let max_symbols = Secret::MAX_LEN * 8 / 5 + 8;
-    let mut symbols: Zeroizing<Vec<u8>> = Zeroizing::new(Vec::with_capacity(text.len().min(max_symbols)));
+    let mut symbols: Zeroizing<Vec<u8>> =
+        Zeroizing::new(Vec::with_capacity(text.len().min(max_symbols)));
     let mut padding_at: Option<usize> = None;
     for (i, ch) in text.chars().enumerate() {
         let position = i + 1;
@@ -286,11 +292,16 @@ pub(crate) fn decode_base32(text: &str) -> Result<Vec<u8>, Error> {
     if let Some(last) = symbols.last_mut() {
         let value = symbol_value(*last);
         let mask: u8 = !((1u8 << leftover_bits) - 1);
-        *last = SYMBOLS.get(usize::from(value & mask)).copied().unwrap_or(b'A');
+        *last = SYMBOLS
+            .get(usize::from(value & mask))
+            .copied()
+            .unwrap_or(b'A');
     }
-    data_encoding::BASE32_NOPAD.decode(&symbols).map_err(|e| Error::Base32Length {
-        symbols: e.position,
-    })
+    data_encoding::BASE32_NOPAD
+        .decode(&symbols)
+        .map_err(|e| Error::Base32Length {
+            symbols: e.position,
+        })
 }
 
 const SYMBOLS: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -311,19 +322,31 @@ mod tests {
     fn rejects_digit_one_and_eight_with_position() {
         assert_eq!(
             Secret::from_base32("1234567abcdef1234567abcdef").unwrap_err(),
-            Error::Base32Char { ch: '1', position: 1 }
+            Error::Base32Char {
+                ch: '1',
+                position: 1
+            }
         );
         assert_eq!(
             Secret::from_base32("ABCDEFG8").unwrap_err(),
-            Error::Base32Char { ch: '8', position: 8 }
+            Error::Base32Char {
+                ch: '8',
+                position: 8
+            }
         );
         assert_eq!(
             Secret::from_base32("ABCDEFGHIJKLMNOP0").unwrap_err(),
-            Error::Base32Char { ch: '0', position: 17 }
+            Error::Base32Char {
+                ch: '0',
+                position: 17
+            }
         );
         assert_eq!(
             Secret::from_base32("ABCDEFGHIJKLMNOPé").unwrap_err(),
-            Error::Base32Char { ch: 'é', position: 17 }
+            Error::Base32Char {
+                ch: 'é',
+                position: 17
+            }
         );
     }
 
@@ -351,7 +374,10 @@ mod tests {
         // Data after padding is illegal, at the data's position.
         assert_eq!(
             Secret::from_base32("JBSWY3DPEHPK3PXP==AB").unwrap_err(),
-            Error::Base32Char { ch: 'A', position: 19 }
+            Error::Base32Char {
+                ch: 'A',
+                position: 19
+            }
         );
     }
 
@@ -382,7 +408,10 @@ mod tests {
     fn hex() {
         assert_eq!(
             Secret::from_hex("31323g").unwrap_err(),
-            Error::HexChar { ch: 'g', position: 6 }
+            Error::HexChar {
+                ch: 'g',
+                position: 6
+            }
         );
         assert_eq!(
             Secret::from_hex("313").unwrap_err(),

@@ -161,9 +161,8 @@ impl OtpAuthUri {
                         return Err(dup());
                     }
                     let v = Zeroizing::new(decode(value, "secret")?.into_owned());
-                    secret = Some(
-                        Secret::from_base32(&v).map_err(|e| UriError::Secret(Box::new(e)))?,
-                    );
+                    secret =
+                        Some(Secret::from_base32(&v).map_err(|e| UriError::Secret(Box::new(e)))?);
                 }
                 "issuer" => {
                     if issuer.is_some() {
@@ -176,7 +175,10 @@ impl OtpAuthUri {
                         return Err(dup());
                     }
                     let v = decode(value, "algorithm")?;
-                    algorithm = Some(v.parse::<Algorithm>().map_err(|_| invalid("algorithm", &v))?);
+                    algorithm = Some(
+                        v.parse::<Algorithm>()
+                            .map_err(|_| invalid("algorithm", &v))?,
+                    );
                 }
                 "digits" => {
                     if digits.is_some() {
@@ -322,7 +324,9 @@ impl OtpAuthUri {
 
 fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     let head = s.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix).then(|| s.get(prefix.len()..)).flatten()
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| s.get(prefix.len()..))
+        .flatten()
 }
 
 fn decode<'a>(s: &'a str, what: &'static str) -> Result<Cow<'a, str>, UriError> {

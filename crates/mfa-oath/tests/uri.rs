@@ -1,0 +1,143 @@
+//! otpauth:// URI parsing: accepted forms and every rejection.
+
+use mfa_oath::{Algorithm, Error, OtpAuthUri, OtpKind, UriError};
+
+fn err(uri: &str) -> UriError {
+    match OtpAuthUri::parse(uri) {
+        Err(Error::Uri(e)) => e,
+        other => panic!("expected a URI error for {uri}, got {other:?}"),
+    }
+}
+
+#[test]
+fn google_authenticator_example() {
+    let u = OtpAuthUri::parse(
+        "otpauth://totp/Example:alice@google.com?secret=JBSWY3DPEHPK3PXP&issuer=Example",
+    )
+    .unwrap();
+    assert_eq!(u.issuer.as_deref(), Some("Example"));
+    assert_eq!(u.account, "alice@google.com");
+    assert_eq!(u.algorithm, Algorithm::Sha1);
+    assert_eq!(u.digits.get(), 6);
+    assert!(matches!(u.kind, OtpKind::Totp { period } if period.seconds() == 30));
+    assert!(u.to_totp().is_some() && u.to_hotp().is_none());
+}
+
+#[test]
+fn encoded_issuer_prefix_and_spaces() {
+    let u = OtpAuthUri::parse(
+        "otpauth://totp/ACME%20Co%3Ajohn.doe%40email.com?secret=HXDMVJECJJWSRB3HWIZR4IFUGFTMXBOZ&issuer=ACME%20Co&algorithm=SHA256&digits=7&period=60",
+    )
+    .unwrap();
+    assert_eq!(u.issuer.as_deref(), Some("ACME Co"));
+    assert_eq!(u.account, "john.doe@email.com");
+    assert_eq!(u.algorithm, Algorithm::Sha256);
+    assert_eq!(u.digits.get(), 7);
+    assert!(matches!(u.kind, OtpKind::Totp { period } if period.seconds() == 60));
+    // Round trip keeps the issuer's space and the account's @ encoded.
+    let text = u.to_uri();
+    assert!(text.starts_with("otpauth://totp/ACME%20Co:john.doe%40email.com?"));
+}
+
+#[test]
+fn hotp_requires_counter() {
+    let u = OtpAuthUri::parse("otpauth://hotp/alice?secret=JBSWY3DPEHPK3PXP&counter=42").unwrap();
+    let (h, state) = u.to_hotp().unwrap();
+    assert_eq!(state.next_counter(), Some(42));
+    assert_eq!(h.params().digits.get(), 6);
+    assert_eq!(
+        err("otpauth://hotp/alice?secret=JBSWY3DPEHPK3PXP"),
+        UriError::MissingParameter("counter")
+    );
+}
+
+#[test]
+fn rejections() {
+    assert_eq!(
+        err("https://totp/a?secret=JBSWY3DPEHPK3PXP"),
+        UriError::Scheme
+    );
+    assert_eq!(
+        err("otpauth://motp/a?secret=JBSWY3DPEHPK3PXP"),
+        UriError::Type("motp".into())
+    );
+    assert_eq!(
+        err("otpauth://totp/?secret=JBSWY3DPEHPK3PXP"),
+        UriError::MissingLabel
+    );
+    assert_eq!(
+        err("otpauth://totp/Issuer:?secret=JBSWY3DPEHPK3PXP"),
+        UriError::MissingLabel
+    );
+    assert_eq!(
+        err("otpauth://totp/a"),
+        UriError::MissingParameter("secret")
+    );
+    assert_eq!(
+        err("otpauth://totp/a?secret=JBSWY3DPEHPK3PXP&secret=JBSWY3DPEHPK3PXP"),
+        UriError::DuplicateParameter("secret".into())
+    );
+    assert_eq!(
+        err("otpauth://totp/a?secret=JBSWY3DPEHPK3PXP&digits=6&digits=8"),
+        UriError::DuplicateParameter("digits".into())
+    );
+    assert_eq!(
+        err("otpauth://totp/a?secret=JBSWY3DPEHPK3PXP&algorithm=MD5"),
+        UriError::InvalidParameter {
+            name: "algorithm",
+            value: "MD5".into()
+        }
+    );
+    assert_eq!(
+        err("otpauth://totp/a?secret=JBSWY3DPEHPK3PXP&digits=5"),
+        UriError::InvalidParameter {
+            name: "digits",
+            value: "5".into()
+        }
+    );
+    assert_eq!(
+        err("otpauth://totp/a?secret=JBSWY3DPEHPK3PXP&period=0"),
+        UriError::InvalidParameter {
+            name: "period",
+            value: "0".into()
+        }
+    );
+    assert_eq!(
+        err("otpauth://totp/Foo:a?secret=JBSWY3DPEHPK3PXP&issuer=Bar"),
+        UriError::IssuerMismatch {
+            label: "Foo".into(),
+            parameter: "Bar".into()
+        }
+    );
+    assert_eq!(
+        err("otpauth://totp/a?secret=JBSW1Y3DPEHPK3PXP"),
+        UriError::Secret(Box::new(Error::Base32Char {
+            ch: '1',
+            position: 5
+        }))
+    );
+    assert_eq!(
+        err("otpauth://totp/%FF?secret=JBSWY3DPEHPK3PXP"),
+        UriError::Encoding("label")
+    );
+    // The error text never contains the secret.
+    let e = OtpAuthUri::parse("otpauth://totp/a?secret=JBSWY3DPEHPK3PX8").unwrap_err();
+    assert!(!e.to_string().contains("JBSWY3DPEHPK3PX"));
+}
+
+#[test]
+fn unknown_parameters_are_ignored() {
+    let u = OtpAuthUri::parse(
+        "otpauth://totp/a?secret=JBSWY3DPEHPK3PXP&image=https%3A%2F%2Fexample.com%2Fa.png&color=red",
+    )
+    .unwrap();
+    assert_eq!(u.account, "a");
+}
+
+#[test]
+fn debug_does_not_leak_the_secret() {
+    let u = OtpAuthUri::parse("otpauth://totp/a?secret=JBSWY3DPEHPK3PXP").unwrap();
+    let dbg = format!("{u:?}");
+    assert!(dbg.contains("Secret([REDACTED])"));
+    assert!(!dbg.contains("JBSWY3DPEHPK3PXP"));
+}
