@@ -4,6 +4,13 @@
 //! oathtool supports 6 to 8 digits; 9 digits is covered by the RFC 4226
 //! truncated values in `rfc_vectors.rs`.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // tests assert by panicking
+
 use std::process::Command;
 
 use mfa_oath::{Algorithm, Digits, Hotp, HotpParams, Period, Secret, Totp, TotpParams, UnixTime};

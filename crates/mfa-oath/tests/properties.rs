@@ -1,5 +1,12 @@
 //! Property tests for the invariants of mfa-oath.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // tests assert by panicking
+
 use mfa_oath::{
     Algorithm, Digits, Error, Hotp, HotpParams, HotpState, OtpAuthUri, OtpKind, Period, Secret,
     Totp, TotpParams, TotpState, UnixTime, Window,

@@ -1,6 +1,13 @@
 //! The test vectors of RFC 4226 Appendix D and RFC 6238 Appendix B, and the
 //! resynchronisation vectors derived from the RFC 4226 table.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // tests assert by panicking
+
 use mfa_oath::{
     Algorithm, Digits, Error, Hotp, HotpParams, HotpState, Period, Secret, Totp, TotpParams,
     TotpState, UnixTime, Window,

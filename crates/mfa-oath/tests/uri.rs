@@ -1,5 +1,12 @@
 //! otpauth:// URI parsing: accepted forms and every rejection.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // tests assert by panicking
+
 use mfa_oath::{Algorithm, Error, OtpAuthUri, OtpKind, UriError};
 
 fn err(uri: &str) -> UriError {
