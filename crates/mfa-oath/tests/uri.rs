@@ -4,7 +4,8 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing
+    clippy::indexing_slicing,
+    clippy::print_stderr
 )] // tests assert by panicking
 
 use mfa_oath::{Algorithm, Error, OtpAuthUri, OtpKind, UriError};
