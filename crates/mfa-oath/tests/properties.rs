@@ -165,7 +165,7 @@ proptest! {
             .collect::<Vec<_>>()
             .join(sep);
         if lower { text = text.to_lowercase(); }
-        if pad { while text.replace([' ', '-'], "").len() % 8 != 0 { text.push('='); } }
+        if pad { while !text.replace([' ', '-'], "").len().is_multiple_of(8) { text.push('='); } }
         let back = Secret::from_base32(&text).unwrap();
         prop_assert_eq!(back.expose_secret(), &bytes[..]);
     }
