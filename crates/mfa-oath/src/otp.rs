@@ -152,13 +152,22 @@ impl Window {
 /// The most counters or steps searched by a resynchronisation.
 pub const MAX_RESYNC_WINDOW: u32 = 100_000;
 
-/// An HMAC keyed once; each step clones the keyed state (two compression
-/// function states), so the key schedule is not repeated per step tried.
+/// An HMAC keyed once, when the token is constructed; each step clones the
+/// keyed state (the inner and outer hash states), so the key schedule is not
+/// repeated per verification or per step tried. The state is derived from
+/// the secret: it is wiped on drop (hmac's `zeroize` feature) and never
+/// printed.
 #[derive(Clone)]
 enum Keyed {
     Sha1(Hmac<sha1::Sha1>),
     Sha256(Hmac<sha2::Sha256>),
     Sha512(Hmac<sha2::Sha512>),
+}
+
+impl fmt::Debug for Keyed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Keyed([REDACTED])")
+    }
 }
 
 impl Keyed {
@@ -326,12 +335,18 @@ pub struct TotpAccepted {
 pub struct Hotp {
     secret: Secret,
     params: HotpParams,
+    keyed: Keyed,
 }
 
 impl Hotp {
     /// An HOTP token.
     pub fn new(secret: Secret, params: HotpParams) -> Hotp {
-        Hotp { secret, params }
+        let keyed = Keyed::new(params.algorithm, &secret);
+        Hotp {
+            secret,
+            params,
+            keyed,
+        }
     }
 
     /// The secret.
@@ -346,7 +361,7 @@ impl Hotp {
 
     /// The code for `counter`.
     pub fn generate(&self, counter: u64) -> Code {
-        let keyed = Keyed::new(self.params.algorithm, &self.secret);
+        let keyed = &self.keyed;
         Code {
             value: keyed.value(counter, self.params.digits),
             digits: self.params.digits,
@@ -367,7 +382,7 @@ impl Hotp {
         window: Window,
     ) -> Result<HotpAccepted, Error> {
         let code = Code::parse(code, self.params.digits)?;
-        let keyed = Keyed::new(self.params.algorithm, &self.secret);
+        let keyed = &self.keyed;
         let digits = self.params.digits;
         if let Some(next) = state.next_counter() {
             let last = next
@@ -421,11 +436,11 @@ impl Hotp {
         let parsed = parse_resync_codes(codes, self.params.digits)?;
         check_resync_window(window)?;
         let next = state.next_counter().ok_or(Error::CounterOverflow)?;
-        let keyed = Keyed::new(self.params.algorithm, &self.secret);
+        let keyed = &self.keyed;
         let n = parsed.len() as u64;
         let last_first = next.saturating_add(u64::from(window)).min(u64::MAX - n);
         for first in next..=last_first {
-            if consecutive_match(&keyed, self.params.digits, first, &parsed) {
+            if consecutive_match(keyed, self.params.digits, first, &parsed) {
                 let counter = first + n - 1;
                 return Ok(HotpAccepted {
                     counter,
@@ -459,12 +474,18 @@ impl Hotp {
 pub struct Totp {
     secret: Secret,
     params: TotpParams,
+    keyed: Keyed,
 }
 
 impl Totp {
     /// A TOTP token.
     pub fn new(secret: Secret, params: TotpParams) -> Totp {
-        Totp { secret, params }
+        let keyed = Keyed::new(params.algorithm, &secret);
+        Totp {
+            secret,
+            params,
+            keyed,
+        }
     }
 
     /// The secret.
@@ -500,7 +521,7 @@ impl Totp {
 
     /// The code for time step `step`.
     pub fn generate_at_step(&self, step: u64) -> Code {
-        let keyed = Keyed::new(self.params.algorithm, &self.secret);
+        let keyed = &self.keyed;
         Code {
             value: keyed.value(step, self.params.digits),
             digits: self.params.digits,
@@ -527,7 +548,7 @@ impl Totp {
         let code = Code::parse(code, self.params.digits)?;
         let current = self.step_at(now)?;
         let center = offset_step(current, state.drift);
-        let keyed = Keyed::new(self.params.algorithm, &self.secret);
+        let keyed = &self.keyed;
         let digits = self.params.digits;
         let usable = |step: u64| state.last_step.is_none_or(|last| step > last);
 
@@ -607,7 +628,7 @@ impl Totp {
         check_resync_window(window)?;
         let current = self.step_at(now)?;
         let center = offset_step(current, state.drift);
-        let keyed = Keyed::new(self.params.algorithm, &self.secret);
+        let keyed = &self.keyed;
         for distance in 0..=u64::from(window) {
             for second in [center.checked_sub(distance), center.checked_add(distance)]
                 .into_iter()
@@ -620,7 +641,7 @@ impl Totp {
                 if state.last_step.is_some_and(|last| first <= last) {
                     continue;
                 }
-                if consecutive_match(&keyed, self.params.digits, first, &parsed) {
+                if consecutive_match(keyed, self.params.digits, first, &parsed) {
                     return Ok(TotpAccepted {
                         step: second,
                         drift: step_diff(second, current),
