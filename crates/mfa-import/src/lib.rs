@@ -1,2 +1,60 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
+#![allow(
+    clippy::result_large_err,
+    reason = "a Rejection carries its location and, for CSV, the row; it is built once per bad token, off the hot path"
+)]
+
+mod crypto;
+mod error;
+mod pskc;
+mod token;
+mod xml;
+
+pub use error::{Error, LimitKind, Location, RawRow, Rejection};
+pub use pskc::{
+    ChallengeFormat, PinPolicy, Policy, PskcDate, PskcKey, PskcOptions, PskcReader, RawSecret,
+    parse_date,
+};
+pub use token::{ImportedToken, TokenKind};
+
+/// Safety limits for readers, with safe defaults. Every limit is checked
+/// while streaming, before the data it guards is held in memory.
+///
+/// ```
+/// let mut limits = mfa_import::Limits::default();
+/// assert_eq!(limits.max_depth, 32);
+/// limits.max_document_bytes = 1 << 20;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Limits {
+    /// Largest input accepted, in bytes (default 1 GiB: about two million
+    /// plain KeyPackages).
+    pub max_document_bytes: u64,
+    /// Deepest element nesting (default 32; RFC 6030 files need about 8).
+    pub max_depth: usize,
+    /// Most KeyPackages in a PSKC file or data rows in a CSV file
+    /// (default 2,000,000).
+    pub max_packages: usize,
+    /// Longest text value or attribute, in bytes (default 64 KiB).
+    pub max_value_bytes: usize,
+    /// Most elements in one KeyPackage (default 4,096).
+    pub max_package_elements: usize,
+    /// Most PBKDF2 iterations a file may ask for (default 10,000,000), so
+    /// a hostile file cannot stall the importer.
+    pub max_pbkdf2_iterations: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_document_bytes: 1 << 30,
+            max_depth: 32,
+            max_packages: 2_000_000,
+            max_value_bytes: 64 * 1024,
+            max_package_elements: 4096,
+            max_pbkdf2_iterations: 10_000_000,
+        }
+    }
+}
