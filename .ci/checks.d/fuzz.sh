@@ -6,7 +6,7 @@ cd "$(dirname "$0")/../.."
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --version 0.13.2 --locked
 cd fuzz
 targets=$(cargo fuzz list)
-cargo fuzz build -s none $targets
+cargo fuzz build -s none
 for t in $targets; do
   mkdir -p "corpus/$t"
   echo "fuzz: replaying $(ls "corpus/$t" | wc -l) seeds of $t"

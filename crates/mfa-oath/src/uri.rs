@@ -44,8 +44,9 @@ pub enum OtpKind {
 
 /// A parsed `otpauth://` URI (the "Key Uri Format" of authenticator apps).
 ///
-/// The label is `issuer:account` or `account`; an `issuer` parameter, when
-/// both are present, must equal the label's prefix. Parameters: `secret`
+/// The label is `issuer:account` or `account` (the separator a literal or
+/// encoded colon; the account itself may not contain one); an `issuer`
+/// parameter, when both are present, must equal the label's prefix. Parameters: `secret`
 /// (required, base32), `issuer`, `algorithm` (`SHA1`, `SHA256`, `SHA512`),
 /// `digits` (6–9), `period` (TOTP, default 30), `counter` (HOTP, required).
 /// Duplicated known parameters are rejected; unknown ones (`image`, …)
@@ -135,13 +136,26 @@ impl OtpAuthUri {
             return Err(UriError::Type(kind_name.into()).into());
         };
         let (label, query) = rest.split_once('?').unwrap_or((rest, ""));
-        let label = decode(label, "label")?;
-        let (label_issuer, account) = match label.split_once(':') {
-            Some((i, a)) => (Some(i.trim().to_string()), a.trim().to_string()),
-            None => (None, label.trim().to_string()),
+        // The issuer prefix ends at a literal colon, or, if there is none, at
+        // an encoded one (`%3A`); split before decoding, so that a colon
+        // encoded inside the issuer (as `to_uri` writes it) stays inside it.
+        let split = label
+            .split_once(':')
+            .or_else(|| split_once_ignore_case(label, "%3A"));
+        let (label_issuer, account) = match split {
+            Some((i, a)) => (
+                Some(decode(i, "label")?.trim().to_string()),
+                decode(a, "label")?.trim().to_string(),
+            ),
+            None => (None, decode(label, "label")?.trim().to_string()),
         };
         if account.is_empty() {
             return Err(UriError::MissingLabel.into());
+        }
+        // The Key URI format forbids a colon in the account name: with one,
+        // the label cannot be written back unambiguously.
+        if account.contains(':') {
+            return Err(invalid("account", &account));
         }
 
         let mut secret = None;
@@ -168,7 +182,7 @@ impl OtpAuthUri {
                     if issuer.is_some() {
                         return Err(dup());
                     }
-                    issuer = Some(decode(value, "issuer")?.into_owned());
+                    issuer = Some(decode(value, "issuer")?.trim().to_string());
                 }
                 "algorithm" => {
                     if algorithm.is_some() {
@@ -327,6 +341,11 @@ fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     head.eq_ignore_ascii_case(prefix)
         .then(|| s.get(prefix.len()..))
         .flatten()
+}
+
+fn split_once_ignore_case<'a>(s: &'a str, sep: &str) -> Option<(&'a str, &'a str)> {
+    let at = s.to_ascii_uppercase().find(sep)?;
+    Some((s.get(..at)?, s.get(at + sep.len()..)?))
 }
 
 fn decode<'a>(s: &'a str, what: &'static str) -> Result<Cow<'a, str>, UriError> {

@@ -149,3 +149,31 @@ fn debug_does_not_leak_the_secret() {
     assert!(dbg.contains("Secret([REDACTED])"));
     assert!(!dbg.contains("JBSWY3DPEHPK3PXP"));
 }
+
+#[test]
+fn colon_inside_issuer_round_trips() {
+    let u = OtpAuthUri::parse("otpauth://totp/a?secret=JBSWY3DPEHPK3PXP&issuer=A%3AB").unwrap();
+    assert_eq!(u.issuer.as_deref(), Some("A:B"));
+    let text = u.to_uri();
+    assert!(
+        text.starts_with("otpauth://totp/A%3AB:a?"),
+        "{}",
+        text.as_str()
+    );
+    let back = OtpAuthUri::parse(&text).unwrap();
+    assert_eq!(back.issuer.as_deref(), Some("A:B"));
+    assert_eq!(back.account, "a");
+    // An encoded colon is the separator when there is no literal one.
+    let u = OtpAuthUri::parse("otpauth://totp/Foo%3Abar?secret=JBSWY3DPEHPK3PXP").unwrap();
+    assert_eq!(u.issuer.as_deref(), Some("Foo"));
+    assert_eq!(u.account, "bar");
+}
+
+#[test]
+fn issuer_whitespace_is_trimmed_on_both_sides() {
+    let u = OtpAuthUri::parse("otpauth://totp/Acme%20:a?secret=JBSWY3DPEHPK3PXP&issuer=Acme%09")
+        .unwrap();
+    assert_eq!(u.issuer.as_deref(), Some("Acme"));
+    let back = OtpAuthUri::parse(&u.to_uri()).unwrap();
+    assert_eq!(back.issuer.as_deref(), Some("Acme"));
+}

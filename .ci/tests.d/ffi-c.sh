@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# C tests of the mfa-ffi C ABI (crates/mfa-ffi). Builds the static library,
+# then, for every crates/mfa-ffi/tests/c/test_*.c:
+#   1. gcc -std=c11 -Wall -Wextra -Wpedantic -Werror -fsanitize=address,undefined,
+#      run (AddressSanitizer + LeakSanitizer + UBSan, any report fails);
+#   2. the same without sanitizers, run under
+#      valgrind --error-exitcode=1 --leak-check=full.
+# Each C test case counts once per run. Further cases: every function declared
+# in include/mfa.h is called by some C test; the header compiles and runs as
+# C++17 (g++ -Werror); examples/verify.c builds and runs.
+# Ends with one line `N passed, N failed`; exits non-zero on any failure.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+root=$PWD
+crate=$root/crates/mfa-ffi
+target=${CARGO_TARGET_DIR:-$root/target}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+passed=0
+failed=0
+pass() { passed=$((passed + 1)); echo "ok - $*"; }
+fail() { failed=$((failed + 1)); echo "not ok - $*"; }
+finish() {
+  echo "$passed passed, $failed failed"
+  [ "$failed" -eq 0 ] && exit 0
+  exit 1
+}
+
+# Adds the "# file: N passed, N failed" summary of a test binary's output to
+# the totals; a binary that crashed or exited non-zero without reporting a
+# failed case counts as one more failure.
+tally() { # tally <label> <exit status> <output file>
+  local label=$1 rc=$2 out=$3 line p f
+  line=$(grep -E '^# .*: [0-9]+ passed, [0-9]+ failed$' "$out" | tail -1)
+  if [ -z "$line" ]; then
+    fail "$label: no summary line (crashed? exit status $rc)"
+    tail -40 "$out"
+    return
+  fi
+  p=$(echo "$line" | sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed$/\1/')
+  f=$(echo "$line" | sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed$/\2/')
+  passed=$((passed + p))
+  failed=$((failed + f))
+  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+    fail "$label: exit status $rc with every case passing (sanitizer or valgrind report)"
+    tail -60 "$out"
+  elif [ "$f" -ne 0 ]; then
+    grep -E '^(not ok| +FAIL)' "$out"
+  fi
+  echo "$label: $p cases passed, $f failed"
+}
+
+for tool in gcc g++ valgrind; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    fail "required tool $tool is missing (.ci/setup installs it)"
+  fi
+done
+[ "$failed" -eq 0 ] || finish
+
+echo "== cargo build -p mfa-ffi (staticlib, debug: overflow checks on)"
+if ! cargo build -p mfa-ffi --locked 2>&1 | tail -3; then
+  fail "cargo build -p mfa-ffi"
+  finish
+fi
+lib=$target/debug/libmfa_ffi.a
+if [ ! -f "$lib" ]; then
+  fail "static library $lib not found"
+  finish
+fi
+libs="-lpthread -ldl -lm -lrt"
+cflags=(-std=c11 -Wall -Wextra -Wpedantic -Werror -g -I"$crate/include" -I"$crate/tests/c")
+
+for src in "$crate"/tests/c/test_*.c; do
+  name=$(basename "$src" .c)
+
+  echo "== $name (ASan + UBSan)"
+  if gcc "${cflags[@]}" -fsanitize=address,undefined -fno-sanitize-recover=all \
+      -fno-omit-frame-pointer "$src" "$lib" $libs -o "$work/$name.asan" 2>"$work/$name.asan.cc"; then
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+      MFA_TEST_TMPDIR="$work" "$work/$name.asan" >"$work/$name.asan.out" 2>&1
+    rc=$?
+    tally "$name (asan)" "$rc" "$work/$name.asan.out"
+  else
+    cat "$work/$name.asan.cc"
+    fail "$name: compile with sanitizers"
+  fi
+
+  echo "== $name (valgrind)"
+  if gcc "${cflags[@]}" "$src" "$lib" $libs -o "$work/$name.plain" 2>"$work/$name.plain.cc"; then
+    MFA_TEST_TMPDIR="$work" valgrind -q --error-exitcode=1 --leak-check=full \
+      "$work/$name.plain" >"$work/$name.vg.out" 2>&1
+    rc=$?
+    tally "$name (valgrind)" "$rc" "$work/$name.vg.out"
+  else
+    cat "$work/$name.plain.cc"
+    fail "$name: compile without sanitizers"
+  fi
+done
+
+echo "== every exported function is called by a C test"
+missing=""
+for fn in $(grep -oE '^[a-z_ *]*\bmfa_[a-z0-9_]+\(' "$crate/include/mfa.h" | grep -oE 'mfa_[a-z0-9_]+\($' | tr -d '(' | sort -u); do
+  if ! grep -qE "\\b$fn\\(" "$crate"/tests/c/test_*.c; then
+    missing="$missing $fn"
+  fi
+done
+if [ -z "$missing" ]; then
+  pass "coverage: every function in include/mfa.h is called by tests/c/test_*.c"
+else
+  fail "coverage: not called by any C test:$missing"
+fi
+
+echo "== the header as C++17"
+if g++ -std=c++17 -Wall -Wextra -Wpedantic -Werror -I"$crate/include" "$crate/tests/c/header.cpp" \
+    "$lib" $libs -o "$work/header_cpp" && "$work/header_cpp"; then
+  pass "header compiles, links and runs as C++17 (g++ -Werror)"
+else
+  fail "header as C++17"
+fi
+
+echo "== examples/verify.c"
+if gcc "${cflags[@]}" "$crate/examples/verify.c" "$lib" $libs -o "$work/verify" \
+    && (cd "$work" && ./verify); then
+  pass "examples/verify.c builds and runs"
+else
+  fail "examples/verify.c"
+fi
+
+finish
