@@ -1,0 +1,390 @@
+//! `mfa_result`: the outcome of every fallible function, and its messages.
+//!
+//! Numbers are part of the ABI: a code, once published, keeps its meaning
+//! forever and is never reused, even if the error it names goes away (it is
+//! then listed as reserved). Codes are grouped in ranges of 100 by area so
+//! that new ones can be added without renumbering.
+
+use core::ffi::{CStr, c_char};
+
+/// The outcome of a fallible mfa-kit function. `MFA_RESULT_OK` (0) is
+/// success; anything else is an error, described by `mfa_result_message()`.
+///
+/// The numbers are stable and are never reused. Ranges: 0–99 general, 100–199
+/// secrets and token parameters, 200–299 verification outcomes, 300–399
+/// otpauth URIs, 400–499 token import, 500–599 lockout, 600–699 fraud
+/// reports, 700–799 the store.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum mfa_result {
+    /// Success.
+    Ok = 0,
+    /// A required pointer argument was NULL.
+    NullParameter = 1,
+    /// The caller's output buffer is too small; `*out_len` holds the length
+    /// needed (without the terminating NUL).
+    BufferTooSmall = 2,
+    /// A text argument is not valid UTF-8.
+    InvalidUtf8 = 3,
+    /// A bug inside the library panicked; the panic was caught at the
+    /// boundary. Please report it.
+    Panic = 4,
+    /// An argument is out of range or not one of the documented constants.
+    InvalidParameter = 5,
+    /// An input/output error (file system, database connection).
+    Io = 6,
+    /// An error this version of the C ABI does not know how to name (a newer
+    /// Rust library added it); treat as a generic failure.
+    Unknown = 7,
+    /// The system random number generator failed.
+    Rng = 8,
+    /// The requested item is absent (for example an otpauth URI without an
+    /// issuer).
+    NotFound = 9,
+
+    /// A base32 secret contains a character outside A-Z, a-z, 2-7.
+    InvalidBase32Char = 100,
+    /// A base32 secret has a number of symbols that cannot encode whole bytes.
+    InvalidBase32Length = 101,
+    /// A hex secret contains a character that is not a hex digit.
+    InvalidHexChar = 102,
+    /// A hex secret has an odd number of digits.
+    InvalidHexLength = 103,
+    /// The secret is empty.
+    SecretEmpty = 104,
+    /// The secret is shorter than 80 bits.
+    SecretTooShort = 105,
+    /// The secret is longer than 1024 bytes.
+    SecretTooLong = 106,
+    /// A digit count outside 6..9.
+    InvalidDigits = 107,
+    /// A TOTP period of zero seconds.
+    InvalidPeriod = 108,
+    /// A verification or resynchronisation window larger than allowed
+    /// (1000 steps for verification, 100000 for resynchronisation).
+    WindowTooLarge = 109,
+    /// An algorithm that is not SHA1, SHA256 or SHA512.
+    UnknownAlgorithm = 110,
+    /// The time given is before the token's T0.
+    TimeBeforeT0 = 111,
+    /// The counter or time step would overflow.
+    CounterOverflow = 112,
+    /// The operation is not supported for this algorithm.
+    UnsupportedAlgorithm = 113,
+    /// Resynchronisation needs 2 codes (TOTP) or 2 to 3 codes (HOTP).
+    ResyncCodeCount = 114,
+    /// The codes are not consecutive codes of this token inside the
+    /// resynchronisation window.
+    ResyncFailed = 115,
+
+    /// The code is malformed: not exactly the token's number of ASCII digits.
+    CodeMalformed = 200,
+    /// The code does not match any step or counter in the window.
+    CodeNotInWindow = 201,
+    /// The code was already used (replay): its step or counter, or a later
+    /// one, was already accepted.
+    CodeReplayed = 202,
+    /// The code has expired (a one-time passcode held past its lifetime).
+    CodeExpired = 203,
+    /// The authentication request is not for an activated account: the
+    /// token was never activated or was removed.
+    NotActivated = 204,
+    /// The account is locked out after repeated denials.
+    Locked = 205,
+    /// The user is blocked by a fraud report.
+    BlockedByFraud = 206,
+    /// No token with this serial number or id is known.
+    UnknownToken = 207,
+    /// No user with this name is known.
+    UnknownUser = 208,
+
+    /// The URI does not start with otpauth://.
+    UriScheme = 300,
+    /// The URI type is not totp or hotp.
+    UriType = 301,
+    /// The URI has no label (account name).
+    UriMissingLabel = 302,
+    /// A required URI parameter (secret, counter) is missing.
+    UriMissingParameter = 303,
+    /// A URI parameter occurs more than once.
+    UriDuplicateParameter = 304,
+    /// A URI parameter has an invalid value (or the URI is too long).
+    UriInvalidParameter = 305,
+    /// Percent-encoding in the URI does not decode to UTF-8.
+    UriEncoding = 306,
+    /// The issuer parameter differs from the label's issuer prefix.
+    UriIssuerMismatch = 307,
+    /// The secret parameter of the URI is not a valid base32 secret.
+    UriInvalidSecret = 308,
+    /// The URI is for the other kind of token (an HOTP URI asked for a TOTP
+    /// token, or the reverse).
+    UriWrongKind = 309,
+}
+
+impl mfa_result {
+    /// Every code, in numeric order (used by tests and documentation).
+    pub fn all() -> &'static [mfa_result] {
+        // Keep in sync with the enum (a test checks that numbers and
+        // messages are distinct and round-trip).
+        const ALL: &[mfa_result] = &[
+            mfa_result::Ok,
+            mfa_result::NullParameter,
+            mfa_result::BufferTooSmall,
+            mfa_result::InvalidUtf8,
+            mfa_result::Panic,
+            mfa_result::InvalidParameter,
+            mfa_result::Io,
+            mfa_result::Unknown,
+            mfa_result::Rng,
+            mfa_result::NotFound,
+            mfa_result::InvalidBase32Char,
+            mfa_result::InvalidBase32Length,
+            mfa_result::InvalidHexChar,
+            mfa_result::InvalidHexLength,
+            mfa_result::SecretEmpty,
+            mfa_result::SecretTooShort,
+            mfa_result::SecretTooLong,
+            mfa_result::InvalidDigits,
+            mfa_result::InvalidPeriod,
+            mfa_result::WindowTooLarge,
+            mfa_result::UnknownAlgorithm,
+            mfa_result::TimeBeforeT0,
+            mfa_result::CounterOverflow,
+            mfa_result::UnsupportedAlgorithm,
+            mfa_result::ResyncCodeCount,
+            mfa_result::ResyncFailed,
+            mfa_result::CodeMalformed,
+            mfa_result::CodeNotInWindow,
+            mfa_result::CodeReplayed,
+            mfa_result::CodeExpired,
+            mfa_result::NotActivated,
+            mfa_result::Locked,
+            mfa_result::BlockedByFraud,
+            mfa_result::UnknownToken,
+            mfa_result::UnknownUser,
+            mfa_result::UriScheme,
+            mfa_result::UriType,
+            mfa_result::UriMissingLabel,
+            mfa_result::UriMissingParameter,
+            mfa_result::UriDuplicateParameter,
+            mfa_result::UriInvalidParameter,
+            mfa_result::UriEncoding,
+            mfa_result::UriIssuerMismatch,
+            mfa_result::UriInvalidSecret,
+            mfa_result::UriWrongKind,
+        ];
+        ALL
+    }
+
+    /// The code for a number, if it is one.
+    pub fn from_u32(n: u32) -> Option<mfa_result> {
+        mfa_result::all().iter().copied().find(|r| *r as u32 == n)
+    }
+}
+
+impl mfa_result {
+    /// The static description of this code.
+    pub fn message(self) -> &'static CStr {
+        use mfa_result as R;
+        match self {
+            R::Ok => c"success",
+            R::NullParameter => c"a required pointer argument was NULL",
+            R::BufferTooSmall => c"the output buffer is too small; *out_len holds the length needed",
+            R::InvalidUtf8 => c"a text argument is not valid UTF-8",
+            R::Panic => c"internal error: a panic was caught at the C boundary (please report this bug)",
+            R::InvalidParameter => c"an argument is out of range or not a documented constant",
+            R::Io => c"input/output error",
+            R::Unknown => c"an error this version of the C ABI cannot name",
+            R::Rng => c"the system random number generator failed",
+            R::NotFound => c"the requested item is absent",
+            R::InvalidBase32Char => c"invalid base32 encoding due to an illegal character (only A-Z, a-z, 2-7)",
+            R::InvalidBase32Length => c"invalid base32 length: the symbols cannot encode whole bytes",
+            R::InvalidHexChar => c"invalid hex encoding due to an illegal character",
+            R::InvalidHexLength => c"invalid hex length: an odd number of digits",
+            R::SecretEmpty => c"the secret is empty",
+            R::SecretTooShort => c"the secret is shorter than 80 bits",
+            R::SecretTooLong => c"the secret is longer than 1024 bytes",
+            R::InvalidDigits => c"codes have 6 to 9 digits",
+            R::InvalidPeriod => c"the TOTP period must be at least one second",
+            R::WindowTooLarge => c"the window is larger than the maximum allowed",
+            R::UnknownAlgorithm => c"unknown algorithm; expected SHA1, SHA256 or SHA512",
+            R::TimeBeforeT0 => c"the time is before the token's T0",
+            R::CounterOverflow => c"the counter is exhausted",
+            R::UnsupportedAlgorithm => c"the operation is not supported for this algorithm",
+            R::ResyncCodeCount => c"resynchronisation needs 2 consecutive codes (2 or 3 for HOTP)",
+            R::ResyncFailed => c"the codes are not consecutive codes of this token inside the resynchronisation window",
+            R::CodeMalformed => c"the code is malformed: it must be exactly the token's number of digits",
+            R::CodeNotInWindow => c"the code is not valid at this time",
+            R::CodeReplayed => c"the code was already used",
+            R::CodeExpired => c"the code has expired",
+            R::NotActivated => c"authentication request is not for an activated account",
+            R::Locked => c"the account is locked out after repeated denials",
+            R::BlockedByFraud => c"the user is blocked by a fraud report",
+            R::UnknownToken => c"unknown token",
+            R::UnknownUser => c"unknown user",
+            R::UriScheme => c"invalid otpauth URI: the scheme must be otpauth://",
+            R::UriType => c"invalid otpauth URI: the type must be totp or hotp",
+            R::UriMissingLabel => c"invalid otpauth URI: the label (account name) is missing",
+            R::UriMissingParameter => c"invalid otpauth URI: a required parameter is missing",
+            R::UriDuplicateParameter => c"invalid otpauth URI: a parameter occurs more than once",
+            R::UriInvalidParameter => c"invalid otpauth URI: a parameter has an invalid value",
+            R::UriEncoding => c"invalid otpauth URI: percent-encoding is not valid UTF-8",
+            R::UriIssuerMismatch => c"invalid otpauth URI: the issuer parameter differs from the label's issuer",
+            R::UriInvalidSecret => c"invalid otpauth URI: the secret parameter is not a valid base32 secret",
+            R::UriWrongKind => c"the otpauth URI is for the other kind of token (totp/hotp)",
+        }
+    }
+}
+
+impl From<mfa_oath::Error> for mfa_result {
+    fn from(e: mfa_oath::Error) -> mfa_result {
+        use mfa_oath::Error as E;
+        use mfa_result as R;
+        match e {
+            E::Base32Char { .. } => R::InvalidBase32Char,
+            E::Base32Length { .. } => R::InvalidBase32Length,
+            E::HexChar { .. } => R::InvalidHexChar,
+            E::HexLength { .. } => R::InvalidHexLength,
+            E::EmptySecret => R::SecretEmpty,
+            E::SecretTooShort { .. } => R::SecretTooShort,
+            E::SecretTooLong { .. } => R::SecretTooLong,
+            E::Rng => R::Rng,
+            E::Digits(_) => R::InvalidDigits,
+            E::Period => R::InvalidPeriod,
+            E::WindowTooLarge { .. } => R::WindowTooLarge,
+            E::UnknownAlgorithm(_) => R::UnknownAlgorithm,
+            E::TimeBeforeT0 { .. } => R::TimeBeforeT0,
+            E::CounterOverflow => R::CounterOverflow,
+            E::CodeFormat { .. } => R::CodeMalformed,
+            E::CodeNotInWindow => R::CodeNotInWindow,
+            E::CodeReplayed { .. } => R::CodeReplayed,
+            E::ResyncCodeCount(_) => R::ResyncCodeCount,
+            E::ResyncFailed => R::ResyncFailed,
+            E::Unsupported(_) => R::UnsupportedAlgorithm,
+            E::Uri(u) => u.into(),
+            _ => R::Unknown,
+        }
+    }
+}
+
+impl From<mfa_oath::UriError> for mfa_result {
+    fn from(e: mfa_oath::UriError) -> mfa_result {
+        use mfa_oath::UriError as U;
+        use mfa_result as R;
+        match e {
+            U::Scheme => R::UriScheme,
+            U::Type(_) => R::UriType,
+            U::MissingLabel => R::UriMissingLabel,
+            U::MissingParameter(_) => R::UriMissingParameter,
+            U::DuplicateParameter(_) => R::UriDuplicateParameter,
+            U::InvalidParameter { .. } => R::UriInvalidParameter,
+            U::Encoding(_) => R::UriEncoding,
+            U::IssuerMismatch { .. } => R::UriIssuerMismatch,
+            U::Secret(_) => R::UriInvalidSecret,
+            _ => R::Unknown,
+        }
+    }
+}
+
+/// Returns a static, NUL-terminated English description of `result` (any
+/// number; unknown numbers get a generic text). Never NULL; the string must
+/// not be freed or modified.
+///
+/// Thread safety: may be called from any thread at any time.
+#[unsafe(no_mangle)]
+pub extern "C" fn mfa_result_message(result: u32) -> *const c_char {
+    ffi_panic_boundary! {
+        match mfa_result::from_u32(result) {
+            Some(r) => r.message().as_ptr(),
+            None => c"unknown mfa_result code".as_ptr(),
+        }
+    }
+}
+
+/// The version string, NUL-terminated.
+fn version() -> &'static CStr {
+    const VERSION: &CStr = match CStr::from_bytes_with_nul(
+        concat!("mfa-ffi/", env!("CARGO_PKG_VERSION"), "\0").as_bytes(),
+    ) {
+        Ok(v) => v,
+        Err(_) => c"mfa-ffi",
+    };
+    VERSION
+}
+
+/// Returns the library's name and version, e.g. `"mfa-ffi/0.1.0"`, as a
+/// static NUL-terminated string. Never NULL; must not be freed.
+///
+/// Thread safety: may be called from any thread at any time.
+#[unsafe(no_mangle)]
+pub extern "C" fn mfa_version() -> *const c_char {
+    ffi_panic_boundary! {
+        version().as_ptr()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn codes_and_messages_are_distinct() {
+        let numbers: HashSet<u32> = mfa_result::all().iter().map(|r| *r as u32).collect();
+        assert_eq!(numbers.len(), mfa_result::all().len());
+        let messages: HashSet<&CStr> = mfa_result::all().iter().map(|r| r.message()).collect();
+        assert_eq!(messages.len(), mfa_result::all().len());
+        for r in mfa_result::all() {
+            assert_eq!(mfa_result::from_u32(*r as u32), Some(*r));
+        }
+    }
+
+    #[test]
+    fn published_numbers_never_change() {
+        // The ABI promise: these numbers are fixed forever.
+        assert_eq!(mfa_result::Ok as u32, 0);
+        assert_eq!(mfa_result::NullParameter as u32, 1);
+        assert_eq!(mfa_result::BufferTooSmall as u32, 2);
+        assert_eq!(mfa_result::Panic as u32, 4);
+        assert_eq!(mfa_result::CodeReplayed as u32, 202);
+        assert_eq!(mfa_result::NotActivated as u32, 204);
+        assert_eq!(mfa_result::UriInvalidSecret as u32, 308);
+    }
+
+    #[test]
+    fn unknown_numbers_get_a_message() {
+        // SAFETY: the function returns a static NUL-terminated string.
+        let m = unsafe { CStr::from_ptr(mfa_result_message(99_999)) };
+        assert_eq!(m, c"unknown mfa_result code");
+        // SAFETY: as above.
+        let v = unsafe { CStr::from_ptr(mfa_version()) };
+        assert!(v.to_bytes().starts_with(b"mfa-ffi/"));
+    }
+}
+
+#[cfg(test)]
+mod header_tests {
+    use super::mfa_result;
+
+    /// Every `MFA_RESULT_*` constant of the checked-in header is a code this
+    /// library knows (so `mfa_result::all()` and the enum cannot drift apart).
+    #[test]
+    fn every_header_code_round_trips() {
+        let header = include_str!("../include/mfa.h");
+        let mut seen = 0;
+        for line in header.lines() {
+            let line = line.trim();
+            let Some(rest) = line.strip_prefix("MFA_RESULT_") else {
+                continue;
+            };
+            let (_, number) = rest.split_once(" = ").expect("a numbered constant");
+            let number: u32 = number.trim_end_matches(',').parse().expect("a number");
+            assert!(
+                mfa_result::from_u32(number).is_some(),
+                "code {number} unknown"
+            );
+            seen += 1;
+        }
+        assert_eq!(seen, mfa_result::all().len());
+    }
+}
