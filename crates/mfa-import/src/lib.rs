@@ -6,16 +6,20 @@
 )]
 
 mod crypto;
+mod csv_import;
 mod error;
 mod pskc;
+mod report;
 mod token;
 mod xml;
 
+pub use csv_import::{CLOUD_HEADER, CloudCsvReader, MAX_SECRET_CHARS, ServerCsvReader};
 pub use error::{Error, LimitKind, Location, RawRow, Rejection};
 pub use pskc::{
     ChallengeFormat, PinPolicy, Policy, PskcDate, PskcKey, PskcOptions, PskcReader, RawSecret,
     parse_date,
 };
+pub use report::{Accepted, ImportReport, Warning, neutralise_cell, write_errors_csv};
 pub use token::{ImportedToken, TokenKind};
 
 /// Safety limits for readers, with safe defaults. Every limit is checked

@@ -57,12 +57,14 @@ pub struct ImportedToken {
     pub not_before: Option<i64>,
     /// Policy/DeviceInfo ExpiryDate, seconds since the epoch.
     pub not_after: Option<i64>,
+    /// For CSV input, the row as uploaded (for the errors CSV, should the
+    /// report reject the token later, e.g. as a duplicate).
+    pub(crate) raw: Option<crate::RawRow>,
 }
 
 impl ImportedToken {
     /// A TOTP token with default SHA-1, 6 digits and the given period (as
     /// the CSV formats describe them).
-    #[allow(dead_code)] // used by the CSV readers
     pub(crate) fn totp(location: Location, secret: Secret, period: Period) -> ImportedToken {
         ImportedToken {
             serial: location.serial().map(str::to_owned),
@@ -85,6 +87,7 @@ impl ImportedToken {
             },
             not_before: None,
             not_after: None,
+            raw: None,
         }
     }
 
@@ -242,5 +245,6 @@ fn check(key: &PskcKey, location: Location) -> Result<ImportedToken, Error> {
             .as_ref()
             .or(key.device_expiry_date.as_ref())
             .map(|d| d.unix),
+        raw: None,
     })
 }

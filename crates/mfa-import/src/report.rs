@@ -1,0 +1,238 @@
+//! The import report and the errors CSV.
+
+use std::collections::HashMap;
+use std::io::Write;
+
+use crate::{Error, ImportedToken, Location, Rejection};
+
+/// Something the administrator should know that does not reject a token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Warning {
+    /// A CSV column that is not part of the format was ignored.
+    IgnoredColumn {
+        /// The column as named in the header.
+        column: String,
+    },
+    /// The token's secret is under 128 bits (accepted, but below RFC 4226's
+    /// requirement).
+    WeakSecret {
+        /// Where the token is.
+        location: Location,
+    },
+}
+
+/// One accepted token in the report (the token itself goes to the caller).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Accepted {
+    /// Where the token was found.
+    pub location: Location,
+    /// Its serial number.
+    pub serial: Option<String>,
+}
+
+/// What happened to every token of one import: accepted ones with their
+/// location, rejected ones with location and typed reason, warnings.
+/// Duplicate serial numbers inside one file are detected here: the second
+/// and later occurrences are rejected with [`Error::DuplicateSerial`].
+///
+/// The report is plain values; applying the accepted tokens (all in one
+/// transaction, or none) is the caller's choice.
+///
+/// ```
+/// use mfa_import::{CloudCsvReader, ImportReport};
+/// let csv = "upn,serial number,secret key,time interval,manufacturer,model,Enabled\n\
+///            a@example.com,1,JBSWY3DPEHPK3PXP,30,C,M,true\n\
+///            b@example.com,1,JBSWY3DPEHPK3PXP,30,C,M,true\n\
+///            c@example.com,2,JBSWY3DPEHPK3PXP,45,C,M,true\n";
+/// let mut reader = CloudCsvReader::new(csv.as_bytes());
+/// let mut report = ImportReport::new();
+/// let mut tokens = Vec::new();
+/// while let Some(item) = reader.next() {
+///     tokens.extend(report.record(item));
+/// }
+/// report.ignored_columns(reader.ignored_columns());
+/// assert_eq!(tokens.len(), 1);
+/// assert_eq!(report.rejected.len(), 2);
+/// assert_eq!(report.rejected[0].to_string(),
+///     "line 3 (serial \"1\"): duplicate serial number \"1\" (first seen at line 2 (serial \"1\"))");
+///
+/// let mut out = Vec::new();
+/// mfa_import::write_errors_csv(&mut out, reader.header(), &report.rejected)?;
+/// let text = String::from_utf8(out).unwrap();
+/// assert!(text.starts_with("upn,serial number,secret key,time interval,manufacturer,model,Enabled,line,error\n"));
+/// # Ok::<(), mfa_import::Error>(())
+/// ```
+#[derive(Debug, Default)]
+pub struct ImportReport {
+    /// Accepted tokens, in input order.
+    pub accepted: Vec<Accepted>,
+    /// Rejected tokens (and a fatal problem, if reading stopped), in input order.
+    pub rejected: Vec<Rejection>,
+    /// Warnings.
+    pub warnings: Vec<Warning>,
+    serials: HashMap<String, Location>,
+}
+
+impl ImportReport {
+    /// An empty report.
+    pub fn new() -> ImportReport {
+        ImportReport::default()
+    }
+
+    /// Records one item of a reader; returns the token if it is accepted
+    /// (not rejected by the reader and not a duplicate serial).
+    pub fn record(&mut self, item: Result<ImportedToken, Rejection>) -> Option<ImportedToken> {
+        match item {
+            Err(r) => {
+                self.rejected.push(r);
+                None
+            }
+            Ok(mut token) => {
+                if let Some(serial) = &token.serial {
+                    if let Some(first) = self.serials.get(serial) {
+                        self.rejected.push(Rejection {
+                            location: token.location.clone(),
+                            error: Error::DuplicateSerial {
+                                serial: serial.clone(),
+                                first: Box::new(first.clone()),
+                            },
+                            row: token.raw.take(),
+                        });
+                        return None;
+                    }
+                    self.serials.insert(serial.clone(), token.location.clone());
+                }
+                if token.secret.is_weak() {
+                    self.warnings.push(Warning::WeakSecret {
+                        location: token.location.clone(),
+                    });
+                }
+                self.accepted.push(Accepted {
+                    location: token.location.clone(),
+                    serial: token.serial.clone(),
+                });
+                token.raw = None;
+                Some(token)
+            }
+        }
+    }
+
+    /// Records a CSV reader's ignored columns as warnings.
+    pub fn ignored_columns(&mut self, columns: &[String]) {
+        self.warnings.extend(
+            columns
+                .iter()
+                .map(|c| Warning::IgnoredColumn { column: c.clone() }),
+        );
+    }
+
+    /// True if nothing was rejected.
+    pub fn is_clean(&self) -> bool {
+        self.rejected.is_empty()
+    }
+
+    /// True if reading stopped early on a fatal problem.
+    pub fn is_incomplete(&self) -> bool {
+        self.rejected.iter().any(Rejection::is_fatal)
+    }
+}
+
+/// Makes a cell safe to open in a spreadsheet: a cell starting with `=`,
+/// `+`, `-`, `@` (or a tab or carriage return) would be read as a formula,
+/// so it gets a leading `'` (OWASP CSV injection advice).
+///
+/// ```
+/// assert_eq!(mfa_import::neutralise_cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+/// assert_eq!(mfa_import::neutralise_cell("1234567"), "1234567");
+/// ```
+pub fn neutralise_cell(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}").into(),
+        _ => cell.into(),
+    }
+}
+
+/// Writes the errors CSV: for CSV uploads, the rejected rows as uploaded
+/// (under `upload_header`, the upload's header) plus `line` and `error`
+/// columns; for PSKC files (`upload_header` `None`), the columns
+/// `line,package,serial,key_id,error`. Every cell is neutralised against
+/// formula injection.
+///
+/// # Errors
+/// [`Error::Write`] if writing fails.
+pub fn write_errors_csv<W: Write>(
+    out: W,
+    upload_header: Option<&[String]>,
+    rejections: &[Rejection],
+) -> Result<(), Error> {
+    let mut w = csv::WriterBuilder::new().flexible(true).from_writer(out);
+    let werr = |e: csv::Error| match e.into_kind() {
+        csv::ErrorKind::Io(io) => Error::Write(io.kind()),
+        _ => Error::Write(std::io::ErrorKind::Other),
+    };
+    match upload_header {
+        Some(header) => {
+            let mut cells: Vec<String> = header
+                .iter()
+                .map(|h| neutralise_cell(h).into_owned())
+                .collect();
+            cells.push("line".to_owned());
+            cells.push("error".to_owned());
+            w.write_record(&cells).map_err(werr)?;
+            for r in rejections {
+                let mut cells: Vec<String> = r
+                    .row
+                    .as_ref()
+                    .map(|row| {
+                        row.fields()
+                            .iter()
+                            .map(|f| neutralise_cell(f).into_owned())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                cells.resize(header.len().max(cells.len()), String::new());
+                cells.push(r.location.line().to_string());
+                cells.push(neutralise_cell(&r.error.to_string()).into_owned());
+                w.write_record(&cells).map_err(werr)?;
+                for c in &mut cells {
+                    zeroize::Zeroize::zeroize(c);
+                }
+            }
+        }
+        None => {
+            w.write_record(["line", "package", "serial", "key_id", "error"])
+                .map_err(werr)?;
+            for r in rejections {
+                let (package, serial, key_id) = match &r.location {
+                    Location::KeyPackage {
+                        index,
+                        serial,
+                        key_id,
+                        ..
+                    } => (
+                        index.to_string(),
+                        serial.clone().unwrap_or_default(),
+                        key_id.clone().unwrap_or_default(),
+                    ),
+                    Location::Row { serial, .. } => (
+                        String::new(),
+                        serial.clone().unwrap_or_default(),
+                        String::new(),
+                    ),
+                    Location::Document { .. } => (String::new(), String::new(), String::new()),
+                };
+                w.write_record([
+                    r.location.line().to_string(),
+                    package,
+                    neutralise_cell(&serial).into_owned(),
+                    neutralise_cell(&key_id).into_owned(),
+                    neutralise_cell(&r.error.to_string()).into_owned(),
+                ])
+                .map_err(werr)?;
+            }
+        }
+    }
+    w.flush().map_err(|e| Error::Write(e.kind()))?;
+    Ok(())
+}
