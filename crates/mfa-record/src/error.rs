@@ -217,3 +217,13 @@ pub enum Error {
     #[error("the report period ends before it starts")]
     EmptyPeriod,
 }
+
+impl Error {
+    pub(crate) fn cell(line: u64, column: Field, problem: Error) -> Error {
+        Error::CsvCell {
+            line,
+            column,
+            problem: Box::new(problem),
+        }
+    }
+}
