@@ -1,0 +1,234 @@
+//! The one error type of this crate.
+
+/// Everything that can go wrong in `mfa-store`.
+///
+/// Denials of a sign-in (wrong code, locked account, fraud block, ...) are
+/// *not* errors: [`crate::Store::verify`] returns them as a
+/// [`crate::VerifyOutcome`] because they are recorded in the log and the
+/// transaction commits. Errors are for requests the store refuses outright
+/// (nothing is changed) and for infrastructure failures.
+///
+/// Variants carry data (the serial, the user, the versions, the line) so
+/// callers can match on them; the `Display` text is for an administrator and
+/// never contains a secret or a code.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The store URL is neither `sqlite:<path>` nor `postgres://…`/`postgresql://…`.
+    #[error("unsupported store URL scheme {scheme:?}; expected sqlite:<path> or postgres://…")]
+    UrlScheme {
+        /// The scheme found (text before the first `:`).
+        scheme: String,
+    },
+    /// The SQLite file exists but is not a database (or is corrupt).
+    #[error("{path} is not an mfa-store SQLite database or is corrupt")]
+    NotADatabase {
+        /// The file that was opened.
+        path: String,
+    },
+    /// The database was written by a newer version of this crate.
+    #[error(
+        "the store has schema version {found}, newer than the {supported} this version of mfa-store understands; upgrade the software"
+    )]
+    SchemaTooNew {
+        /// Version found in the store.
+        found: u32,
+        /// Newest version this code knows.
+        supported: u32,
+    },
+    /// The store holds something that this crate did not write (a value of
+    /// the wrong type, an unknown enum name, a bad sealed blob length).
+    #[error("the store is corrupt: table {table}, column {column}")]
+    Corrupt {
+        /// Table name.
+        table: &'static str,
+        /// Column name.
+        column: &'static str,
+    },
+    /// The master key given is not the one the store's secrets are sealed
+    /// with (its key check value differs, or its key id is unknown).
+    #[error(
+        "wrong master key: the store's secrets are sealed with key id {expected}, key id {given} was given (or its bytes differ)"
+    )]
+    WrongMasterKey {
+        /// The key id the store is sealed with.
+        expected: u32,
+        /// The key id of the key given.
+        given: u32,
+    },
+    /// A sealed token secret did not authenticate under the master key.
+    #[error(
+        "the sealed secret of token {serial} does not authenticate (tampered or sealed with another key)"
+    )]
+    Unseal {
+        /// The token's serial.
+        serial: String,
+    },
+    /// A master key file or value is not 32 bytes (64 hex digits).
+    #[error("a master key must be 32 bytes (64 hex digits); got {len} bytes")]
+    MasterKeyLength {
+        /// Bytes (or hex digits / 2) found.
+        len: usize,
+    },
+    /// `rekey` was asked to re-seal under the key id already in use.
+    #[error("key id {key_id} is already the current key; a new key needs a new id")]
+    SameKeyId {
+        /// The key id.
+        key_id: u32,
+    },
+    /// The operating system's random number generator failed (nonces).
+    #[error("the random number generator failed")]
+    Rng,
+    /// No token with this serial number.
+    #[error("unknown token {serial}")]
+    UnknownToken {
+        /// The serial asked for.
+        serial: String,
+    },
+    /// No user with this id.
+    #[error("unknown user {user}")]
+    UnknownUser {
+        /// The user id asked for.
+        user: String,
+    },
+    /// The token is assigned to another user (a token belongs to one user).
+    #[error("token {serial} is already assigned to {user}")]
+    TokenAssigned {
+        /// The token's serial.
+        serial: String,
+        /// The user it belongs to.
+        user: String,
+    },
+    /// The token is not assigned to anyone (activation needs a user).
+    #[error("token {serial} is not assigned to a user")]
+    TokenNotAssigned {
+        /// The token's serial.
+        serial: String,
+    },
+    /// The user already has the maximum number of OATH tokens.
+    #[error("user {user} already has {max} OATH tokens, the most allowed")]
+    TooManyTokens {
+        /// The user.
+        user: String,
+        /// The limit ([`crate::MAX_TOKENS_PER_USER`]).
+        max: usize,
+    },
+    /// An import in all-or-nothing mode found duplicates or rejected tokens;
+    /// nothing was imported. The report names each.
+    #[error("import refused: {} of the tokens cannot be imported; nothing was imported", .report.rejected.len())]
+    ImportRefused {
+        /// Which tokens were refused and why.
+        report: crate::ImportReport,
+    },
+    /// Activation: the code shown by the token was not accepted.
+    #[error("activation of token {serial} failed: {reason}")]
+    ActivationFailed {
+        /// The token's serial.
+        serial: String,
+        /// Why the code was refused.
+        reason: mfa_oath::Error,
+    },
+    /// A token's stored parameters are not valid OATH parameters.
+    #[error("token {serial} has invalid OATH parameters: {source}")]
+    TokenParams {
+        /// The token's serial.
+        serial: String,
+        /// What mfa-oath said.
+        source: mfa_oath::Error,
+    },
+    /// Too many trusted IP ranges.
+    #[error("at most {max} trusted IP ranges are allowed")]
+    TooManyTrustedRanges {
+        /// The limit ([`crate::MAX_TRUSTED_RANGES`]).
+        max: usize,
+    },
+    /// A CIDR range that cannot be parsed.
+    #[error("invalid CIDR range {text:?}")]
+    Cidr {
+        /// The text given.
+        text: String,
+    },
+    /// A text field (user id, serial, ...) is empty or longer than allowed.
+    #[error("the {field} must be 1 to {max} bytes long; got {len}")]
+    FieldLength {
+        /// Field name.
+        field: &'static str,
+        /// Length given.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The store is not empty, so a backup is not restored into it.
+    #[error("restore needs an empty store; this one holds {tokens} tokens and {users} users")]
+    RestoreTargetNotEmpty {
+        /// Tokens present.
+        tokens: u64,
+        /// Users present.
+        users: u64,
+    },
+    /// A backup file is malformed.
+    #[error("backup line {line}: {problem}")]
+    BackupFormat {
+        /// 1-based line number.
+        line: u64,
+        /// What is wrong.
+        problem: BackupProblem,
+    },
+    /// A backup file's checksum does not match its content.
+    #[error(
+        "the backup checksum does not match its content (file truncated or altered); nothing restored"
+    )]
+    BackupChecksum,
+    /// Reading or writing a backup stream failed.
+    #[error("backup I/O: {0}")]
+    Io(#[from] std::io::Error),
+    /// The database is busy beyond the configured timeout (SQLite lock held
+    /// by another process for too long, or a PostgreSQL serialization
+    /// failure that persisted through the retries).
+    #[error("the store is busy; try again")]
+    Busy,
+    /// An error from SQLite.
+    #[error("SQLite: {0}")]
+    Sqlite(#[source] rusqlite::Error),
+    /// An error from PostgreSQL.
+    #[error("PostgreSQL: {0}")]
+    Postgres(#[source] postgres::Error),
+}
+
+/// What is wrong with a line of a backup file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BackupProblem {
+    /// The first line is not a backup header of a known version.
+    #[error("not an mfa-store backup header")]
+    Header,
+    /// A table name this version does not know.
+    #[error("unknown table")]
+    Table,
+    /// A row with the wrong number of fields for its table.
+    #[error("wrong number of fields")]
+    FieldCount,
+    /// A field that is not `N`, `i<int>`, `t<hex>` or `b<hex>`.
+    #[error("malformed field")]
+    Field,
+    /// The file ends without the checksum trailer.
+    #[error("missing checksum trailer")]
+    Truncated,
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+                Error::Busy
+            }
+            _ => Error::Sqlite(e),
+        }
+    }
+}
+
+impl From<postgres::Error> for Error {
+    fn from(e: postgres::Error) -> Self {
+        Error::Postgres(e)
+    }
+}

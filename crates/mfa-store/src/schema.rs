@@ -1,0 +1,233 @@
+//! Versioned schema migrations, run on open inside one write transaction.
+
+use crate::db::{BackendKind, Tx, Val, int};
+use crate::{Error, MasterKey};
+
+/// The schema version this code writes and understands.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Migration `i` takes the schema from version `i` to `i + 1`. `{BLOB}` and
+/// `{ID}` are replaced per backend. Never edit a released migration: append.
+const MIGRATIONS: &[&str] = &[
+    // 0 -> 1
+    "
+CREATE TABLE mfa_keys (
+    key_id BIGINT PRIMARY KEY,
+    check_value {BLOB} NOT NULL
+);
+CREATE TABLE users (
+    user_id TEXT PRIMARY KEY,
+    first_name TEXT,
+    last_name TEXT,
+    email TEXT,
+    phone TEXT,
+    created_at BIGINT NOT NULL,
+    fraud_blocked BIGINT NOT NULL DEFAULT 0,
+    fraud_blocked_until BIGINT,
+    fraud_risk_high BIGINT NOT NULL DEFAULT 0
+);
+CREATE TABLE lockout (
+    user_id TEXT NOT NULL,
+    factor TEXT NOT NULL,
+    failures BIGINT NOT NULL,
+    last_failure BIGINT,
+    locked BIGINT NOT NULL,
+    locked_until BIGINT,
+    lockouts BIGINT NOT NULL,
+    PRIMARY KEY (user_id, factor)
+);
+CREATE TABLE tokens (
+    serial TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    algorithm TEXT NOT NULL,
+    digits BIGINT NOT NULL,
+    period BIGINT NOT NULL,
+    t0 BIGINT NOT NULL,
+    key_id BIGINT NOT NULL,
+    sealed {BLOB} NOT NULL,
+    user_id TEXT REFERENCES users (user_id),
+    active BIGINT NOT NULL DEFAULT 0,
+    last_step BIGINT,
+    drift BIGINT NOT NULL DEFAULT 0,
+    manufacturer TEXT,
+    model TEXT,
+    imported_at BIGINT NOT NULL
+);
+CREATE INDEX tokens_user ON tokens (user_id);
+CREATE TABLE auth_log (
+    id {ID},
+    at BIGINT NOT NULL,
+    user_id TEXT NOT NULL,
+    mode TEXT NOT NULL,
+    result TEXT NOT NULL,
+    reason TEXT,
+    serial TEXT,
+    server_name TEXT,
+    server_ip TEXT,
+    client_ip TEXT
+);
+CREATE INDEX auth_log_at ON auth_log (at);
+CREATE TABLE audit_log (
+    id {ID},
+    at BIGINT NOT NULL,
+    user_id TEXT,
+    action TEXT NOT NULL,
+    actor TEXT,
+    reason TEXT
+);
+CREATE INDEX audit_log_at ON audit_log (at);
+CREATE TABLE one_time_codes (
+    user_id TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    hash {BLOB} NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    consumed_at BIGINT,
+    PRIMARY KEY (user_id, channel)
+);
+CREATE TABLE trusted_ranges (
+    cidr TEXT PRIMARY KEY,
+    created_at BIGINT NOT NULL
+);
+CREATE TABLE devices (
+    user_id TEXT NOT NULL,
+    hash {BLOB} NOT NULL,
+    expires_at BIGINT NOT NULL,
+    PRIMARY KEY (user_id, hash)
+);
+",
+];
+
+fn dialect(kind: BackendKind, sql: &str) -> String {
+    let (blob, id) = match kind {
+        BackendKind::Sqlite => ("BLOB", "INTEGER PRIMARY KEY"),
+        BackendKind::Postgres => ("BYTEA", "BIGSERIAL PRIMARY KEY"),
+    };
+    sql.replace("{BLOB}", blob).replace("{ID}", id)
+}
+
+fn meta_exists(tx: &mut dyn Tx) -> Result<(bool, u64), Error> {
+    let (sql_meta, sql_any) = match tx.kind() {
+        BackendKind::Sqlite => (
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'mfa_meta'",
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
+        ),
+        BackendKind::Postgres => (
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'mfa_meta' AND table_schema = current_schema()",
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()",
+        ),
+    };
+    let meta = tx
+        .query_opt("mfa_meta", sql_meta, &[])?
+        .map(|r| r.i64(0, "count"))
+        .transpose()?
+        .unwrap_or(0);
+    let any = tx
+        .query_opt("mfa_meta", sql_any, &[])?
+        .map(|r| r.u64(0, "count"))
+        .transpose()?
+        .unwrap_or(0);
+    Ok((meta > 0, any))
+}
+
+/// Reads the schema version (0 for an empty database).
+pub(crate) fn version(tx: &mut dyn Tx) -> Result<u32, Error> {
+    let (exists, _) = meta_exists(tx)?;
+    if !exists {
+        return Ok(0);
+    }
+    let row = tx.query_opt(
+        "mfa_meta",
+        "SELECT value FROM mfa_meta WHERE name = 'schema_version'",
+        &[],
+    )?;
+    let Some(row) = row else {
+        return Err(Error::Corrupt {
+            table: "mfa_meta",
+            column: "schema_version",
+        });
+    };
+    row.text(0, "value")?.parse().map_err(|_| Error::Corrupt {
+        table: "mfa_meta",
+        column: "schema_version",
+    })
+}
+
+/// Checks the master key against the store's key check value.
+pub(crate) fn check_key(tx: &mut dyn Tx, key: &MasterKey) -> Result<(), Error> {
+    let rows = tx.query("mfa_keys", "SELECT key_id, check_value FROM mfa_keys", &[])?;
+    let mut expected = None;
+    for r in &rows {
+        let id = u32::try_from(r.i64(0, "key_id")?).map_err(|_| Error::Corrupt {
+            table: "mfa_keys",
+            column: "key_id",
+        })?;
+        expected = Some(id);
+        if id == key.id() {
+            let cv = r.blob(1, "check_value")?;
+            if subtle::ConstantTimeEq::ct_eq(cv.as_slice(), key.check_value().as_slice()).into() {
+                return Ok(());
+            }
+            break;
+        }
+    }
+    match expected {
+        Some(expected) => Err(Error::WrongMasterKey {
+            expected,
+            given: key.id(),
+        }),
+        // A store without a key yet (fresh): adopt this one.
+        None => {
+            tx.exec(
+                "INSERT INTO mfa_keys (key_id, check_value) VALUES ($1, $2)",
+                &[int(key.id().into()), Val::Blob(key.check_value())],
+            )?;
+            Ok(())
+        }
+    }
+}
+
+/// Brings the schema up to date and checks the key, in the caller's write
+/// transaction (so on any error nothing is changed).
+pub(crate) fn migrate(tx: &mut dyn Tx, key: &MasterKey) -> Result<(), Error> {
+    if tx.kind() == BackendKind::Postgres {
+        // Serialise concurrent first opens of the same schema.
+        tx.exec("SELECT pg_advisory_xact_lock(7236001)", &[])?;
+    }
+    let (exists, tables) = meta_exists(tx)?;
+    if !exists && tables > 0 && tx.kind() == BackendKind::Sqlite {
+        // Some other application's database: do not write into it.
+        return Err(Error::Corrupt {
+            table: "mfa_meta",
+            column: "schema_version",
+        });
+    }
+    let found = version(tx)?;
+    if found > SCHEMA_VERSION {
+        return Err(Error::SchemaTooNew {
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    if found >= 1 {
+        check_key(tx, key)?;
+    }
+    if found == 0 {
+        tx.batch("CREATE TABLE mfa_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)")?;
+        tx.exec(
+            "INSERT INTO mfa_meta (name, value) VALUES ('schema_version', '0')",
+            &[],
+        )?;
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        tx.batch(&dialect(tx.kind(), sql))?;
+        tx.exec(
+            "UPDATE mfa_meta SET value = $1 WHERE name = 'schema_version'",
+            &[Val::Text((i + 1).to_string())],
+        )?;
+    }
+    if found == 0 {
+        check_key(tx, key)?;
+    }
+    Ok(())
+}
