@@ -70,7 +70,6 @@ pub(crate) enum Cipher {
     KwCamellia256,
 }
 
-#[allow(dead_code)] // encryption is used by the writer
 impl Cipher {
     pub(crate) fn from_uri(uri: &str) -> Result<Cipher, Error> {
         Ok(match fragment(uri).as_str() {
@@ -146,20 +145,6 @@ impl Cipher {
             [32] => "32 bytes",
             _ => "16 or 24 bytes",
         }
-    }
-
-    /// True for CBC modes (which need a separate MAC).
-    pub(crate) fn is_cbc(self) -> bool {
-        !matches!(
-            self,
-            Cipher::KwAes128
-                | Cipher::KwAes192
-                | Cipher::KwAes256
-                | Cipher::KwTripleDes
-                | Cipher::KwCamellia128
-                | Cipher::KwCamellia192
-                | Cipher::KwCamellia256
-        )
     }
 
     fn check_key(self, key: &[u8]) -> Result<(), Error> {
@@ -261,7 +246,6 @@ where
     Some(buf)
 }
 
-#[allow(dead_code)]
 fn cbc_encrypt<C>(key: &[u8], plain: &[u8], iv: &[u8]) -> Option<Vec<u8>>
 where
     C: BlockCipherEncrypt + KeyInit,
@@ -302,7 +286,6 @@ where
 
 /// RFC 3394 key wrap, or RFC 5649 when the length is not a multiple of 8
 /// (or under 16 bytes), as python-pskc does.
-#[allow(dead_code)]
 fn kw_wrap<C>(key: &[u8], plain: &[u8]) -> Option<Vec<u8>>
 where
     C: BlockCipherDecrypt<BlockSize = aes::cipher::consts::U16> + BlockCipherEncrypt + KeyInit,
@@ -370,7 +353,6 @@ pub(crate) enum MacAlgorithm {
     Sha512,
 }
 
-#[allow(dead_code)] // uri, compute: used by the writer
 impl MacAlgorithm {
     pub(crate) fn from_uri(uri: &str) -> Result<MacAlgorithm, Error> {
         Ok(match fragment(uri).as_str() {
@@ -476,7 +458,6 @@ pub(crate) fn b64_decode(text: &str) -> Option<Vec<u8>> {
 }
 
 /// Standard base64 with padding.
-#[allow(dead_code)]
 pub(crate) fn b64_encode(data: &[u8]) -> String {
     data_encoding::BASE64.encode(data)
 }

@@ -11,6 +11,7 @@ mod error;
 mod pskc;
 mod report;
 mod token;
+mod writer;
 mod xml;
 
 pub use csv_import::{CLOUD_HEADER, CloudCsvReader, MAX_SECRET_CHARS, ServerCsvReader};
@@ -21,6 +22,7 @@ pub use pskc::{
 };
 pub use report::{Accepted, ImportReport, Warning, neutralise_cell, write_errors_csv};
 pub use token::{ImportedToken, TokenKind};
+pub use writer::{Protection, PskcWriter};
 
 /// Safety limits for readers, with safe defaults. Every limit is checked
 /// while streaming, before the data it guards is held in memory.

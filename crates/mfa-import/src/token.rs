@@ -63,6 +63,27 @@ pub struct ImportedToken {
 }
 
 impl ImportedToken {
+    /// A token built by the caller (e.g. to export with
+    /// [`crate::PskcWriter`]); its location is `Document { line: 0 }` and
+    /// every descriptive field is empty until set.
+    ///
+    /// ```
+    /// use mfa_import::{ImportedToken, TokenKind};
+    /// use mfa_oath::{HotpParams, HotpState, Secret};
+    /// let mut t = ImportedToken::new(
+    ///     Secret::from_bytes(b"12345678901234567890")?,
+    ///     TokenKind::Hotp { params: HotpParams::default(), state: HotpState::from_next_counter(5) },
+    /// );
+    /// t.serial = Some("123".into());
+    /// assert_eq!(t.next_counter(), Some(5));
+    /// # Ok::<(), mfa_oath::Error>(())
+    /// ```
+    pub fn new(secret: Secret, kind: TokenKind) -> ImportedToken {
+        let mut t = ImportedToken::totp(Location::Document { line: 0 }, secret, Period::THIRTY);
+        t.kind = kind;
+        t
+    }
+
     /// A TOTP token with default SHA-1, 6 digits and the given period (as
     /// the CSV formats describe them).
     pub(crate) fn totp(location: Location, secret: Secret, period: Period) -> ImportedToken {
