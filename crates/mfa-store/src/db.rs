@@ -388,11 +388,17 @@ impl Pool {
                 c.busy_timeout(self.busy_timeout).map_err(not_db)?;
                 // WAL: readers never block the writer; NORMAL sync: a commit is
                 // durable against a process crash, and against power loss once
-                // the WAL is checkpointed (see docs/store.md).
-                let mode: String = c
-                    .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+                // the WAL is checkpointed (see docs/store.md). The journal mode
+                // is switched only on a new, empty file: an existing file that
+                // is not in WAL mode is another application's database (or was
+                // converted on purpose) and is not modified here.
+                let pages: i64 = c
+                    .query_row("PRAGMA page_count", [], |r| r.get(0))
                     .map_err(not_db)?;
-                let _ = mode;
+                if pages == 0 {
+                    c.query_row("PRAGMA journal_mode=WAL", [], |r| r.get::<_, String>(0))
+                        .map_err(not_db)?;
+                }
                 c.pragma_update(None, "synchronous", "NORMAL")
                     .map_err(not_db)?;
                 c.pragma_update(None, "foreign_keys", "ON")

@@ -1,0 +1,228 @@
+//! Concurrency on both backends: many threads (each with its own `Store`, as
+//! separate servers would have) and several processes hitting one database.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout
+)]
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Barrier};
+
+use common::*;
+use mfa_store::{
+    DenialReason, Error, Factor, ImportMode, LockoutPolicy, StoreConfig, VerifyContext,
+};
+
+both_backends!(
+    same_code_from_16_threads_is_accepted_once,
+    two_hundred_wrong_codes_lock_exactly_at_the_threshold,
+    two_hundred_wrong_codes_count_exactly,
+    concurrent_sixth_token_is_refused_exactly_once,
+    same_code_from_4_processes_is_accepted_once,
+);
+
+/// Runs `f(i)` on `n` threads released together; returns the results.
+fn race<T: Send + 'static>(n: usize, f: impl Fn(usize) -> T + Send + Sync + 'static) -> Vec<T> {
+    let barrier = Arc::new(Barrier::new(n));
+    let f = Arc::new(f);
+    let handles: Vec<_> = (0..n)
+        .map(|i| {
+            let (barrier, f) = (barrier.clone(), f.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                f(i)
+            })
+        })
+        .collect();
+    handles.into_iter().map(|h| h.join().unwrap()).collect()
+}
+
+fn tally(outcomes: &[mfa_store::VerifyOutcome]) -> BTreeMap<String, usize> {
+    let mut m = BTreeMap::new();
+    for o in outcomes {
+        let k = o
+            .denial()
+            .map_or("approved".to_owned(), |r| r.as_str().to_owned());
+        *m.entry(k).or_default() += 1;
+    }
+    m
+}
+
+fn same_code_from_16_threads_is_accepted_once(b: &Backend) {
+    // A threshold above 16, so that the 15 replays are not cut short by a lock.
+    let mut config = StoreConfig::default();
+    config.otp_lockout = LockoutPolicy::new(100, 3600, 3600);
+    let s = b.open_with(config.clone());
+    let t = enrol(&s, "alice", "T1", 1);
+    let code = code_at(1, t);
+    let url = b.url.clone();
+    let outcomes = race(16, move |_| {
+        let store = mfa_store::Store::open_with(&url, &key(), config.clone()).unwrap();
+        store
+            .verify("alice", &code, at(t), &VerifyContext::default())
+            .unwrap()
+    });
+    let m = tally(&outcomes);
+    assert_eq!(m.get("approved"), Some(&1), "{m:?}");
+    assert_eq!(m.get("code_replayed"), Some(&15), "{m:?}");
+    assert_eq!(s.stats().unwrap().auth_events, 16);
+}
+
+fn wrong_codes(b: &Backend, threshold: u32) -> (BTreeMap<String, usize>, mfa_store::Store, u64) {
+    let mut config = StoreConfig::default();
+    config.otp_lockout = LockoutPolicy::new(threshold, 3600, 3600);
+    let s = b.open_with(config.clone());
+    let t = enrol(&s, "alice", "T1", 1);
+    let wrong = wrong_code(1, t);
+    let url = b.url.clone();
+    // 20 servers, 10 attempts each, all at once.
+    let per_thread = race(20, move |_| {
+        let store = mfa_store::Store::open_with(&url, &key(), config.clone()).unwrap();
+        (0..10)
+            .map(|_| {
+                store
+                    .verify("alice", &wrong, at(t), &VerifyContext::default())
+                    .unwrap()
+            })
+            .collect::<Vec<_>>()
+    });
+    let all: Vec<_> = per_thread.into_iter().flatten().collect();
+    assert_eq!(all.len(), 200);
+    (tally(&all), s, t)
+}
+
+fn two_hundred_wrong_codes_lock_exactly_at_the_threshold(b: &Backend) {
+    let (m, s, t) = wrong_codes(b, 50);
+    assert_eq!(m.get("code_invalid"), Some(&50), "{m:?}");
+    assert_eq!(m.get("locked"), Some(&150), "{m:?}");
+    let (failures, locked) = s.lockout_status("alice", Factor::Otp, at(t)).unwrap();
+    assert_eq!(failures, 50);
+    assert_eq!(locked, Some(Some(at(t + 3600))));
+    // Even the right code is refused now.
+    let o = s
+        .verify("alice", &code_at(1, t), at(t), &VerifyContext::default())
+        .unwrap();
+    assert_eq!(o.denial(), Some(DenialReason::Locked));
+}
+
+fn two_hundred_wrong_codes_count_exactly(b: &Backend) {
+    let (m, s, t) = wrong_codes(b, 1000);
+    assert_eq!(m.get("code_invalid"), Some(&200), "{m:?}");
+    assert_eq!(
+        s.lockout_status("alice", Factor::Otp, at(t)).unwrap(),
+        (200, None)
+    );
+}
+
+fn concurrent_sixth_token_is_refused_exactly_once(b: &Backend) {
+    let s = b.open();
+    let tokens: Vec<_> = (0..6).map(|i| totp_token(&format!("T{i}"), i)).collect();
+    s.import(tokens, ImportMode::AllOrNothing, at(T0)).unwrap();
+    for i in 0..4 {
+        s.assign(&format!("T{i}"), "alice", at(T0)).unwrap();
+    }
+    // Two servers assign the fifth and the sixth token at once: one wins.
+    for round in 0..3 {
+        let url = b.url.clone();
+        let results = race(2, move |i| {
+            let store = mfa_store::Store::open(&url, &key()).unwrap();
+            store.assign(&format!("T{}", 4 + i), "alice", at(T0))
+        });
+        let ok = results.iter().filter(|r| r.is_ok()).count();
+        let refused = results
+            .iter()
+            .filter(|r| matches!(r, Err(Error::TooManyTokens { max: 5, .. })))
+            .count();
+        assert_eq!((ok, refused), (1, 1), "round {round}: {results:?}");
+        assert_eq!(s.user_tokens("alice").unwrap().len(), 5);
+        // Put the winner back for the next round.
+        for serial in ["T4", "T5"] {
+            if s.token(serial).unwrap().unwrap().user.is_some() {
+                s.unassign(serial, at(T0)).unwrap();
+            }
+        }
+    }
+    // And eight servers with eight candidate tokens: exactly one succeeds.
+    let extra: Vec<_> = (10..18).map(|i| totp_token(&format!("X{i}"), i)).collect();
+    s.import(extra, ImportMode::AllOrNothing, at(T0)).unwrap();
+    let url = b.url.clone();
+    let results = race(8, move |i| {
+        let store = mfa_store::Store::open(&url, &key()).unwrap();
+        store.assign(&format!("X{}", 10 + i), "alice", at(T0))
+    });
+    assert_eq!(
+        results.iter().filter(|r| r.is_ok()).count(),
+        1,
+        "{results:?}"
+    );
+    assert_eq!(s.user_tokens("alice").unwrap().len(), 5);
+}
+
+const CHILD_ENV: &str = "MFA_STORE_TEST_CHILD";
+
+/// Not a test by itself: the body of the child processes of
+/// `same_code_from_4_processes_is_accepted_once` (does nothing unless the
+/// parent set the environment).
+#[test]
+fn child_verify() {
+    let Ok(spec) = std::env::var(CHILD_ENV) else {
+        return;
+    };
+    let mut parts = spec.splitn(4, '\n');
+    let (url, code, t, go) = (
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+        parts.next().unwrap().parse::<u64>().unwrap(),
+        parts.next().unwrap(),
+    );
+    let store = mfa_store::Store::open(url, &key()).unwrap();
+    while !std::path::Path::new(go).exists() {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    let o = store
+        .verify("alice", code, at(t), &VerifyContext::default())
+        .unwrap();
+    let r = o.denial().map_or("approved", |r| r.as_str());
+    std::fs::write(format!("{go}.{}", std::process::id()), r).unwrap();
+}
+
+fn same_code_from_4_processes_is_accepted_once(b: &Backend) {
+    let s = b.open();
+    let t = enrol(&s, "alice", "T1", 1);
+    let dir = tempfile::tempdir().unwrap();
+    let go = dir.path().join("go");
+    let spec = format!("{}\n{}\n{t}\n{}", b.url, code_at(1, t), go.display());
+    let exe = std::env::current_exe().unwrap();
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            std::process::Command::new(&exe)
+                .args(["--exact", "child_verify", "--test-threads", "1", "--quiet"])
+                .env(CHILD_ENV, &spec)
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    std::fs::write(&go, b"").unwrap();
+    let mut results = Vec::new();
+    for mut c in children {
+        let pid = c.id();
+        assert!(c.wait().unwrap().success());
+        results.push(std::fs::read_to_string(format!("{}.{pid}", go.display())).unwrap());
+    }
+    results.sort();
+    assert_eq!(
+        results,
+        [
+            "approved",
+            "code_replayed",
+            "code_replayed",
+            "code_replayed"
+        ]
+    );
+}
