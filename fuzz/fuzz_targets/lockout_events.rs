@@ -66,8 +66,13 @@ fuzz_target!(|input: Input<'_>| {
                 Ok((next, d)) => {
                     assert_eq!(next.check(&policy, t), d);
                     assert!(before.is_allowed() || policy.extend_while_locked());
-                    if let (Decision::Allowed { remaining: 1, .. }, true) = (before, before.is_allowed()) {
-                        assert!(!d.is_allowed(), "the failure announced as the last one locks");
+                    // (A lock set within the lock duration of u64::MAX seconds
+                    // saturates there; such times are out of scope.)
+                    let far_from_the_end = now < u64::MAX / 2;
+                    if let Decision::Allowed { remaining: 1, .. } = before {
+                        if far_from_the_end {
+                            assert!(!d.is_allowed(), "the failure announced as the last one locks");
+                        }
                     }
                     state = next;
                 }

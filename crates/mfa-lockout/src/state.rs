@@ -536,12 +536,12 @@ impl LockoutState {
             Decision::Locked { until, .. } => Some(until),
             Decision::LockedUntilAdmin { .. } => None,
             Decision::Allowed { failures: 0, .. } => None,
-            Decision::Allowed { .. } => self.last_failure.map(|last| {
-                UnixTime::from_secs(
-                    last.secs()
-                        .saturating_add(policy.reset_window_secs())
-                        .saturating_add(1),
-                )
+            // `None` too when the end of the window is past `u64::MAX`.
+            Decision::Allowed { .. } => self.last_failure.and_then(|last| {
+                last.secs()
+                    .checked_add(policy.reset_window_secs())?
+                    .checked_add(1)
+                    .map(UnixTime::from_secs)
             }),
         }
     }

@@ -373,3 +373,19 @@ fn next_deadline_per_state() {
         }
     }
 }
+
+#[test]
+fn no_deadline_past_the_end_of_time() {
+    // Found by the lockout_events fuzz target: a window that would end past
+    // u64::MAX has no deadline (it saturated, and the decision did not change
+    // at the saturated instant).
+    let policy = Policy::new(1_000, u64::MAX / 2, 60).unwrap();
+    let now = UnixTime::from_secs(u64::MAX - 1_000);
+    let (state, _) = LockoutState::new().record_failure(&policy, now).unwrap();
+    assert_eq!(state.next_deadline(&policy, now), None);
+    assert!(
+        state
+            .check(&policy, UnixTime::from_secs(u64::MAX))
+            .is_allowed()
+    );
+}
