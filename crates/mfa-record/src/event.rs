@@ -170,7 +170,6 @@ impl fmt::Display for AuthResult {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
 #[non_exhaustive]
 pub struct AuthAttempt {
     /// When the authentication happened.
