@@ -213,6 +213,83 @@ enum mfa_result
    * token, or the reverse).
    */
   MFA_RESULT_URI_WRONG_KIND = 309,
+  /**
+   * The account is locked until an administrator unblocks it (no automatic
+   * unblock, or the hard cap on consecutive denials was reached).
+   */
+  MFA_RESULT_LOCKED_UNTIL_ADMIN = 500,
+  /**
+   * An administrator unblock was asked for, but the account is not locked.
+   */
+  MFA_RESULT_NOT_LOCKED = 501,
+  /**
+   * A lockout policy setting is out of range (threshold 0, reset window 0,
+   * escalation factor or cap, hard cap above 100).
+   */
+  MFA_RESULT_LOCKOUT_INVALID_POLICY = 502,
+  /**
+   * A stored lockout state is inconsistent (it cannot come from this library).
+   */
+  MFA_RESULT_LOCKOUT_INVALID_STATE = 503,
+  /**
+   * An administrator action needs a reason comment, and it is empty.
+   */
+  MFA_RESULT_REASON_EMPTY = 504,
+  /**
+   * The administrator's reason comment is longer than 1024 bytes.
+   */
+  MFA_RESULT_REASON_TOO_LONG = 505,
+  /**
+   * The administrator's reason comment contains a control character.
+   */
+  MFA_RESULT_REASON_CONTROL_CHAR = 506,
+  /**
+   * The user is at high risk after reporting suspicious activity, until the
+   * risk is remediated.
+   */
+  MFA_RESULT_HIGH_RISK = 600,
+  /**
+   * Fraud reporting is off (neither fraud alert nor suspicious-activity
+   * reporting is on).
+   */
+  MFA_RESULT_FRAUD_REPORTING_DISABLED = 601,
+  /**
+   * A block confirmation arrived but auto-block is off.
+   */
+  MFA_RESULT_FRAUD_UNEXPECTED_CONFIRMATION = 602,
+  /**
+   * The user is already blocked.
+   */
+  MFA_RESULT_ALREADY_BLOCKED = 603,
+  /**
+   * The user is not blocked.
+   */
+  MFA_RESULT_NOT_BLOCKED = 604,
+  /**
+   * The block has not expired yet.
+   */
+  MFA_RESULT_BLOCK_NOT_EXPIRED = 605,
+  /**
+   * The user is not at risk: nothing to remediate.
+   */
+  MFA_RESULT_NO_RISK = 606,
+  /**
+   * A fraud setting is invalid (block period 0, reporting code not 1 to 8
+   * digits, bad notification recipient).
+   */
+  MFA_RESULT_FRAUD_INVALID_CONFIG = 607,
+  /**
+   * Keypad input contains something other than 0-9, * and #.
+   */
+  MFA_RESULT_KEYPAD_INVALID_KEY = 608,
+  /**
+   * Keypad input is longer than 32 keys.
+   */
+  MFA_RESULT_KEYPAD_TOO_LONG = 609,
+  /**
+   * Keypad input is neither an approval (#) nor the fraud code.
+   */
+  MFA_RESULT_KEYPAD_UNRECOGNIZED = 610,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -277,12 +354,325 @@ typedef uint32_t mfa_otp_kind;
 #endif // __cplusplus
 
 /**
+ * The kind of lock in a stored `mfa_lockout_state`.
+ */
+enum mfa_lock_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Not locked.
+   */
+  MFA_LOCK_KIND_NONE = 0,
+  /**
+   * Locked until `lock_until` (Unix seconds).
+   */
+  MFA_LOCK_KIND_UNTIL = 1,
+  /**
+   * Locked until an administrator unblocks (`admin_cause` says why).
+   */
+  MFA_LOCK_KIND_ADMIN = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum mfa_lock_kind mfa_lock_kind;
+#else
+typedef uint32_t mfa_lock_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * Why only an administrator can unblock.
+ */
+enum mfa_admin_lock_cause
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Not locked until an administrator unblocks.
+   */
+  MFA_ADMIN_LOCK_CAUSE_NONE = 0,
+  /**
+   * The policy has no automatic unblock (0 minutes).
+   */
+  MFA_ADMIN_LOCK_CAUSE_NO_AUTO_UNBLOCK = 1,
+  /**
+   * The hard cap on consecutive denials was reached.
+   */
+  MFA_ADMIN_LOCK_CAUSE_HARD_CAP = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum mfa_admin_lock_cause mfa_admin_lock_cause;
+#else
+typedef uint32_t mfa_admin_lock_cause;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * The kind of an `mfa_lockout_decision`.
+ */
+enum mfa_lockout_decision_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Verify the attempt.
+   */
+  MFA_LOCKOUT_DECISION_KIND_ALLOWED = 0,
+  /**
+   * Deny without verifying, until `until`.
+   */
+  MFA_LOCKOUT_DECISION_KIND_LOCKED = 1,
+  /**
+   * Deny without verifying, until an administrator unblocks.
+   */
+  MFA_LOCKOUT_DECISION_KIND_LOCKED_UNTIL_ADMIN = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum mfa_lockout_decision_kind mfa_lockout_decision_kind;
+#else
+typedef uint32_t mfa_lockout_decision_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * How a user reported a prompt. Passed as `uint32_t`.
+ */
+enum mfa_fraud_channel
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * The mobile app.
+   */
+  MFA_FRAUD_CHANNEL_APP = 1,
+  /**
+   * The phone call (fraud code then `#`, `1` to confirm a block).
+   */
+  MFA_FRAUD_CHANNEL_PHONE = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum mfa_fraud_channel mfa_fraud_channel;
+#else
+typedef uint32_t mfa_fraud_channel;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * Why a user is blocked. Returned as `uint32_t`.
+ */
+enum mfa_fraud_block_cause
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Not blocked.
+   */
+  MFA_FRAUD_BLOCK_CAUSE_NONE = 0,
+  /**
+   * The user reported fraud from the mobile app.
+   */
+  MFA_FRAUD_BLOCK_CAUSE_FRAUD_REPORT_APP = 1,
+  /**
+   * The user reported fraud on a phone call.
+   */
+  MFA_FRAUD_BLOCK_CAUSE_FRAUD_REPORT_PHONE = 2,
+  /**
+   * An administrator blocked the user.
+   */
+  MFA_FRAUD_BLOCK_CAUSE_ADMINISTRATOR = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum mfa_fraud_block_cause mfa_fraud_block_cause;
+#else
+typedef uint32_t mfa_fraud_block_cause;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * How a high user risk was remediated. Passed as `uint32_t`.
+ */
+enum mfa_fraud_remediation
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * The user reset their password.
+   */
+  MFA_FRAUD_REMEDIATION_PASSWORD_RESET = 1,
+  /**
+   * An administrator dismissed the risk.
+   */
+  MFA_FRAUD_REMEDIATION_ADMIN_DISMISSAL = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum mfa_fraud_remediation mfa_fraud_remediation;
+#else
+typedef uint32_t mfa_fraud_remediation;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * The kind of an `mfa_fraud_effect`.
+ */
+enum mfa_fraud_effect_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Write an audit log entry (`activity`, `at`, optional comment).
+   */
+  MFA_FRAUD_EFFECT_KIND_AUDIT = 1,
+  /**
+   * Record the result of the reported sign-in (`sign_in_result`, `at`) and
+   * deny it.
+   */
+  MFA_FRAUD_EFFECT_KIND_SIGN_IN = 2,
+  /**
+   * Record a risk detection (`risk_event_type`, `risk_level`, `at`,
+   * `channel`).
+   */
+  MFA_FRAUD_EFFECT_KIND_RISK_DETECTED = 3,
+  /**
+   * Notify the administrators (`recipients` of them, `channel`,
+   * `user_blocked`, `at`).
+   */
+  MFA_FRAUD_EFFECT_KIND_NOTIFY_ADMINISTRATORS = 4,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum mfa_fraud_effect_kind mfa_fraud_effect_kind;
+#else
+typedef uint32_t mfa_fraud_effect_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * An audit activity. `mfa_fraud_audit_activity_name` gives its text.
+ */
+enum mfa_fraud_audit_activity
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Fraud reported – user is blocked for MFA.
+   */
+  MFA_FRAUD_AUDIT_ACTIVITY_FRAUD_REPORTED_USER_BLOCKED = 1,
+  /**
+   * Fraud reported – no action taken.
+   */
+  MFA_FRAUD_AUDIT_ACTIVITY_FRAUD_REPORTED_NO_ACTION = 2,
+  /**
+   * Fraud reported (suspicious-activity report).
+   */
+  MFA_FRAUD_AUDIT_ACTIVITY_FRAUD_REPORTED = 3,
+  /**
+   * User blocked for MFA (by an administrator).
+   */
+  MFA_FRAUD_AUDIT_ACTIVITY_USER_BLOCKED = 4,
+  /**
+   * User unblocked for MFA (by an administrator).
+   */
+  MFA_FRAUD_AUDIT_ACTIVITY_USER_UNBLOCKED = 5,
+  /**
+   * Block expired.
+   */
+  MFA_FRAUD_AUDIT_ACTIVITY_BLOCK_EXPIRED = 6,
+  /**
+   * User risk remediated.
+   */
+  MFA_FRAUD_AUDIT_ACTIVITY_RISK_REMEDIATED = 7,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum mfa_fraud_audit_activity mfa_fraud_audit_activity;
+#else
+typedef uint32_t mfa_fraud_audit_activity;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * What a phone keypad entry means (`mfa_fraud_parse_keypad`).
+ */
+enum mfa_fraud_keypad
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * `#`: approve the sign-in.
+   */
+  MFA_FRAUD_KEYPAD_APPROVE = 1,
+  /**
+   * The fraud code then `#` (and `1` if the block was confirmed).
+   */
+  MFA_FRAUD_KEYPAD_REPORT = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum mfa_fraud_keypad mfa_fraud_keypad;
+#else
+typedef uint32_t mfa_fraud_keypad;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * Fraud reporting settings (opaque). `mfa_fraud_config_new` gives the
+ * defaults: fraud alert on with auto-block, suspicious-activity reporting
+ * on, 90-day blocks, phone code `0`, no notification recipients. The
+ * `mfa_fraud_config_set_*` functions mutate it (not concurrently with any
+ * other use); once configured, any number of threads may use it.
+ */
+typedef struct mfa_fraud_config mfa_fraud_config;
+
+/**
+ * The effects of one fraud transition (opaque), in the order to carry them
+ * out: audit entries, the sign-in result, risk detections, administrator
+ * notifications. Immutable; freed by `mfa_fraud_effects_free`.
+ */
+typedef struct mfa_fraud_effects mfa_fraud_effects;
+
+/**
+ * The fraud state of one user (opaque): an active block (cause, since,
+ * until, comment) and a high-risk flag with its detections. Created by
+ * `mfa_fraud_state_new`; the event functions (`mfa_fraud_state_user_report`,
+ * ...) replace its contents on success only; freed by `mfa_fraud_state_free`.
+ * Event functions mutate it: serialise them per user. Read-only functions
+ * (`mfa_fraud_state_info`, `_ensure_can_approve`, `_next_deadline`) may run
+ * concurrently with each other.
+ */
+typedef struct mfa_fraud_state mfa_fraud_state;
+
+/**
  * An HOTP (RFC 4226) token: a copy of a secret plus algorithm and digits
  * (opaque). Created by `mfa_hotp_new` or `mfa_otpauth_uri_to_hotp`, freed
  * (secret wiped) by `mfa_hotp_free`. Immutable: any number of threads may
  * use it at once.
  */
 typedef struct mfa_hotp mfa_hotp;
+
+/**
+ * A lockout policy (opaque): denials that lock, reset window, automatic
+ * unblock delay, optional escalation, hard cap. Created by
+ * `mfa_lockout_policy_new`, adjusted by the `mfa_lockout_policy_set_*`
+ * functions (which mutate it: not concurrently with any other use), freed by
+ * `mfa_lockout_policy_free`. Once configured, any number of threads may use
+ * it at once.
+ */
+typedef struct mfa_lockout_policy mfa_lockout_policy;
 
 /**
  * A parsed or generated `otpauth://` URI (opaque): kind, issuer, account,
@@ -308,6 +698,156 @@ typedef struct mfa_secret mfa_secret;
  * Immutable: any number of threads may use it at once.
  */
 typedef struct mfa_totp mfa_totp;
+
+/**
+ * A summary of a user's fraud state at a given time.
+ */
+typedef struct mfa_fraud_info {
+  /**
+   * Whether a block is active.
+   */
+  bool blocked;
+  /**
+   * An `mfa_fraud_block_cause` (`MFA_FRAUD_BLOCK_CAUSE_NONE` if not blocked).
+   */
+  uint32_t block_cause;
+  /**
+   * When the active block started (Unix seconds; 0 if not blocked).
+   */
+  uint64_t block_since;
+  /**
+   * When the active block ends (Unix seconds; 0 if not blocked).
+   */
+  uint64_t block_until;
+  /**
+   * Whether the user is at high risk.
+   */
+  bool high_risk;
+  /**
+   * Risk detections since the last remediation.
+   */
+  uint32_t detections;
+} mfa_fraud_info;
+
+/**
+ * One effect of a fraud transition.
+ */
+typedef struct mfa_fraud_effect {
+  /**
+   * An `mfa_fraud_effect_kind`.
+   */
+  uint32_t kind;
+  /**
+   * When (Unix seconds).
+   */
+  uint64_t at;
+  /**
+   * AUDIT: an `mfa_fraud_audit_activity`.
+   */
+  uint32_t activity;
+  /**
+   * AUDIT: whether there is a comment (`mfa_fraud_effects_comment`).
+   */
+  bool has_comment;
+  /**
+   * SIGN_IN: 1 = "MFA denied, fraud code entered".
+   */
+  uint32_t sign_in_result;
+  /**
+   * RISK_DETECTED, NOTIFY_ADMINISTRATORS: an `mfa_fraud_channel`.
+   */
+  uint32_t channel;
+  /**
+   * RISK_DETECTED: 1 = userReportedSuspiciousActivity.
+   */
+  uint32_t risk_event_type;
+  /**
+   * RISK_DETECTED: 1 = high.
+   */
+  uint32_t risk_level;
+  /**
+   * NOTIFY_ADMINISTRATORS: whether the user is now blocked.
+   */
+  bool user_blocked;
+  /**
+   * NOTIFY_ADMINISTRATORS: how many recipients
+   * (`mfa_fraud_effects_recipient`).
+   */
+  size_t recipients;
+} mfa_fraud_effect;
+
+/**
+ * The lockout state of one user for one factor class, stored by the caller
+ * (for example in a database row). All zeros is a fresh state.
+ */
+typedef struct mfa_lockout_state {
+  /**
+   * Denials in the current reset window.
+   */
+  uint32_t failures;
+  /**
+   * Whether `last_failure` is set.
+   */
+  bool has_last_failure;
+  /**
+   * Time of the last counted denial (Unix seconds).
+   */
+  uint64_t last_failure;
+  /**
+   * Consecutive denials since the last success or administrator unblock.
+   */
+  uint32_t consecutive;
+  /**
+   * Lockouts since the last success or administrator unblock.
+   */
+  uint32_t lockouts;
+  /**
+   * An `mfa_lock_kind`.
+   */
+  uint32_t lock;
+  /**
+   * For `MFA_LOCK_KIND_UNTIL`: the first instant the lock no longer applies.
+   */
+  uint64_t lock_until;
+  /**
+   * For `MFA_LOCK_KIND_ADMIN`: an `mfa_admin_lock_cause`.
+   */
+  uint32_t admin_cause;
+} mfa_lockout_state;
+
+/**
+ * What to do with an attempt, and why (every field is for the log).
+ */
+typedef struct mfa_lockout_decision {
+  /**
+   * An `mfa_lockout_decision_kind`.
+   */
+  uint32_t kind;
+  /**
+   * Denials counted in the reset window.
+   */
+  uint32_t failures;
+  /**
+   * Consecutive denials (ALLOWED and LOCKED_UNTIL_ADMIN).
+   */
+  uint32_t consecutive;
+  /**
+   * ALLOWED: how many more denials lock the account (at least 1).
+   */
+  uint32_t remaining;
+  /**
+   * LOCKED: lockouts since the last success or unblock.
+   */
+  uint32_t lockouts;
+  /**
+   * LOCKED: the first instant the lock no longer applies (Unix seconds).
+   */
+  uint64_t until;
+  /**
+   * LOCKED_UNTIL_ADMIN: an `mfa_admin_lock_cause`.
+   */
+  uint32_t admin_cause;
+} mfa_lockout_decision;
 
 /**
  * What a verifier stores about an HOTP token between verifications.
@@ -395,6 +935,524 @@ const char *mfa_result_message(uint32_t result);
  * Thread safety: may be called from any thread at any time.
  */
 const char *mfa_version(void);
+
+/**
+ * Creates a configuration with the defaults and stores it in `*out`.
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`.
+ *
+ * # Safety
+ * `out` is writable.
+ */
+mfa_result mfa_fraud_config_new(struct mfa_fraud_config **out);
+
+/**
+ * Turns the fraud alert feature on or off.
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`.
+ *
+ * # Safety
+ * `config` is a live handle not used concurrently.
+ */
+mfa_result mfa_fraud_config_set_fraud_alert(struct mfa_fraud_config *config, bool on);
+
+/**
+ * Turns auto-block on or off (a confirmed fraud alert blocks the user).
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`.
+ *
+ * # Safety
+ * `config` is a live handle not used concurrently.
+ */
+mfa_result mfa_fraud_config_set_auto_block(struct mfa_fraud_config *config, bool on);
+
+/**
+ * Sets how long a block lasts, in seconds (at least 1; default 90 days).
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_FRAUD_INVALID_CONFIG`.
+ *
+ * # Safety
+ * `config` is a live handle not used concurrently.
+ */
+mfa_result mfa_fraud_config_set_block_period(struct mfa_fraud_config *config, uint64_t secs);
+
+/**
+ * Sets the custom fraud code entered on the phone before `#` (1 to 8
+ * digits). It only takes effect with custom greetings uploaded; otherwise
+ * the code stays `0`.
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_UTF8`,
+ * `MFA_RESULT_FRAUD_INVALID_CONFIG`.
+ *
+ * # Safety
+ * `config` is a live handle not used concurrently; `code` has `code_len`
+ * readable bytes.
+ */
+mfa_result mfa_fraud_config_set_fraud_code(struct mfa_fraud_config *config,
+                                           const char *code,
+                                           size_t code_len);
+
+/**
+ * Whether custom voice greetings are uploaded (needed for a custom fraud
+ * code to take effect).
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`.
+ *
+ * # Safety
+ * `config` is a live handle not used concurrently.
+ */
+mfa_result mfa_fraud_config_set_custom_greetings(struct mfa_fraud_config *config, bool uploaded);
+
+/**
+ * Turns suspicious-activity reporting (high user risk) on or off.
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`.
+ *
+ * # Safety
+ * `config` is a live handle not used concurrently.
+ */
+mfa_result mfa_fraud_config_set_suspicious_activity(struct mfa_fraud_config *config, bool on);
+
+/**
+ * Sets the suspicious-activity phone reporting code (1 to 8 digits); when
+ * both features define one, this one wins.
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_UTF8`,
+ * `MFA_RESULT_FRAUD_INVALID_CONFIG`.
+ *
+ * # Safety
+ * As `mfa_fraud_config_set_fraud_code`.
+ */
+mfa_result mfa_fraud_config_set_suspicious_activity_code(struct mfa_fraud_config *config,
+                                                         const char *code,
+                                                         size_t code_len);
+
+/**
+ * Adds an administrator to notify when fraud is reported (non-empty, no
+ * control characters, at most 320 bytes; at most 100 recipients).
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_UTF8`,
+ * `MFA_RESULT_FRAUD_INVALID_CONFIG`.
+ *
+ * # Safety
+ * `config` is a live handle not used concurrently; `recipient` has
+ * `recipient_len` readable bytes.
+ */
+mfa_result mfa_fraud_config_add_recipient(struct mfa_fraud_config *config,
+                                          const char *recipient,
+                                          size_t recipient_len);
+
+/**
+ * Frees a configuration. NULL is a no-op.
+ *
+ * # Safety
+ * `config` is NULL or a live handle not in use by another thread.
+ */
+void mfa_fraud_config_free(struct mfa_fraud_config *config);
+
+/**
+ * Creates the state of a user with no block and no risk, in `*out`.
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`.
+ *
+ * # Safety
+ * `out` is writable.
+ */
+mfa_result mfa_fraud_state_new(struct mfa_fraud_state **out);
+
+/**
+ * Frees a fraud state. NULL is a no-op.
+ *
+ * # Safety
+ * `state` is NULL or a live handle not in use by another thread.
+ */
+void mfa_fraud_state_free(struct mfa_fraud_state *state);
+
+/**
+ * Fills `*out` with whether the user is blocked at `now` (and why, since
+ * and until when) and whether they are at high risk.
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`.
+ *
+ * # Safety
+ * `state` is a live handle; `out` is writable.
+ */
+mfa_result mfa_fraud_state_info(const struct mfa_fraud_state *state,
+                                uint64_t now,
+                                struct mfa_fraud_info *out);
+
+/**
+ * `MFA_RESULT_OK` if a sign-in may be approved at `now`;
+ * `MFA_RESULT_BLOCKED_BY_FRAUD` while blocked, `MFA_RESULT_HIGH_RISK` while
+ * at high risk. Call it on every path that can approve a sign-in, at the
+ * moment of approval.
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_BLOCKED_BY_FRAUD`,
+ * `MFA_RESULT_HIGH_RISK`.
+ *
+ * # Safety
+ * `state` is a live handle.
+ */
+mfa_result mfa_fraud_state_ensure_can_approve(const struct mfa_fraud_state *state, uint64_t now);
+
+/**
+ * The end of the active block, for a timer; `MFA_RESULT_NOT_FOUND` when
+ * not blocked.
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_NOT_FOUND`.
+ *
+ * # Safety
+ * `state` is a live handle; `out_deadline` is writable.
+ */
+mfa_result mfa_fraud_state_next_deadline(const struct mfa_fraud_state *state,
+                                         uint64_t now,
+                                         uint64_t *out_deadline);
+
+/**
+ * The user reports an MFA prompt they did not start, from the app
+ * (`MFA_FRAUD_CHANNEL_APP`) or on the phone (`_PHONE`;
+ * `block_confirmed`: they pressed `1`). `passwordless`: no high risk is
+ * raised. On success the state is updated and `*out_effects` receives the
+ * effects to carry out (free them with `mfa_fraud_effects_free`).
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_PARAMETER`
+ * (channel), `MFA_RESULT_FRAUD_REPORTING_DISABLED`,
+ * `MFA_RESULT_FRAUD_UNEXPECTED_CONFIRMATION`.
+ *
+ * # Safety
+ * `state` is a live handle not used concurrently; `config` is a live
+ * handle; `out_effects` is writable.
+ */
+mfa_result mfa_fraud_state_user_report(struct mfa_fraud_state *state,
+                                       const struct mfa_fraud_config *config,
+                                       uint32_t channel,
+                                       bool block_confirmed,
+                                       bool passwordless,
+                                       uint64_t now,
+                                       struct mfa_fraud_effects **out_effects);
+
+/**
+ * An administrator blocks the user for the block period, with a reason
+ * comment (required, at most 1024 bytes, no control characters).
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_UTF8`,
+ * `MFA_RESULT_REASON_EMPTY`, `MFA_RESULT_REASON_TOO_LONG`,
+ * `MFA_RESULT_REASON_CONTROL_CHAR`, `MFA_RESULT_ALREADY_BLOCKED`.
+ *
+ * # Safety
+ * As `mfa_fraud_state_user_report`; `reason` has `reason_len` readable
+ * bytes.
+ */
+mfa_result mfa_fraud_state_admin_block(struct mfa_fraud_state *state,
+                                       const struct mfa_fraud_config *config,
+                                       const char *reason,
+                                       size_t reason_len,
+                                       uint64_t now,
+                                       struct mfa_fraud_effects **out_effects);
+
+/**
+ * An administrator unblocks the user, with a reason comment.
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_UTF8`,
+ * `MFA_RESULT_REASON_EMPTY`, `MFA_RESULT_REASON_TOO_LONG`,
+ * `MFA_RESULT_REASON_CONTROL_CHAR`, `MFA_RESULT_NOT_BLOCKED`.
+ *
+ * # Safety
+ * As `mfa_fraud_state_admin_block`.
+ */
+mfa_result mfa_fraud_state_admin_unblock(struct mfa_fraud_state *state,
+                                         const struct mfa_fraud_config *config,
+                                         const char *reason,
+                                         size_t reason_len,
+                                         uint64_t now,
+                                         struct mfa_fraud_effects **out_effects);
+
+/**
+ * Clears a block whose period has passed, and logs it.
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_NOT_BLOCKED`,
+ * `MFA_RESULT_BLOCK_NOT_EXPIRED`.
+ *
+ * # Safety
+ * As `mfa_fraud_state_user_report`.
+ */
+mfa_result mfa_fraud_state_block_expired(struct mfa_fraud_state *state,
+                                         const struct mfa_fraud_config *config,
+                                         uint64_t now,
+                                         struct mfa_fraud_effects **out_effects);
+
+/**
+ * Clears the user's high risk (`how`: an `mfa_fraud_remediation`).
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_PARAMETER`
+ * (how), `MFA_RESULT_NO_RISK`.
+ *
+ * # Safety
+ * As `mfa_fraud_state_user_report`.
+ */
+mfa_result mfa_fraud_state_risk_remediated(struct mfa_fraud_state *state,
+                                           const struct mfa_fraud_config *config,
+                                           uint32_t how,
+                                           uint64_t now,
+                                           struct mfa_fraud_effects **out_effects);
+
+/**
+ * Interprets the keys a user pressed on a phone call: `#` approves
+ * (`MFA_FRAUD_KEYPAD_APPROVE`); the fraud code then `#` reports
+ * (`MFA_FRAUD_KEYPAD_REPORT`), with `*out_block_confirmed` true when `1`
+ * followed and auto-block is on.
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_UTF8`,
+ * `MFA_RESULT_KEYPAD_INVALID_KEY`, `MFA_RESULT_KEYPAD_TOO_LONG`,
+ * `MFA_RESULT_KEYPAD_UNRECOGNIZED`, `MFA_RESULT_FRAUD_REPORTING_DISABLED`,
+ * `MFA_RESULT_FRAUD_UNEXPECTED_CONFIRMATION`.
+ *
+ * # Safety
+ * `config` is a live handle; `keys` has `keys_len` readable bytes;
+ * `out_kind` and `out_block_confirmed` are writable.
+ */
+mfa_result mfa_fraud_parse_keypad(const struct mfa_fraud_config *config,
+                                  const char *keys,
+                                  size_t keys_len,
+                                  uint32_t *out_kind,
+                                  bool *out_block_confirmed);
+
+/**
+ * The number of effects; 0 if `effects` is NULL.
+ *
+ * # Safety
+ * `effects` is NULL or a live handle.
+ */
+size_t mfa_fraud_effects_len(const struct mfa_fraud_effects *effects);
+
+/**
+ * Fills `*out` with effect number `index` (0-based).
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_NOT_FOUND` (index out of
+ * range).
+ *
+ * # Safety
+ * `effects` is a live handle; `out` is writable.
+ */
+mfa_result mfa_fraud_effects_get(const struct mfa_fraud_effects *effects,
+                                 size_t index,
+                                 struct mfa_fraud_effect *out);
+
+/**
+ * Writes the comment of AUDIT effect `index` (the administrator's reason,
+ * or how a risk was remediated) into `buf`.
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_NOT_FOUND` (no such
+ * effect, not an audit effect, or no comment), `MFA_RESULT_BUFFER_TOO_SMALL`.
+ *
+ * # Safety
+ * `effects` is a live handle; `buf` has `buf_len` writable bytes (or is
+ * NULL with `buf_len` 0); `out_len` is writable.
+ */
+mfa_result mfa_fraud_effects_comment(const struct mfa_fraud_effects *effects,
+                                     size_t index,
+                                     char *buf,
+                                     size_t buf_len,
+                                     size_t *out_len);
+
+/**
+ * Writes recipient number `recipient` of NOTIFY_ADMINISTRATORS effect
+ * `index` into `buf`.
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_NOT_FOUND`,
+ * `MFA_RESULT_BUFFER_TOO_SMALL`.
+ *
+ * # Safety
+ * As `mfa_fraud_effects_comment`.
+ */
+mfa_result mfa_fraud_effects_recipient(const struct mfa_fraud_effects *effects,
+                                       size_t index,
+                                       size_t recipient,
+                                       char *buf,
+                                       size_t buf_len,
+                                       size_t *out_len);
+
+/**
+ * Frees an effects list. NULL is a no-op.
+ *
+ * # Safety
+ * `effects` is NULL or a live handle not in use by another thread.
+ */
+void mfa_fraud_effects_free(struct mfa_fraud_effects *effects);
+
+/**
+ * The audit log text of an `mfa_fraud_audit_activity` (e.g. "Fraud
+ * reported"), static and NUL-terminated; NULL for an unknown number.
+ */
+const char *mfa_fraud_audit_activity_name(uint32_t activity);
+
+/**
+ * Creates a policy: `threshold` denials (at least 1) within a reset window
+ * of `reset_window_secs` (at least 1) lock the account for
+ * `unblock_after_secs` (0: only an administrator unblocks). Stores it in
+ * `*out`. Escalation and the hard cap are off, and denials while locked do
+ * not extend the lock, until set.
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_LOCKOUT_INVALID_POLICY`.
+ *
+ * # Safety
+ * `out` is writable.
+ */
+mfa_result mfa_lockout_policy_new(uint32_t threshold,
+                                  uint64_t reset_window_secs,
+                                  uint64_t unblock_after_secs,
+                                  struct mfa_lockout_policy **out);
+
+/**
+ * Turns on escalation: lockout number n lasts `unblock_after * factor^(n-1)`
+ * seconds, at most `cap_secs`. Needs an automatic unblock delay, a factor of
+ * at least 2 and a cap at least the unblock delay. The policy is unchanged
+ * on error.
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_LOCKOUT_INVALID_POLICY`.
+ *
+ * # Safety
+ * `policy` is a live handle not used concurrently.
+ */
+mfa_result mfa_lockout_policy_set_escalation(struct mfa_lockout_policy *policy,
+                                             uint32_t factor,
+                                             uint64_t cap_secs);
+
+/**
+ * Sets a hard cap on consecutive denials (1 to 100, NIST SP 800-63B): when
+ * reached, only an administrator unblocks. The policy is unchanged on error.
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_LOCKOUT_INVALID_POLICY`.
+ *
+ * # Safety
+ * `policy` is a live handle not used concurrently.
+ */
+mfa_result mfa_lockout_policy_set_hard_cap(struct mfa_lockout_policy *policy, uint32_t cap);
+
+/**
+ * Whether denials while locked extend the lock (default false).
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`.
+ *
+ * # Safety
+ * `policy` is a live handle not used concurrently.
+ */
+mfa_result mfa_lockout_policy_set_extend_while_locked(struct mfa_lockout_policy *policy,
+                                                      bool extend);
+
+/**
+ * Frees a policy. NULL is a no-op.
+ *
+ * # Safety
+ * `policy` is NULL or a live handle not in use by another thread.
+ */
+void mfa_lockout_policy_free(struct mfa_lockout_policy *policy);
+
+/**
+ * What to do with an attempt at `now`: `out_decision->kind` is ALLOWED
+ * (verify it) or LOCKED / LOCKED_UNTIL_ADMIN (deny without verifying).
+ * Does not change the state. Call it before verifying.
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_LOCKOUT_INVALID_STATE`.
+ *
+ * # Safety
+ * `policy` is a live handle; `state` is readable; `out_decision` writable.
+ */
+mfa_result mfa_lockout_check(const struct mfa_lockout_policy *policy,
+                             const struct mfa_lockout_state *state,
+                             uint64_t now,
+                             struct mfa_lockout_decision *out_decision);
+
+/**
+ * `mfa_lockout_check` as a result: `MFA_RESULT_OK` when an attempt may be
+ * verified or approved at `now`, `MFA_RESULT_LOCKED` or
+ * `MFA_RESULT_LOCKED_UNTIL_ADMIN` when not. Call it on every path that can
+ * approve a sign-in, at the moment of approval. `out_decision` is written
+ * on success only.
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_LOCKOUT_INVALID_STATE`,
+ * `MFA_RESULT_LOCKED`, `MFA_RESULT_LOCKED_UNTIL_ADMIN`.
+ *
+ * # Safety
+ * As `mfa_lockout_check`.
+ */
+mfa_result mfa_lockout_ensure_allowed(const struct mfa_lockout_policy *policy,
+                                      const struct mfa_lockout_state *state,
+                                      uint64_t now,
+                                      struct mfa_lockout_decision *out_decision);
+
+/**
+ * Records a denial at `now`: stores the new state in `*out_state` and the
+ * resulting decision (LOCKED when this denial locks) in `*out_decision`.
+ * `out_state` may point to the same struct as `state`. While locked, a
+ * denial is refused (`MFA_RESULT_LOCKED`, `MFA_RESULT_LOCKED_UNTIL_ADMIN`)
+ * unless the policy extends the lock.
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_LOCKOUT_INVALID_STATE`,
+ * `MFA_RESULT_LOCKED`, `MFA_RESULT_LOCKED_UNTIL_ADMIN`.
+ *
+ * # Safety
+ * `policy` is a live handle; `state` is readable; `out_state` and
+ * `out_decision` are writable.
+ */
+mfa_result mfa_lockout_record_failure(const struct mfa_lockout_policy *policy,
+                                      const struct mfa_lockout_state *state,
+                                      uint64_t now,
+                                      struct mfa_lockout_state *out_state,
+                                      struct mfa_lockout_decision *out_decision);
+
+/**
+ * Records a successful verification at `now`: clears the counters.
+ * Refused while locked.
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_LOCKOUT_INVALID_STATE`,
+ * `MFA_RESULT_LOCKED`, `MFA_RESULT_LOCKED_UNTIL_ADMIN`.
+ *
+ * # Safety
+ * As `mfa_lockout_record_failure`.
+ */
+mfa_result mfa_lockout_record_success(const struct mfa_lockout_policy *policy,
+                                      const struct mfa_lockout_state *state,
+                                      uint64_t now,
+                                      struct mfa_lockout_state *out_state,
+                                      struct mfa_lockout_decision *out_decision);
+
+/**
+ * An administrator unblocks at `now`, with a reason for the log (required,
+ * at most 1024 bytes after trimming). Stores the fresh state in
+ * `*out_state` and the lock that was lifted in `*out_previous`.
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_UTF8`,
+ * `MFA_RESULT_LOCKOUT_INVALID_STATE`, `MFA_RESULT_REASON_EMPTY`,
+ * `MFA_RESULT_REASON_TOO_LONG`, `MFA_RESULT_NOT_LOCKED`.
+ *
+ * # Safety
+ * As `mfa_lockout_record_failure`, and `reason` has `reason_len` readable
+ * bytes.
+ */
+mfa_result mfa_lockout_admin_unblock(const struct mfa_lockout_policy *policy,
+                                     const struct mfa_lockout_state *state,
+                                     uint64_t now,
+                                     const char *reason,
+                                     size_t reason_len,
+                                     struct mfa_lockout_state *out_state,
+                                     struct mfa_lockout_decision *out_previous);
+
+/**
+ * The next instant at which the state changes by itself (a timed lock
+ * ends, or the denial counter resets), for a timer. `MFA_RESULT_NOT_FOUND`
+ * when there is none (no denials, or locked until an administrator acts).
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_LOCKOUT_INVALID_STATE`,
+ * `MFA_RESULT_NOT_FOUND`.
+ *
+ * # Safety
+ * `policy` is a live handle; `state` is readable; `out_deadline` writable.
+ */
+mfa_result mfa_lockout_next_deadline(const struct mfa_lockout_policy *policy,
+                                     const struct mfa_lockout_state *state,
+                                     uint64_t now,
+                                     uint64_t *out_deadline);
 
 /**
  * Creates an HOTP token from a copy of `secret` (which the caller still

@@ -119,6 +119,48 @@ pub enum mfa_result {
     /// The URI is for the other kind of token (an HOTP URI asked for a TOTP
     /// token, or the reverse).
     UriWrongKind = 309,
+
+    /// The account is locked until an administrator unblocks it (no automatic
+    /// unblock, or the hard cap on consecutive denials was reached).
+    LockedUntilAdmin = 500,
+    /// An administrator unblock was asked for, but the account is not locked.
+    NotLocked = 501,
+    /// A lockout policy setting is out of range (threshold 0, reset window 0,
+    /// escalation factor or cap, hard cap above 100).
+    LockoutInvalidPolicy = 502,
+    /// A stored lockout state is inconsistent (it cannot come from this library).
+    LockoutInvalidState = 503,
+    /// An administrator action needs a reason comment, and it is empty.
+    ReasonEmpty = 504,
+    /// The administrator's reason comment is longer than 1024 bytes.
+    ReasonTooLong = 505,
+    /// The administrator's reason comment contains a control character.
+    ReasonControlChar = 506,
+    /// The user is at high risk after reporting suspicious activity, until the
+    /// risk is remediated.
+    HighRisk = 600,
+    /// Fraud reporting is off (neither fraud alert nor suspicious-activity
+    /// reporting is on).
+    FraudReportingDisabled = 601,
+    /// A block confirmation arrived but auto-block is off.
+    FraudUnexpectedConfirmation = 602,
+    /// The user is already blocked.
+    AlreadyBlocked = 603,
+    /// The user is not blocked.
+    NotBlocked = 604,
+    /// The block has not expired yet.
+    BlockNotExpired = 605,
+    /// The user is not at risk: nothing to remediate.
+    NoRisk = 606,
+    /// A fraud setting is invalid (block period 0, reporting code not 1 to 8
+    /// digits, bad notification recipient).
+    FraudInvalidConfig = 607,
+    /// Keypad input contains something other than 0-9, * and #.
+    KeypadInvalidKey = 608,
+    /// Keypad input is longer than 32 keys.
+    KeypadTooLong = 609,
+    /// Keypad input is neither an approval (#) nor the fraud code.
+    KeypadUnrecognized = 610,
 }
 
 impl mfa_result {
@@ -172,6 +214,24 @@ impl mfa_result {
             mfa_result::UriIssuerMismatch,
             mfa_result::UriInvalidSecret,
             mfa_result::UriWrongKind,
+            mfa_result::LockedUntilAdmin,
+            mfa_result::NotLocked,
+            mfa_result::LockoutInvalidPolicy,
+            mfa_result::LockoutInvalidState,
+            mfa_result::ReasonEmpty,
+            mfa_result::ReasonTooLong,
+            mfa_result::ReasonControlChar,
+            mfa_result::HighRisk,
+            mfa_result::FraudReportingDisabled,
+            mfa_result::FraudUnexpectedConfirmation,
+            mfa_result::AlreadyBlocked,
+            mfa_result::NotBlocked,
+            mfa_result::BlockNotExpired,
+            mfa_result::NoRisk,
+            mfa_result::FraudInvalidConfig,
+            mfa_result::KeypadInvalidKey,
+            mfa_result::KeypadTooLong,
+            mfa_result::KeypadUnrecognized,
         ];
         ALL
     }
@@ -232,6 +292,24 @@ impl mfa_result {
             R::UriIssuerMismatch => c"invalid otpauth URI: the issuer parameter differs from the label's issuer",
             R::UriInvalidSecret => c"invalid otpauth URI: the secret parameter is not a valid base32 secret",
             R::UriWrongKind => c"the otpauth URI is for the other kind of token (totp/hotp)",
+            R::LockedUntilAdmin => c"the account is locked until an administrator unblocks it",
+            R::NotLocked => c"the account is not locked: nothing to unblock",
+            R::LockoutInvalidPolicy => c"invalid lockout policy setting",
+            R::LockoutInvalidState => c"inconsistent stored lockout state",
+            R::ReasonEmpty => c"an administrator action needs a reason comment",
+            R::ReasonTooLong => c"the reason comment is longer than 1024 bytes",
+            R::ReasonControlChar => c"the reason comment contains a control character",
+            R::HighRisk => c"the user is at high risk until the risk is remediated",
+            R::FraudReportingDisabled => c"fraud reporting is off",
+            R::FraudUnexpectedConfirmation => c"a block confirmation arrived but auto-block is off",
+            R::AlreadyBlocked => c"the user is already blocked",
+            R::NotBlocked => c"the user is not blocked",
+            R::BlockNotExpired => c"the block has not expired yet",
+            R::NoRisk => c"the user is not at risk: nothing to remediate",
+            R::FraudInvalidConfig => c"invalid fraud reporting configuration",
+            R::KeypadInvalidKey => c"keypad input contains a key that is not 0-9, * or #",
+            R::KeypadTooLong => c"keypad input is too long",
+            R::KeypadUnrecognized => c"keypad input is neither an approval nor the fraud code",
         }
     }
 }
@@ -386,5 +464,47 @@ mod header_tests {
             seen += 1;
         }
         assert_eq!(seen, mfa_result::all().len());
+    }
+}
+
+impl From<mfa_lockout::Error> for mfa_result {
+    fn from(e: mfa_lockout::Error) -> mfa_result {
+        use mfa_lockout::Error as E;
+        use mfa_result as R;
+        match e {
+            E::Locked { .. } => R::Locked,
+            E::LockedUntilAdmin { .. } => R::LockedUntilAdmin,
+            E::NotLocked { .. } => R::NotLocked,
+            E::InvalidPolicy { .. } => R::LockoutInvalidPolicy,
+            E::EmptyReason => R::ReasonEmpty,
+            E::ReasonTooLong { .. } => R::ReasonTooLong,
+            E::InvalidState { .. } => R::LockoutInvalidState,
+            _ => R::Unknown,
+        }
+    }
+}
+
+impl From<mfa_fraud::Error> for mfa_result {
+    fn from(e: mfa_fraud::Error) -> mfa_result {
+        use mfa_fraud::Error as E;
+        use mfa_result as R;
+        match e {
+            E::Blocked { .. } => R::BlockedByFraud,
+            E::HighRisk { .. } => R::HighRisk,
+            E::ReportingDisabled => R::FraudReportingDisabled,
+            E::UnexpectedConfirmation => R::FraudUnexpectedConfirmation,
+            E::AlreadyBlocked { .. } => R::AlreadyBlocked,
+            E::NotBlocked => R::NotBlocked,
+            E::NotExpired { .. } => R::BlockNotExpired,
+            E::NoRisk => R::NoRisk,
+            E::EmptyReason => R::ReasonEmpty,
+            E::ReasonTooLong { .. } => R::ReasonTooLong,
+            E::ReasonControlChar { .. } => R::ReasonControlChar,
+            E::InvalidConfig { .. } => R::FraudInvalidConfig,
+            E::KeypadKey { .. } => R::KeypadInvalidKey,
+            E::KeypadTooLong { .. } => R::KeypadTooLong,
+            E::KeypadUnrecognized { .. } => R::KeypadUnrecognized,
+            _ => R::Unknown,
+        }
     }
 }

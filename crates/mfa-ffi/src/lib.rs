@@ -15,6 +15,8 @@ mod panic;
 mod ffi;
 
 pub mod error;
+pub mod fraud;
+pub mod lockout;
 pub mod otp;
 pub mod secret;
 pub mod uri;
