@@ -55,7 +55,7 @@ macro_rules! kinds {
             fn from_str(s: &str) -> Result<DenialKind, Error> {
                 match s {
                     $( $code => Ok(DenialKind::$kind), )*
-                    _ => Err(Error::InvalidValue { value: s.to_owned() }),
+                    _ => Err(Error::invalid_value(s)),
                 }
             }
         }

@@ -159,7 +159,7 @@ pub enum Error {
     /// A CSV header names a column this crate does not know.
     #[error("the CSV header has an unknown column {name:?} (column {index})")]
     UnknownColumn {
-        /// The header cell, as found.
+        /// The header cell, as found, cut to [`Error::MAX_QUOTED_CHARS`] characters.
         name: String,
         /// Its 1-based position.
         index: usize,
@@ -194,7 +194,8 @@ pub enum Error {
     /// number holds something else.
     #[error("the value {value:?} is not valid here")]
     InvalidValue {
-        /// The value found (already un-neutralised).
+        /// The value found (already un-neutralised), cut to its first
+        /// [`Error::MAX_QUOTED_CHARS`] characters.
         value: String,
     },
     /// A denial without a reason, a success with one, or a reason detail
@@ -219,6 +220,15 @@ pub enum Error {
 }
 
 impl Error {
+    /// How much of an invalid value an error quotes, in characters.
+    pub const MAX_QUOTED_CHARS: usize = 64;
+
+    pub(crate) fn invalid_value(value: &str) -> Error {
+        Error::InvalidValue {
+            value: value.chars().take(Self::MAX_QUOTED_CHARS).collect(),
+        }
+    }
+
     pub(crate) fn cell(line: u64, column: Field, problem: Error) -> Error {
         Error::CsvCell {
             line,

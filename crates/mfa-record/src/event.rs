@@ -101,9 +101,7 @@ impl FromStr for AuthMode {
         AuthMode::ALL
             .into_iter()
             .find(|m| m.as_str() == s)
-            .ok_or_else(|| Error::InvalidValue {
-                value: s.to_owned(),
-            })
+            .ok_or_else(|| Error::invalid_value(s))
     }
 }
 

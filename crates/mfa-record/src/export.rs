@@ -470,7 +470,7 @@ fn parse_header(record: &csv::StringRecord) -> Result<Vec<Field>, Error> {
             .into_iter()
             .find(|f| f.column_name() == name)
             .ok_or_else(|| Error::UnknownColumn {
-                name: name.chars().take(64).collect(),
+                name: name.chars().take(Error::MAX_QUOTED_CHARS).collect(),
                 index: i + 1,
             })?;
         if columns.contains(&field) {
@@ -545,9 +545,7 @@ fn parse_row(columns: &[Field], record: &csv::StringRecord, line: u64) -> Result
         }
     }
     let at = |column: Field| move |e: Error| Error::cell(line, column, e);
-    let invalid = |v: &str| Error::InvalidValue {
-        value: v.chars().take(64).collect(),
-    };
+    let invalid = Error::invalid_value;
     let optional = |s: &str| (!s.is_empty()).then(|| s.to_owned());
 
     let time = c

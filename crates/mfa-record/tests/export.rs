@@ -373,3 +373,20 @@ fn reader_limits() {
         Err(Error::InputTooLarge { .. })
     ));
 }
+
+#[test]
+fn errors_quote_at_most_a_prefix_of_bad_values() {
+    let huge = "x".repeat(100_000);
+    let err = read(&format!("{HEADER}\n5,u,{huge},success,,,s,10.0.0.1\n")).unwrap_err();
+    let Error::CsvCell { problem, .. } = err else {
+        panic!("{err:?}")
+    };
+    match *problem {
+        Error::InvalidValue { value } => assert_eq!(value.len(), Error::MAX_QUOTED_CHARS),
+        other => panic!("{other:?}"),
+    }
+    let err = read(&format!("{HEADER},{huge}\n")).unwrap_err();
+    assert!(
+        matches!(err, Error::UnknownColumn { ref name, index: 9 } if name.len() == Error::MAX_QUOTED_CHARS)
+    );
+}
