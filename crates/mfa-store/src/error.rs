@@ -179,6 +179,18 @@ pub enum Error {
         "the backup checksum does not match its content (file truncated or altered); nothing restored"
     )]
     BackupChecksum,
+    /// mfa-record refused a value (a user id or server name it does not
+    /// accept, an inverted report period) or failed to write a report.
+    #[error("record: {0}")]
+    Record(#[source] mfa_record::Error),
+    /// mfa-lockout refused an event (e.g. unblocking an account that is not
+    /// locked).
+    #[error("lockout: {0}")]
+    Lockout(#[source] mfa_lockout::Error),
+    /// mfa-fraud refused an event that does not apply in the user's state
+    /// (e.g. unblocking a user who is not blocked).
+    #[error("fraud: {0}")]
+    Fraud(#[source] mfa_fraud::Error),
     /// Reading or writing a backup stream failed.
     #[error("backup I/O: {0}")]
     Io(#[from] std::io::Error),

@@ -5,8 +5,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use mfa_oath::{HotpParams, Secret, TotpParams, UnixTime, Window};
-
-use crate::LockoutPolicy;
+use mfa_record::{AuthMode, AuthResult, DenialReason, FieldPolicy, ServerName};
 
 /// At most this many OATH tokens (hardware tokens and authenticator apps
 /// together) belong to one user (SPEC §2).
@@ -17,26 +16,25 @@ pub const MAX_TRUSTED_RANGES: usize = 50;
 pub const DEFAULT_CODE_TTL: u64 = 300;
 /// Default retention of log events: 90 days.
 pub const DEFAULT_RETENTION_DAYS: u32 = 90;
-/// Default duration of a fraud block: 90 days (SPEC §4).
-pub const DEFAULT_FRAUD_BLOCK: u64 = 90 * 86_400;
 
 /// Settings of a store.
 ///
 /// ```
 /// let c = mfa_store::StoreConfig::default();
 /// assert_eq!(c.code_ttl, 300);
+/// assert_eq!(c.lockout.get(mfa_lockout::FactorClass::Otp).threshold(), 10);
 /// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct StoreConfig {
-    /// Lockout policy for OATH codes.
-    pub otp_lockout: LockoutPolicy,
-    /// Lockout policy for SMS/voice one-time codes.
-    pub sms_lockout: LockoutPolicy,
+    /// Lockout policy per factor class (mfa-lockout).
+    pub lockout: mfa_lockout::Policies,
+    /// Fraud alert and suspicious-activity settings (mfa-fraud).
+    pub fraud: mfa_fraud::FraudConfig,
+    /// Which optional fields are stored in log events (mfa-record).
+    pub fields: FieldPolicy,
     /// Lifetime of one-time codes in seconds.
     pub code_ttl: u64,
-    /// How long a fraud report blocks the user, in seconds.
-    pub fraud_block: u64,
     /// TOTP verification window.
     pub totp_window: Window,
     /// HOTP verification window.
@@ -48,10 +46,10 @@ pub struct StoreConfig {
 impl Default for StoreConfig {
     fn default() -> Self {
         StoreConfig {
-            otp_lockout: LockoutPolicy::default(),
-            sms_lockout: LockoutPolicy::default(),
+            lockout: mfa_lockout::Policies::default(),
+            fraud: mfa_fraud::FraudConfig::default(),
+            fields: FieldPolicy::all(),
             code_ttl: DEFAULT_CODE_TTL,
-            fraud_block: DEFAULT_FRAUD_BLOCK,
             totp_window: Window::TOTP_DEFAULT,
             hotp_window: Window::HOTP_DEFAULT,
             busy_timeout: Duration::from_secs(30),
@@ -118,6 +116,47 @@ impl NewToken {
     pub fn with_user(mut self, user: impl Into<String>) -> NewToken {
         self.user = Some(user.into());
         self
+    }
+}
+
+impl From<mfa_import::ImportedToken> for NewToken {
+    /// An accepted token of an mfa-import report. The serial is the
+    /// token's serial number, or its PSKC key id when it has none (a token
+    /// with neither is rejected by the import as an empty serial); the
+    /// user (cloud CSV `upn`) is assigned on import.
+    fn from(t: mfa_import::ImportedToken) -> NewToken {
+        let (kind, counter, drift) = match t.kind {
+            mfa_import::TokenKind::Hotp { params, state } => (
+                TokenKind::Hotp(params),
+                state.next_counter().unwrap_or(u64::MAX),
+                0,
+            ),
+            mfa_import::TokenKind::Totp { params, state } => {
+                (TokenKind::Totp(params), 0, state.drift)
+            }
+            // mfa-import's kinds are non-exhaustive; a future kind is
+            // refused by the import (empty serial) rather than guessed.
+            _ => (TokenKind::Hotp(HotpParams::default()), 0, 0),
+        };
+        let known = matches!(
+            t.kind,
+            mfa_import::TokenKind::Hotp { .. } | mfa_import::TokenKind::Totp { .. }
+        );
+        let serial = if known {
+            t.serial.or(t.key_id).unwrap_or_default()
+        } else {
+            String::new()
+        };
+        NewToken {
+            serial,
+            kind,
+            secret: t.secret,
+            counter,
+            drift,
+            user: t.user,
+            manufacturer: t.manufacturer,
+            model: t.model,
+        }
     }
 }
 
@@ -201,10 +240,12 @@ pub struct TokenInfo {
     pub key_id: u32,
 }
 
-/// A user record (the SPEC §5 fields the store keeps).
+/// The profile fields of a user that the store keeps (SPEC §5). Optional
+/// fields switched off in [`StoreConfig::fields`] are not written to log
+/// events.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct UserRecord {
+pub struct UserProfile {
     /// Unique id (user name or internal id).
     pub user_id: String,
     /// First name (optional).
@@ -217,42 +258,13 @@ pub struct UserRecord {
     pub phone: Option<String>,
 }
 
-impl UserRecord {
-    /// A record with only the id.
-    pub fn new(user_id: impl Into<String>) -> UserRecord {
-        UserRecord {
+impl UserProfile {
+    /// A profile with only the id.
+    pub fn new(user_id: impl Into<String>) -> UserProfile {
+        UserProfile {
             user_id: user_id.into(),
-            ..UserRecord::default()
+            ..UserProfile::default()
         }
-    }
-}
-
-/// How the user authenticated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum AuthMode {
-    /// An OATH code from a hardware token or authenticator app.
-    OathCode,
-    /// A one-time code sent by SMS.
-    Sms,
-    /// A one-time code read out in a voice call.
-    Voice,
-}
-
-impl AuthMode {
-    /// Stable name stored in the log.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AuthMode::OathCode => "oath_code",
-            AuthMode::Sms => "sms",
-            AuthMode::Voice => "voice",
-        }
-    }
-
-    pub(crate) fn parse(s: &str) -> Option<AuthMode> {
-        [AuthMode::OathCode, AuthMode::Sms, AuthMode::Voice]
-            .into_iter()
-            .find(|m| m.as_str() == s)
     }
 }
 
@@ -274,112 +286,10 @@ impl Channel {
     }
     pub(crate) fn mode(self) -> AuthMode {
         match self {
-            Channel::Sms => AuthMode::Sms,
-            Channel::Voice => AuthMode::Voice,
+            Channel::Sms => AuthMode::SmsOneWay,
+            Channel::Voice => AuthMode::PhoneCall,
         }
     }
-}
-
-/// The lockout counter classes (SPEC §3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Factor {
-    /// OATH codes.
-    Otp,
-    /// SMS/voice one-time codes.
-    SmsCode,
-}
-
-impl Factor {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Factor::Otp => "otp",
-            Factor::SmsCode => "sms",
-        }
-    }
-}
-
-/// Why a sign-in was denied (SPEC §7: each a distinct value callers and the
-/// C ABI can match on).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum DenialReason {
-    /// No such user.
-    UnknownUser,
-    /// "Authentication request is not for an activated account": the user has
-    /// no activated token (never activated, or removed).
-    NotActivated,
-    /// The account is locked after repeated denials.
-    Locked,
-    /// The user is blocked by a fraud report (or an administrator).
-    FraudBlocked,
-    /// The code is not a string of the token's number of digits.
-    CodeFormat,
-    /// The code is wrong (not valid at this time for any active token).
-    CodeInvalid,
-    /// The code was already used.
-    CodeReplayed,
-    /// The one-time code expired.
-    CodeExpired,
-    /// No one-time code was sent to this user on this channel.
-    NoCodeSent,
-}
-
-impl DenialReason {
-    const ALL: [DenialReason; 9] = [
-        DenialReason::UnknownUser,
-        DenialReason::NotActivated,
-        DenialReason::Locked,
-        DenialReason::FraudBlocked,
-        DenialReason::CodeFormat,
-        DenialReason::CodeInvalid,
-        DenialReason::CodeReplayed,
-        DenialReason::CodeExpired,
-        DenialReason::NoCodeSent,
-    ];
-
-    /// Stable name stored in the log and used in reports.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DenialReason::UnknownUser => "unknown_user",
-            DenialReason::NotActivated => "not_activated",
-            DenialReason::Locked => "locked",
-            DenialReason::FraudBlocked => "fraud_blocked",
-            DenialReason::CodeFormat => "code_format",
-            DenialReason::CodeInvalid => "code_invalid",
-            DenialReason::CodeReplayed => "code_replayed",
-            DenialReason::CodeExpired => "code_expired",
-            DenialReason::NoCodeSent => "no_code_sent",
-        }
-    }
-
-    pub(crate) fn parse(s: &str) -> Option<DenialReason> {
-        DenialReason::ALL.into_iter().find(|r| r.as_str() == s)
-    }
-}
-
-impl fmt::Display for DenialReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            DenialReason::UnknownUser => "unknown user",
-            DenialReason::NotActivated => "authentication request is not for an activated account",
-            DenialReason::Locked => "account locked",
-            DenialReason::FraudBlocked => "blocked by fraud report",
-            DenialReason::CodeFormat => "malformed code",
-            DenialReason::CodeInvalid => "invalid code",
-            DenialReason::CodeReplayed => "code already used",
-            DenialReason::CodeExpired => "code expired",
-            DenialReason::NoCodeSent => "no code was sent",
-        })
-    }
-}
-
-/// Result of an authentication.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AuthResult {
-    /// Success.
-    Approved,
-    /// Denied, and why.
-    Denied(DenialReason),
 }
 
 /// What [`crate::Store::verify`] decided.
@@ -387,52 +297,56 @@ pub enum AuthResult {
 #[must_use]
 #[non_exhaustive]
 pub struct VerifyOutcome {
-    /// Approved or denied with a reason.
+    /// Success, or denied with the mfa-record reason (which carries the
+    /// lock or block end, the replayed step, ...).
     pub result: AuthResult,
-    /// The token whose code matched (approved, replayed).
+    /// The token whose code matched (success, replay).
     pub serial: Option<String>,
-    /// The step or counter consumed (approved) or replayed.
+    /// The step or counter consumed (success) or replayed.
     pub step: Option<u64>,
-    /// When locked or blocked: when that ends by itself (`None`: until an
-    /// administrator unblocks).
-    pub until: Option<UnixTime>,
 }
 
 impl VerifyOutcome {
     /// Whether the sign-in is approved.
     pub fn is_approved(&self) -> bool {
-        self.result == AuthResult::Approved
+        self.result.is_success()
     }
 
     /// The denial reason, if denied.
     pub fn denial(&self) -> Option<DenialReason> {
-        match self.result {
-            AuthResult::Approved => None,
-            AuthResult::Denied(r) => Some(r),
-        }
+        self.result.denial().copied()
     }
 }
 
-/// Where a request comes from, for the log.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Which server handles a request and for which client, for the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct VerifyContext {
+    /// The MFA server's name.
+    pub server_name: ServerName,
+    /// The MFA server's IP.
+    pub server_ip: IpAddr,
     /// The client's IP address, when known.
     pub client_ip: Option<IpAddr>,
-    /// The MFA server's name.
-    pub server_name: Option<String>,
-    /// The MFA server's IP.
-    pub server_ip: Option<IpAddr>,
 }
 
 impl VerifyContext {
     /// A context naming the server.
-    pub fn server(name: impl Into<String>, ip: Option<IpAddr>) -> VerifyContext {
-        VerifyContext {
+    ///
+    /// ```
+    /// let ctx = mfa_store::VerifyContext::new("mfa-1", "10.0.0.1".parse().unwrap())?;
+    /// assert_eq!(ctx.server_name.as_str(), "mfa-1");
+    /// # Ok::<(), mfa_record::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// An invalid server name (mfa-record's rules).
+    pub fn new(server_name: &str, server_ip: IpAddr) -> Result<VerifyContext, mfa_record::Error> {
+        Ok(VerifyContext {
+            server_name: ServerName::new(server_name)?,
+            server_ip,
             client_ip: None,
-            server_name: Some(name.into()),
-            server_ip: ip,
-        }
+        })
     }
 
     /// The same context with a client IP.
@@ -440,28 +354,6 @@ impl VerifyContext {
         self.client_ip = Some(ip);
         self
     }
-}
-
-/// One authentication log event.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct AuthEvent {
-    /// When.
-    pub at: UnixTime,
-    /// Who.
-    pub user_id: String,
-    /// How.
-    pub mode: AuthMode,
-    /// Result and reason.
-    pub result: AuthResult,
-    /// The token used, when one matched.
-    pub serial: Option<String>,
-    /// MFA server name.
-    pub server_name: Option<String>,
-    /// MFA server IP.
-    pub server_ip: Option<String>,
-    /// Client IP.
-    pub client_ip: Option<String>,
 }
 
 /// One administrative action (block, unblock, ...), with its reason.
@@ -478,22 +370,6 @@ pub struct AuditEntry {
     pub actor: Option<String>,
     /// The reason given.
     pub reason: Option<String>,
-}
-
-/// Usage summary for a period.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct UsageSummary {
-    /// Users configured for MFA (billing counts them whether or not they signed in).
-    pub users: u64,
-    /// Users with at least one event in the period.
-    pub active_users: u64,
-    /// Approved authentications.
-    pub approved: u64,
-    /// Denied authentications.
-    pub denied: u64,
-    /// Denials per reason, ordered by reason.
-    pub denied_by_reason: Vec<(DenialReason, u64)>,
 }
 
 /// Counts of what a store holds ([`crate::Store::stats`]).

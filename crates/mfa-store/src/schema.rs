@@ -22,18 +22,22 @@ CREATE TABLE users (
     email TEXT,
     phone TEXT,
     created_at BIGINT NOT NULL,
-    fraud_blocked BIGINT NOT NULL DEFAULT 0,
-    fraud_blocked_until BIGINT,
-    fraud_risk_high BIGINT NOT NULL DEFAULT 0
+    block_cause TEXT,
+    block_since BIGINT,
+    block_until BIGINT,
+    block_comment TEXT,
+    risk_detections BIGINT,
+    risk_recent TEXT
 );
 CREATE TABLE lockout (
     user_id TEXT NOT NULL,
     factor TEXT NOT NULL,
     failures BIGINT NOT NULL,
     last_failure BIGINT,
-    locked BIGINT NOT NULL,
-    locked_until BIGINT,
+    consecutive BIGINT NOT NULL,
     lockouts BIGINT NOT NULL,
+    lock_kind TEXT NOT NULL,
+    lock_until BIGINT,
     PRIMARY KEY (user_id, factor)
 );
 CREATE TABLE tokens (
@@ -61,10 +65,15 @@ CREATE TABLE auth_log (
     mode TEXT NOT NULL,
     result TEXT NOT NULL,
     reason TEXT,
+    detail BIGINT,
     serial TEXT,
-    server_name TEXT,
-    server_ip TEXT,
-    client_ip TEXT
+    server_name TEXT NOT NULL,
+    server_ip TEXT NOT NULL,
+    client_ip TEXT,
+    first_name TEXT,
+    last_name TEXT,
+    email TEXT,
+    phone TEXT
 );
 CREATE INDEX auth_log_at ON auth_log (at);
 CREATE TABLE audit_log (

@@ -3,20 +3,25 @@
 use std::net::IpAddr;
 use std::path::PathBuf;
 
+use mfa_fraud::{Effect, Event, FraudState, Gate, Remediation};
+use mfa_lockout::{AdminLockCause, Decision, FactorClass, LockoutState};
 use mfa_oath::{
     Algorithm, Digits, Hotp, HotpParams, HotpState, Period, Secret, Totp, TotpParams, TotpState,
     UnixTime,
+};
+use mfa_record::{
+    AuthAttempt, AuthEvent, AuthMode, AuthResult, DenialReason, Email, FieldPolicy, PersonName,
+    PhoneNumber, ServerName, UsageSummary, UserId,
 };
 use subtle::ConstantTimeEq;
 
 use crate::crypto::Keys;
 use crate::db::{BackendKind, Mode, Pool, Row, Tx, Val, int};
-use crate::policy::{FraudState, LockState};
+use crate::state::{FRAUD_COLS, fraud_from_row, load_lock, save_fraud, save_lock};
 use crate::{
-    AuditEntry, AuthEvent, AuthMode, AuthResult, Channel, Cidr, DenialReason, Error, Factor,
-    ImportMode, ImportRejection, ImportReport, LockoutPolicy, MAX_TOKENS_PER_USER,
-    MAX_TRUSTED_RANGES, MasterKey, NewToken, RejectedToken, StoreConfig, StoreStats, TokenInfo,
-    TokenKind, UsageSummary, UserRecord, VerifyContext, VerifyOutcome,
+    AuditEntry, Channel, Cidr, Error, ImportMode, ImportRejection, ImportReport,
+    MAX_TOKENS_PER_USER, MAX_TRUSTED_RANGES, MasterKey, NewToken, RejectedToken, StoreConfig,
+    StoreStats, TokenInfo, TokenKind, UserProfile, VerifyContext, VerifyOutcome,
 };
 
 /// Longest user id, in bytes.
@@ -52,7 +57,7 @@ pub const MAX_SERIAL_LEN: usize = 128;
 ///
 /// let later = UnixTime::from_secs(1_700_000_030);
 /// let code = totp.generate(later)?.to_string();
-/// let ctx = VerifyContext::default();
+/// let ctx = VerifyContext::new("mfa-1", "10.0.0.1".parse()?)?;
 /// assert!(store.verify("alice", &code, later, &ctx)?.is_approved());
 /// // The same code again is a replay.
 /// assert!(!store.verify("alice", &code, later, &ctx)?.is_approved());
@@ -82,10 +87,6 @@ fn check_len(field: &'static str, s: &str, max: usize) -> Result<(), Error> {
         });
     }
     Ok(())
-}
-
-fn opt_secs(v: Option<u64>) -> Option<UnixTime> {
-    v.map(UnixTime::from_secs)
 }
 
 /// A token row read for verification.
@@ -197,72 +198,24 @@ fn consume_step(tx: &mut dyn Tx, serial: &str, step: u64) -> Result<bool, Error>
     Ok(n == 1)
 }
 
-fn load_lock(tx: &mut dyn Tx, user: &str, factor: Factor) -> Result<LockState, Error> {
-    let row = tx.query_opt(
-        "lockout",
-        "SELECT failures, last_failure, locked, locked_until, lockouts FROM lockout WHERE user_id = $1 AND factor = $2",
-        &[user.into(), factor.as_str().into()],
-    )?;
-    let Some(r) = row else {
-        return Ok(LockState::default());
-    };
-    Ok(LockState {
-        failures: r.u64(0, "failures")?,
-        last_failure: r.opt_u64(1, "last_failure")?,
-        locked: r.i64(2, "locked")? != 0,
-        locked_until: r.opt_u64(3, "locked_until")?,
-        lockouts: r.u64(4, "lockouts")?,
-    })
-}
-
-fn save_lock(tx: &mut dyn Tx, user: &str, factor: Factor, s: &LockState) -> Result<(), Error> {
-    tx.exec(
-        "INSERT INTO lockout (user_id, factor, failures, last_failure, locked, locked_until, lockouts) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) \
-         ON CONFLICT (user_id, factor) DO UPDATE SET failures = excluded.failures, \
-         last_failure = excluded.last_failure, locked = excluded.locked, \
-         locked_until = excluded.locked_until, lockouts = excluded.lockouts",
-        &[
-            user.into(),
-            factor.as_str().into(),
-            int(s.failures),
-            s.last_failure.map(int).unwrap_or(Val::Null),
-            Val::Int(i64::from(s.locked)),
-            s.locked_until.map(int).unwrap_or(Val::Null),
-            int(s.lockouts),
-        ],
-    )?;
-    Ok(())
-}
-
 /// Locks the user's row (PostgreSQL `FOR UPDATE`; SQLite holds the write
-/// lock already) and reads the fraud state. `None`: no such user.
-fn lock_user(tx: &mut dyn Tx, user: &str) -> Result<Option<FraudState>, Error> {
+/// lock already) and reads the profile and fraud state. `None`: no such user.
+fn lock_user(tx: &mut dyn Tx, user: &str) -> Result<Option<(UserProfile, FraudState)>, Error> {
     let sql = format!(
-        "SELECT fraud_blocked, fraud_blocked_until, fraud_risk_high FROM users WHERE user_id = $1{}",
+        "SELECT first_name, last_name, email, phone, {FRAUD_COLS} FROM users WHERE user_id = $1{}",
         tx.for_update()
     );
     let Some(r) = tx.query_opt("users", &sql, &[user.into()])? else {
         return Ok(None);
     };
-    Ok(Some(FraudState {
-        blocked: r.i64(0, "fraud_blocked")? != 0,
-        blocked_until: r.opt_u64(1, "fraud_blocked_until")?,
-        risk_high: r.i64(2, "fraud_risk_high")? != 0,
-    }))
-}
-
-fn save_fraud(tx: &mut dyn Tx, user: &str, s: &FraudState) -> Result<(), Error> {
-    tx.exec(
-        "UPDATE users SET fraud_blocked = $1, fraud_blocked_until = $2, fraud_risk_high = $3 WHERE user_id = $4",
-        &[
-            Val::Int(i64::from(s.blocked)),
-            s.blocked_until.map(int).unwrap_or(Val::Null),
-            Val::Int(i64::from(s.risk_high)),
-            user.into(),
-        ],
-    )?;
-    Ok(())
+    let profile = UserProfile {
+        user_id: user.to_owned(),
+        first_name: r.opt_text(0, "first_name")?,
+        last_name: r.opt_text(1, "last_name")?,
+        email: r.opt_text(2, "email")?,
+        phone: r.opt_text(3, "phone")?,
+    };
+    Ok(Some((profile, fraud_from_row(&r, 4)?)))
 }
 
 fn ensure_user(tx: &mut dyn Tx, user: &str, now: UnixTime) -> Result<(), Error> {
@@ -295,31 +248,66 @@ fn audit(
     Ok(())
 }
 
+/// Appends an authentication log event, built by mfa-record under the
+/// store's field policy: a switched-off field is never written.
+#[allow(clippy::too_many_arguments)]
 fn log_event(
     tx: &mut dyn Tx,
+    fields: &FieldPolicy,
     now: UnixTime,
     user: &str,
+    profile: Option<&UserProfile>,
     mode: AuthMode,
-    outcome: &VerifyOutcome,
+    result: AuthResult,
+    serial: Option<&str>,
     ctx: &VerifyContext,
 ) -> Result<(), Error> {
-    let (result, reason) = match outcome.result {
-        AuthResult::Approved => ("approved", None),
-        AuthResult::Denied(r) => ("denied", Some(r.as_str())),
+    let mut attempt = AuthAttempt::new(
+        now,
+        UserId::new(user).map_err(Error::Record)?,
+        mode,
+        result,
+        ctx.server_name.clone(),
+        ctx.server_ip,
+    );
+    attempt.client_ip = ctx.client_ip;
+    if let Some(p) = profile {
+        // Profile values that mfa-record would not accept are left out of
+        // the event rather than failing the sign-in.
+        attempt.first_name = p
+            .first_name
+            .as_deref()
+            .and_then(|v| PersonName::new(v).ok());
+        attempt.last_name = p.last_name.as_deref().and_then(|v| PersonName::new(v).ok());
+        attempt.email = p.email.as_deref().and_then(|v| Email::new(v).ok());
+        if mode.uses_phone() {
+            attempt.phone = p.phone.as_deref().and_then(|v| PhoneNumber::new(v).ok());
+        }
+    }
+    let event = AuthEvent::record(attempt, fields).map_err(Error::Record)?;
+    let (res, kind, detail) = match event.result() {
+        AuthResult::Success => ("success", None, None),
+        AuthResult::Denied(r) => ("denied", Some(r.kind().as_str()), r.detail()),
     };
     tx.exec(
-        "INSERT INTO auth_log (at, user_id, mode, result, reason, serial, server_name, server_ip, client_ip) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "INSERT INTO auth_log (at, user_id, mode, result, reason, detail, serial, server_name, server_ip, \
+         client_ip, first_name, last_name, email, phone) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         &[
             int(now.secs()),
             user.into(),
             mode.as_str().into(),
-            result.into(),
-            reason.into(),
-            outcome.serial.clone().into(),
-            ctx.server_name.clone().into(),
-            ctx.server_ip.map(|ip| ip.to_string()).into(),
-            ctx.client_ip.map(|ip| ip.to_string()).into(),
+            res.into(),
+            kind.into(),
+            detail.map(int).unwrap_or(Val::Null),
+            serial.into(),
+            event.server_name().as_str().into(),
+            event.server_ip().to_string().into(),
+            event.client_ip().map(|ip| ip.to_string()).into(),
+            event.first_name().map(|v| v.as_str()).into(),
+            event.last_name().map(|v| v.as_str()).into(),
+            event.email().map(|v| v.as_str()).into(),
+            event.phone().map(|v| v.as_str()).into(),
         ],
     )?;
     Ok(())
@@ -330,7 +318,35 @@ fn denied(reason: DenialReason) -> VerifyOutcome {
         result: AuthResult::Denied(reason),
         serial: None,
         step: None,
-        until: None,
+    }
+}
+
+/// The denial for a fraud gate that does not allow sign-in.
+fn fraud_denial(gate: Gate) -> Option<DenialReason> {
+    match gate {
+        Gate::Allowed => None,
+        Gate::Denied {
+            blocked: Some((mfa_fraud::BlockCause::Administrator, until)),
+            ..
+        } => Some(DenialReason::AdminBlocked { until: Some(until) }),
+        Gate::Denied {
+            blocked: Some((_, until)),
+            ..
+        } => Some(DenialReason::FraudBlocked { until: Some(until) }),
+        Gate::Denied { blocked: None, .. } => Some(DenialReason::HighUserRisk),
+    }
+}
+
+/// The denial for a lockout decision that does not allow an attempt.
+fn lock_denial(d: Decision) -> Option<DenialReason> {
+    match d {
+        Decision::Allowed { .. } => None,
+        Decision::Locked { until, .. } => Some(DenialReason::Locked { until }),
+        Decision::LockedUntilAdmin {
+            cause: AdminLockCause::HardCap,
+            ..
+        } => Some(DenialReason::FailureCapReached),
+        Decision::LockedUntilAdmin { .. } => Some(DenialReason::LockedUntilAdmin),
     }
 }
 
@@ -435,7 +451,7 @@ impl Store {
     ///
     /// # Errors
     /// [`Error::FieldLength`] for an empty or too long user id; database errors.
-    pub fn put_user(&self, user: &UserRecord, now: UnixTime) -> Result<(), Error> {
+    pub fn put_user(&self, user: &UserProfile, now: UnixTime) -> Result<(), Error> {
         self.pool.run(Mode::Write, |tx| {
             ensure_user(tx, &user.user_id, now)?;
             tx.exec(
@@ -456,7 +472,7 @@ impl Store {
     ///
     /// # Errors
     /// Database errors.
-    pub fn user(&self, user_id: &str) -> Result<Option<UserRecord>, Error> {
+    pub fn user(&self, user_id: &str) -> Result<Option<UserProfile>, Error> {
         self.pool.run(Mode::Snapshot, |tx| {
             let Some(r) = tx.query_opt(
                 "users",
@@ -466,7 +482,7 @@ impl Store {
             else {
                 return Ok(None);
             };
-            Ok(Some(UserRecord {
+            Ok(Some(UserProfile {
                 user_id: r.text(0, "user_id")?,
                 first_name: r.opt_text(1, "first_name")?,
                 last_name: r.opt_text(2, "last_name")?,
@@ -762,11 +778,13 @@ impl Store {
     /// tokens → consume the matched step (replay-safe across servers) →
     /// lockout counters → authentication log event.
     ///
-    /// Denials are returned in the outcome (they are logged and counted,
-    /// the transaction commits); errors mean nothing was recorded.
+    /// Denials are returned in the outcome with the mfa-record reason (they
+    /// are logged and counted, the transaction commits); errors mean
+    /// nothing was recorded.
     ///
     /// # Errors
-    /// Database errors, [`Error::Unseal`] (a token sealed with another key).
+    /// Database errors, [`Error::Unseal`] (a token sealed with another key),
+    /// [`Error::Record`] for a user id mfa-record does not accept.
     pub fn verify(
         &self,
         user: &str,
@@ -774,69 +792,80 @@ impl Store {
         now: UnixTime,
         ctx: &VerifyContext,
     ) -> Result<VerifyOutcome, Error> {
-        self.pipeline(
-            user,
-            now,
-            ctx,
-            AuthMode::OathCode,
-            Factor::Otp,
-            self.config.otp_lockout,
-            |tx| self.check_oath(tx, user, code, now),
-        )
+        self.pipeline(user, now, ctx, AuthMode::OathCode, FactorClass::Otp, |tx| {
+            self.check_oath(tx, user, code, now)
+        })
     }
 
     /// The common pipeline of every code check.
-    #[allow(clippy::too_many_arguments)]
     fn pipeline(
         &self,
         user: &str,
         now: UnixTime,
         ctx: &VerifyContext,
         mode: AuthMode,
-        factor: Factor,
-        policy: LockoutPolicy,
+        class: FactorClass,
         mut check: impl FnMut(&mut dyn Tx) -> Result<Checked, Error>,
     ) -> Result<VerifyOutcome, Error> {
+        let policy = *self.config.lockout.get(class);
         self.pool.run(Mode::Write, |tx| {
-            let outcome = match lock_user(tx, user)? {
-                None => denied(DenialReason::UnknownUser),
-                Some(fraud) => {
-                    if let Some(until) = fraud.blocked_at(now) {
-                        VerifyOutcome {
-                            until: opt_secs(until),
-                            ..denied(DenialReason::FraudBlocked)
+            let Some((profile, fraud)) = lock_user(tx, user)? else {
+                let outcome = denied(DenialReason::UnknownUser);
+                log_event(
+                    tx,
+                    &self.config.fields,
+                    now,
+                    user,
+                    None,
+                    mode,
+                    outcome.result,
+                    None,
+                    ctx,
+                )?;
+                return Ok(outcome);
+            };
+            let outcome = if let Some(reason) = fraud_denial(fraud.check(now)) {
+                denied(reason)
+            } else {
+                let lock = load_lock(tx, user, class)?;
+                if let Some(reason) = lock_denial(lock.check(&policy, now)) {
+                    // Denied without being verified; the lock is not extended.
+                    denied(reason)
+                } else {
+                    let checked = check(tx)?;
+                    let outcome = checked.outcome;
+                    match checked.counts {
+                        Some(true) if lock != LockoutState::new() => {
+                            // Also the approval-time re-check of the lock.
+                            let (next, _) =
+                                lock.record_success(&policy, now).map_err(Error::Lockout)?;
+                            save_lock(tx, user, class, &next)?;
                         }
-                    } else {
-                        let lock = load_lock(tx, user, factor)?;
-                        if let Some(until) = lock.locked_at(now) {
-                            // Denied without being verified; the lock is not extended.
-                            VerifyOutcome {
-                                until: opt_secs(until),
-                                ..denied(DenialReason::Locked)
-                            }
-                        } else {
-                            let checked = check(tx)?;
-                            let mut outcome = checked.outcome;
-                            match checked.counts {
-                                Some(true) if lock != LockState::default() => {
-                                    save_lock(tx, user, factor, &lock.on_success())?;
-                                }
-                                Some(true) => {}
-                                Some(false) => {
-                                    let new = lock.on_failure(&policy, now);
-                                    save_lock(tx, user, factor, &new)?;
-                                    if new.locked {
-                                        outcome.until = opt_secs(new.locked_until);
-                                    }
-                                }
-                                None => {}
-                            }
-                            outcome
+                        Some(true) | None => {}
+                        Some(false) => {
+                            let (next, _) =
+                                lock.record_failure(&policy, now).map_err(Error::Lockout)?;
+                            save_lock(tx, user, class, &next)?;
                         }
                     }
+                    if outcome.is_approved() {
+                        // Approval-time re-check of the fraud state too.
+                        fraud.ensure_can_approve(now).map_err(Error::Fraud)?;
+                    }
+                    outcome
                 }
             };
-            log_event(tx, now, user, mode, &outcome, ctx)?;
+            log_event(
+                tx,
+                &self.config.fields,
+                now,
+                user,
+                Some(&profile),
+                mode,
+                outcome.result,
+                outcome.serial.as_deref(),
+                ctx,
+            )?;
             Ok(outcome)
         })
     }
@@ -859,221 +888,282 @@ impl Store {
                 counts: Some(false),
             });
         }
-        let mut reason = DenialReason::CodeFormat;
-        let mut replayed = None;
+        // Of several tokens' refusals, report the most telling: a replay,
+        // then a wrong code, then a malformed one.
+        let mut best: Option<(u8, DenialReason, Option<String>)> = None;
         for r in &rows {
             let t = token_from_row(r)?;
             if t.key_id != self.keys.key_id {
                 return Err(Error::Unseal { serial: t.serial });
             }
-            match t.check(&self.keys, code, now, &self.config)? {
+            let refusal = match t.check(&self.keys, code, now, &self.config)? {
                 Ok(step) => {
                     if consume_step(tx, &t.serial, step)? {
                         return Ok(Checked {
                             outcome: VerifyOutcome {
-                                result: AuthResult::Approved,
+                                result: AuthResult::Success,
                                 serial: Some(t.serial),
                                 step: Some(step),
-                                until: None,
                             },
                             counts: Some(true),
                         });
                     }
                     // Another server consumed it first.
-                    replayed.get_or_insert((t.serial, step));
+                    mfa_oath::Error::CodeReplayed { step }
                 }
-                Err(mfa_oath::Error::CodeReplayed { step }) => {
-                    replayed.get_or_insert((t.serial, step));
-                }
-                Err(mfa_oath::Error::CodeFormat { .. }) => {}
-                Err(_) => reason = DenialReason::CodeInvalid,
+                Err(e) => e,
+            };
+            let rank = match refusal {
+                mfa_oath::Error::CodeReplayed { .. } => 3,
+                mfa_oath::Error::CodeNotInWindow => 2,
+                mfa_oath::Error::CodeFormat { .. } => 0,
+                _ => 1,
+            };
+            if best.as_ref().is_none_or(|(r, _, _)| rank > *r) {
+                best = Some((rank, DenialReason::from(&refusal), Some(t.serial)));
             }
         }
-        let outcome = match replayed {
-            Some((serial, step)) => VerifyOutcome {
-                serial: Some(serial),
-                step: Some(step),
-                ..denied(DenialReason::CodeReplayed)
-            },
-            None => denied(reason),
+        let (reason, serial) = best
+            .map(|(_, r, s)| (r, s))
+            .unwrap_or((DenialReason::CodeWrong, None));
+        let step = match reason {
+            DenialReason::CodeReplayed { step } => Some(step),
+            _ => None,
         };
+        let serial = if step.is_some() { serial } else { None };
         Ok(Checked {
-            outcome,
+            outcome: VerifyOutcome {
+                result: AuthResult::Denied(reason),
+                serial,
+                step,
+            },
             counts: Some(false),
         })
     }
 
     // ---------------------------------------------------- fraud, lockout
 
-    /// A user reported fraud (an MFA prompt they did not start): sets high
-    /// user risk and, with `auto_block`, blocks the user for
-    /// [`StoreConfig::fraud_block`] seconds. Logged as a denied sign-in
-    /// ("fraud code entered") and an audit entry ("Fraud reported").
+    /// Applies a fraud event (mfa-fraud) to a user in one transaction and
+    /// carries out the effects the store can: audit entries and risk
+    /// detections go to the audit log, the sign-in result ("MFA denied,
+    /// fraud code entered") to the authentication log. Returns all the
+    /// effects, so the caller can send the administrator notifications.
     ///
     /// # Errors
-    /// [`Error::UnknownUser`], database errors.
-    pub fn report_fraud(
+    /// [`Error::UnknownUser`], [`Error::Fraud`] for an event that does not
+    /// apply (e.g. unblocking a user who is not blocked), database errors.
+    pub fn fraud_event(
         &self,
         user: &str,
-        auto_block: bool,
+        event: Event,
+        actor: Option<&str>,
         now: UnixTime,
         ctx: &VerifyContext,
-    ) -> Result<(), Error> {
+    ) -> Result<Vec<Effect>, Error> {
         self.pool.run(Mode::Write, |tx| {
-            let mut s = lock_user(tx, user)?.ok_or_else(|| Error::UnknownUser {
+            let (profile, state) = lock_user(tx, user)?.ok_or_else(|| Error::UnknownUser {
                 user: user.to_owned(),
             })?;
-            s.risk_high = true;
-            if auto_block {
-                s.blocked = true;
-                s.blocked_until = Some(now.secs().saturating_add(self.config.fraud_block));
+            let channel = match &event {
+                Event::UserReport { channel, .. } => Some(*channel),
+                _ => None,
+            };
+            let (next, effects) = state
+                .apply(&self.config.fraud, event.clone(), now)
+                .map_err(Error::Fraud)?;
+            save_fraud(tx, user, &next)?;
+            for e in &effects {
+                match e {
+                    Effect::Audit {
+                        activity, comment, ..
+                    } => audit(
+                        tx,
+                        now,
+                        Some(user),
+                        activity.as_str(),
+                        actor,
+                        comment.as_deref(),
+                    )?,
+                    Effect::RiskDetected(d) => {
+                        let what = format!("{} {}", d.event_type.as_str(), d.level.as_str());
+                        audit(tx, now, Some(user), "Risk detected", actor, Some(&what))?;
+                    }
+                    Effect::SignIn { result, .. } => {
+                        let reason = match result {
+                            mfa_fraud::SignInResult::MfaDeniedFraudCodeEntered => {
+                                DenialReason::FraudCodeEntered
+                            }
+                            _ => DenialReason::FraudCodeEntered,
+                        };
+                        let mode = match channel {
+                            Some(mfa_fraud::Channel::Phone) => AuthMode::PhoneCall,
+                            _ => AuthMode::MobileAppNotification,
+                        };
+                        log_event(
+                            tx,
+                            &self.config.fields,
+                            now,
+                            user,
+                            Some(&profile),
+                            mode,
+                            AuthResult::Denied(reason),
+                            None,
+                            ctx,
+                        )?;
+                    }
+                    // Notifications are the caller's to send.
+                    _ => {}
+                }
             }
-            save_fraud(tx, user, &s)?;
-            log_event(
-                tx,
-                now,
-                user,
-                AuthMode::OathCode,
-                &denied(DenialReason::FraudBlocked),
-                ctx,
-            )?;
-            audit(tx, now, Some(user), "fraud_reported", Some(user), None)
+            Ok(effects)
         })
     }
 
-    /// Administrator block (until unblocked) with a logged reason.
+    /// A user reported fraud (an MFA prompt they did not start) from the
+    /// app or on the phone call: [`Store::fraud_event`] with
+    /// [`Event::UserReport`].
     ///
     /// # Errors
-    /// [`Error::UnknownUser`], database errors.
+    /// As [`Store::fraud_event`].
+    pub fn report_fraud(
+        &self,
+        user: &str,
+        channel: mfa_fraud::Channel,
+        block_confirmed: bool,
+        now: UnixTime,
+        ctx: &VerifyContext,
+    ) -> Result<Vec<Effect>, Error> {
+        let event = Event::UserReport {
+            channel,
+            block_confirmed,
+            passwordless: false,
+        };
+        self.fraud_event(user, event, Some(user), now, ctx)
+    }
+
+    /// Administrator block with a logged reason.
+    ///
+    /// # Errors
+    /// As [`Store::fraud_event`].
     pub fn fraud_block(
         &self,
         user: &str,
         actor: &str,
         reason: &str,
         now: UnixTime,
-    ) -> Result<(), Error> {
-        self.admin_fraud(user, actor, reason, now, "fraud_block", |s| {
-            s.blocked = true;
-            s.blocked_until = None;
-        })
+        ctx: &VerifyContext,
+    ) -> Result<Vec<Effect>, Error> {
+        let event = Event::AdminBlock {
+            reason: reason.to_owned(),
+        };
+        self.fraud_event(user, event, Some(actor), now, ctx)
     }
 
     /// Administrator unblock with a logged reason.
     ///
     /// # Errors
-    /// [`Error::UnknownUser`], database errors.
+    /// As [`Store::fraud_event`] ([`mfa_fraud::Error::NotBlocked`] if not blocked).
     pub fn fraud_unblock(
         &self,
         user: &str,
         actor: &str,
         reason: &str,
         now: UnixTime,
-    ) -> Result<(), Error> {
-        self.admin_fraud(user, actor, reason, now, "fraud_unblock", |s| {
-            s.blocked = false;
-            s.blocked_until = None;
-        })
+        ctx: &VerifyContext,
+    ) -> Result<Vec<Effect>, Error> {
+        let event = Event::AdminUnblock {
+            reason: reason.to_owned(),
+        };
+        self.fraud_event(user, event, Some(actor), now, ctx)
     }
 
-    /// Clears high user risk (remediation: password reset, admin dismissal).
+    /// Clears high user risk (password reset or administrator dismissal).
     ///
     /// # Errors
-    /// [`Error::UnknownUser`], database errors.
-    pub fn dismiss_risk(
+    /// As [`Store::fraud_event`].
+    pub fn remediate_risk(
         &self,
         user: &str,
         actor: &str,
-        reason: &str,
+        how: Remediation,
         now: UnixTime,
-    ) -> Result<(), Error> {
-        self.admin_fraud(user, actor, reason, now, "risk_dismissed", |s| {
-            s.risk_high = false
-        })
+        ctx: &VerifyContext,
+    ) -> Result<Vec<Effect>, Error> {
+        self.fraud_event(user, Event::RiskRemediated { how }, Some(actor), now, ctx)
     }
 
-    /// Whether the user is at high risk after a suspicious-activity report.
+    /// The fraud state of a user.
     ///
     /// # Errors
     /// [`Error::UnknownUser`], database errors.
-    pub fn user_at_risk(&self, user: &str) -> Result<bool, Error> {
+    pub fn fraud_state(&self, user: &str) -> Result<FraudState, Error> {
         self.pool.run(Mode::Snapshot, |tx| {
+            let sql = format!("SELECT {FRAUD_COLS} FROM users WHERE user_id = $1");
             let r = tx
-                .query_opt(
-                    "users",
-                    "SELECT fraud_risk_high FROM users WHERE user_id = $1",
-                    &[user.into()],
-                )?
+                .query_opt("users", &sql, &[user.into()])?
                 .ok_or_else(|| Error::UnknownUser {
                     user: user.to_owned(),
                 })?;
-            Ok(r.i64(0, "fraud_risk_high")? != 0)
-        })
-    }
-
-    fn admin_fraud(
-        &self,
-        user: &str,
-        actor: &str,
-        reason: &str,
-        now: UnixTime,
-        action: &str,
-        change: impl Fn(&mut FraudState),
-    ) -> Result<(), Error> {
-        self.pool.run(Mode::Write, |tx| {
-            let mut s = lock_user(tx, user)?.ok_or_else(|| Error::UnknownUser {
-                user: user.to_owned(),
-            })?;
-            change(&mut s);
-            save_fraud(tx, user, &s)?;
-            audit(tx, now, Some(user), action, Some(actor), Some(reason))
+            fraud_from_row(&r, 0)
         })
     }
 
     /// Administrator unblock of a lockout, with a logged reason.
     ///
     /// # Errors
-    /// [`Error::UnknownUser`], database errors.
+    /// [`Error::UnknownUser`], [`Error::Lockout`] (e.g. not locked),
+    /// database errors.
     pub fn lockout_unblock(
         &self,
         user: &str,
-        factor: Factor,
+        class: FactorClass,
         actor: &str,
         reason: &str,
         now: UnixTime,
-    ) -> Result<(), Error> {
+    ) -> Result<mfa_lockout::Unblocked, Error> {
+        let policy = *self.config.lockout.get(class);
         self.pool.run(Mode::Write, |tx| {
             lock_user(tx, user)?.ok_or_else(|| Error::UnknownUser {
                 user: user.to_owned(),
             })?;
-            let s = load_lock(tx, user, factor)?.unblocked();
-            save_lock(tx, user, factor, &s)?;
+            let (next, effect) = load_lock(tx, user, class)?
+                .admin_unblock(&policy, now, reason)
+                .map_err(Error::Lockout)?;
+            save_lock(tx, user, class, &next)?;
+            let what = format!("{}: {}", class.as_str(), effect.reason);
             audit(
                 tx,
                 now,
                 Some(user),
                 "lockout_unblock",
                 Some(actor),
-                Some(reason),
-            )
+                Some(&what),
+            )?;
+            Ok(effect)
         })
     }
 
-    /// The lockout status of a user and factor at `now`: the number of
-    /// denials counted and, when locked, `Some(until)` (`Some(None)`:
-    /// until an administrator unblocks).
+    /// The stored lockout state of a user for a factor class.
     ///
     /// # Errors
     /// Database errors.
-    pub fn lockout_status(
+    pub fn lockout_state(&self, user: &str, class: FactorClass) -> Result<LockoutState, Error> {
+        self.pool
+            .run(Mode::Snapshot, |tx| load_lock(tx, user, class))
+    }
+
+    /// The lockout decision for a user and factor class at `now`.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn lockout_decision(
         &self,
         user: &str,
-        factor: Factor,
+        class: FactorClass,
         now: UnixTime,
-    ) -> Result<(u64, Option<Option<UnixTime>>), Error> {
-        self.pool.run(Mode::Snapshot, |tx| {
-            let s = load_lock(tx, user, factor)?;
-            Ok((s.failures, s.locked_at(now).map(opt_secs)))
-        })
+    ) -> Result<Decision, Error> {
+        let state = self.lockout_state(user, class)?;
+        Ok(state.check(self.config.lockout.get(class), now))
     }
 
     // ------------------------------------------------- one-time codes
@@ -1123,22 +1213,30 @@ impl Store {
         ctx: &VerifyContext,
     ) -> Result<VerifyOutcome, Error> {
         let hash = self.keys.code_hash(channel.as_str(), user, code);
-        self.pipeline(user, now, ctx, channel.mode(), Factor::SmsCode, self.config.sms_lockout, |tx| {
+        let class = match channel {
+            Channel::Sms => FactorClass::SmsCode,
+            Channel::Voice => FactorClass::VoiceCall,
+        };
+        self.pipeline(user, now, ctx, channel.mode(), class, |tx| {
             let sql = format!(
-                "SELECT hash, expires_at, consumed_at FROM one_time_codes WHERE user_id = $1 AND channel = $2{}",
+                "SELECT hash, expires_at, consumed_at, created_at FROM one_time_codes WHERE user_id = $1 AND channel = $2{}",
                 tx.for_update()
             );
             let Some(r) = tx.query_opt("one_time_codes", &sql, &[user.into(), channel.as_str().into()])? else {
                 return Ok(Checked {
-                    outcome: denied(DenialReason::NoCodeSent),
+                    outcome: denied(DenialReason::CodeWrong),
                     counts: Some(false),
                 });
             };
             let matches: bool = r.blob(0, "hash")?.as_slice().ct_eq(hash.as_slice()).into();
+            // A one-time code's "step" is the time it was created.
+            let replayed = DenialReason::CodeReplayed {
+                step: r.u64(3, "created_at")?,
+            };
             let reason = if !matches {
-                DenialReason::CodeInvalid
+                DenialReason::CodeWrong
             } else if r.opt_i64(2, "consumed_at")?.is_some() {
-                DenialReason::CodeReplayed
+                replayed
             } else if now.secs() >= r.u64(1, "expires_at")? {
                 DenialReason::CodeExpired
             } else {
@@ -1149,15 +1247,14 @@ impl Store {
                 if n == 1 {
                     return Ok(Checked {
                         outcome: VerifyOutcome {
-                            result: AuthResult::Approved,
+                            result: AuthResult::Success,
                             serial: None,
                             step: None,
-                            until: None,
                         },
                         counts: Some(true),
                     });
                 }
-                DenialReason::CodeReplayed
+                replayed
             };
             Ok(Checked {
                 outcome: denied(reason),
@@ -1306,23 +1403,25 @@ impl Store {
 
     // ------------------------------------------------------- reports
 
-    /// The authentication log for `from <= at < to`, oldest first.
+    /// The authentication log for `from <= at < to`, oldest first, as
+    /// mfa-record events.
     ///
     /// # Errors
-    /// Database errors.
+    /// Database errors, [`Error::Corrupt`] for a row mfa-record does not accept.
     pub fn auth_log(&self, from: UnixTime, to: UnixTime) -> Result<Vec<AuthEvent>, Error> {
         self.pool.run(Mode::Snapshot, |tx| {
             let rows = tx.query(
                 "auth_log",
-                "SELECT at, user_id, mode, result, reason, serial, server_name, server_ip, client_ip \
-                 FROM auth_log WHERE at >= $1 AND at < $2 ORDER BY at, id",
+                "SELECT at, user_id, mode, result, reason, detail, server_name, server_ip, client_ip, \
+                 first_name, last_name, email, phone FROM auth_log WHERE at >= $1 AND at < $2 ORDER BY at, id",
                 &[int(from.secs()), int(to.secs())],
             )?;
             rows.iter().map(event_from_row).collect()
         })
     }
 
-    /// The audit log (administrative actions) for `from <= at < to`.
+    /// The audit log (administrative actions, fraud reports, risk
+    /// detections) for `from <= at < to`.
     ///
     /// # Errors
     /// Database errors.
@@ -1347,64 +1446,40 @@ impl Store {
         })
     }
 
-    /// Usage summary for `from <= at < to`.
+    /// The mfa-record usage summary for `from <= at < to`: every user
+    /// configured for MFA before `to` (per-user billing counts them whether
+    /// or not they signed in) and every log event of the period.
     ///
     /// # Errors
-    /// Database errors.
+    /// [`Error::Record`] if `to` is before `from`, database errors.
     pub fn usage_summary(&self, from: UnixTime, to: UnixTime) -> Result<UsageSummary, Error> {
-        self.pool.run(Mode::Snapshot, |tx| {
-            let count = |tx: &mut dyn Tx, sql: &str, p: &[Val]| -> Result<u64, Error> {
-                tx.query_opt("auth_log", sql, p)?
-                    .map(|r| r.u64(0, "count"))
-                    .transpose()
-                    .map(Option::unwrap_or_default)
+        let period = mfa_record::Period::new(from, to).map_err(Error::Record)?;
+        let mut summary = UsageSummary::new(period);
+        let users = self.pool.run(Mode::Snapshot, |tx| {
+            tx.query(
+                "users",
+                "SELECT user_id, created_at FROM users WHERE created_at < $1 ORDER BY user_id",
+                &[int(to.secs())],
+            )
+        })?;
+        for r in &users {
+            let Ok(id) = UserId::new(r.text(0, "user_id")?) else {
+                continue;
             };
-            let range = [int(from.secs()), int(to.secs())];
-            let users = count(tx, "SELECT count(*) FROM users", &[])?;
-            let active_users = count(
-                tx,
-                "SELECT count(DISTINCT user_id) FROM auth_log WHERE at >= $1 AND at < $2",
-                &range,
-            )?;
-            let approved = count(
-                tx,
-                "SELECT count(*) FROM auth_log WHERE at >= $1 AND at < $2 AND result = 'approved'",
-                &range,
-            )?;
-            let rows = tx.query(
-                "auth_log",
-                "SELECT reason, count(*) FROM auth_log WHERE at >= $1 AND at < $2 AND result = 'denied' GROUP BY reason",
-                &range,
-            )?;
-            let mut denied_by_reason = Vec::new();
-            let mut denied = 0;
-            for r in &rows {
-                let reason = r
-                    .opt_text(0, "reason")?
-                    .as_deref()
-                    .and_then(DenialReason::parse)
-                    .ok_or(Error::Corrupt {
-                        table: "auth_log",
-                        column: "reason",
-                    })?;
-                let n = r.u64(1, "count")?;
-                denied += n;
-                denied_by_reason.push((reason, n));
-            }
-            denied_by_reason.sort();
-            Ok(UsageSummary {
-                users,
-                active_users,
-                approved,
-                denied,
-                denied_by_reason,
-            })
-        })
+            let mut rec = mfa_record::UserRecord::new(id);
+            rec.enable_mfa(UnixTime::from_secs(r.u64(1, "created_at")?));
+            summary.add_user(&rec);
+        }
+        for e in self.auth_log(from, to)? {
+            summary.add_event(&e);
+        }
+        Ok(summary)
     }
 
     /// Retention: deletes authentication and audit log events older than
     /// `days` days before `now` ([`crate::DEFAULT_RETENTION_DAYS`] is the
-    /// usual choice). Returns how many events were deleted.
+    /// usual choice), and expired one-time codes and remembered devices.
+    /// Returns how many log events were deleted.
     ///
     /// # Errors
     /// Database errors.
@@ -1415,7 +1490,7 @@ impl Store {
             let b = tx.exec("DELETE FROM audit_log WHERE at < $1", &[int(cutoff)])?;
             tx.exec(
                 "DELETE FROM one_time_codes WHERE expires_at < $1",
-                &[int(cutoff)],
+                &[int(now.secs())],
             )?;
             tx.exec(
                 "DELETE FROM devices WHERE expires_at < $1",
@@ -1425,54 +1500,21 @@ impl Store {
         })
     }
 
-    /// Writes the authentication log for `from <= at < to` as CSV (header
-    /// `time,user,mode,result,reason,serial,server_name,server_ip,client_ip`;
-    /// time in Unix seconds). Restoring a backup gives a byte-identical report.
+    /// Writes the authentication log for `from <= at < to` as CSV with
+    /// mfa-record's writer (columns of switched-off fields left out, cells
+    /// neutralised against formula injection). Restoring a backup gives a
+    /// byte-identical report.
     ///
     /// # Errors
-    /// [`Error::Io`], database errors.
+    /// [`Error::Record`] (I/O while writing), database errors.
     pub fn export_auth_log_csv<W: std::io::Write>(
         &self,
         from: UnixTime,
         to: UnixTime,
-        mut out: W,
-    ) -> Result<(), Error> {
-        fn field(s: &str) -> String {
-            if s.contains([',', '"', '\n', '\r']) || s.starts_with(['=', '+', '-', '@']) {
-                // Quote, and defuse spreadsheet formulas.
-                let t = if s.starts_with(['=', '+', '-', '@']) {
-                    format!("'{s}")
-                } else {
-                    s.to_owned()
-                };
-                format!("\"{}\"", t.replace('"', "\"\""))
-            } else {
-                s.to_owned()
-            }
-        }
-        out.write_all(b"time,user,mode,result,reason,serial,server_name,server_ip,client_ip\n")?;
-        for e in self.auth_log(from, to)? {
-            let (result, reason) = match e.result {
-                AuthResult::Approved => ("approved", ""),
-                AuthResult::Denied(r) => ("denied", r.as_str()),
-            };
-            let line = [
-                e.at.secs().to_string(),
-                field(&e.user_id),
-                e.mode.as_str().to_owned(),
-                result.to_owned(),
-                reason.to_owned(),
-                field(e.serial.as_deref().unwrap_or_default()),
-                field(e.server_name.as_deref().unwrap_or_default()),
-                field(e.server_ip.as_deref().unwrap_or_default()),
-                field(e.client_ip.as_deref().unwrap_or_default()),
-            ]
-            .join(",");
-            out.write_all(line.as_bytes())?;
-            out.write_all(b"\n")?;
-        }
-        out.flush()?;
-        Ok(())
+        out: W,
+    ) -> Result<usize, Error> {
+        let events = self.auth_log(from, to)?;
+        mfa_record::write_log_csv(out, &events, &self.config.fields).map_err(Error::Record)
     }
 
     /// Counts of what the store holds.
@@ -1582,25 +1624,51 @@ fn event_from_row(r: &Row) -> Result<AuthEvent, Error> {
         table: "auth_log",
         column,
     };
-    let mode = AuthMode::parse(&r.text(2, "mode")?).ok_or_else(|| corrupt("mode"))?;
+    let mode: AuthMode = r.text(2, "mode")?.parse().map_err(|_| corrupt("mode"))?;
     let result = match r.text(3, "result")?.as_str() {
-        "approved" => AuthResult::Approved,
-        "denied" => AuthResult::Denied(
-            r.opt_text(4, "reason")?
-                .as_deref()
-                .and_then(DenialReason::parse)
-                .ok_or_else(|| corrupt("reason"))?,
-        ),
+        "success" => AuthResult::Success,
+        "denied" => {
+            let kind = r
+                .opt_text(4, "reason")?
+                .ok_or_else(|| corrupt("reason"))?
+                .parse()
+                .map_err(|_| corrupt("reason"))?;
+            let detail = r.opt_u64(5, "detail")?;
+            AuthResult::Denied(
+                DenialReason::from_parts(kind, detail).map_err(|_| corrupt("detail"))?,
+            )
+        }
         _ => return Err(corrupt("result")),
     };
-    Ok(AuthEvent {
-        at: UnixTime::from_secs(r.u64(0, "at")?),
-        user_id: r.text(1, "user_id")?,
+    let ip = |i, column| -> Result<Option<IpAddr>, Error> {
+        r.opt_text(i, column)?
+            .map(|s| s.parse().map_err(|_| corrupt(column)))
+            .transpose()
+    };
+    let mut attempt = AuthAttempt::new(
+        UnixTime::from_secs(r.u64(0, "at")?),
+        UserId::new(r.text(1, "user_id")?).map_err(|_| corrupt("user_id"))?,
         mode,
         result,
-        serial: r.opt_text(5, "serial")?,
-        server_name: r.opt_text(6, "server_name")?,
-        server_ip: r.opt_text(7, "server_ip")?,
-        client_ip: r.opt_text(8, "client_ip")?,
-    })
+        ServerName::new(r.text(6, "server_name")?).map_err(|_| corrupt("server_name"))?,
+        ip(7, "server_ip")?.ok_or_else(|| corrupt("server_ip"))?,
+    );
+    attempt.client_ip = ip(8, "client_ip")?;
+    attempt.first_name = r
+        .opt_text(9, "first_name")?
+        .map(|v| PersonName::new(v).map_err(|_| corrupt("first_name")))
+        .transpose()?;
+    attempt.last_name = r
+        .opt_text(10, "last_name")?
+        .map(|v| PersonName::new(v).map_err(|_| corrupt("last_name")))
+        .transpose()?;
+    attempt.email = r
+        .opt_text(11, "email")?
+        .map(|v| Email::new(v).map_err(|_| corrupt("email")))
+        .transpose()?;
+    attempt.phone = r
+        .opt_text(12, "phone")?
+        .map(|v| PhoneNumber::new(v).map_err(|_| corrupt("phone")))
+        .transpose()?;
+    AuthEvent::record(attempt, &FieldPolicy::all()).map_err(|_| corrupt("mode"))
 }

@@ -13,9 +13,9 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Barrier};
 
 use common::*;
-use mfa_store::{
-    DenialReason, Error, Factor, ImportMode, LockoutPolicy, StoreConfig, VerifyContext,
-};
+use mfa_lockout::FactorClass;
+use mfa_record::DenialKind;
+use mfa_store::{Error, ImportMode};
 
 both_backends!(
     same_code_from_16_threads_is_accepted_once,
@@ -46,7 +46,7 @@ fn tally(outcomes: &[mfa_store::VerifyOutcome]) -> BTreeMap<String, usize> {
     for o in outcomes {
         let k = o
             .denial()
-            .map_or("approved".to_owned(), |r| r.as_str().to_owned());
+            .map_or("approved".to_owned(), |r| r.kind().as_str().to_owned());
         *m.entry(k).or_default() += 1;
     }
     m
@@ -54,17 +54,14 @@ fn tally(outcomes: &[mfa_store::VerifyOutcome]) -> BTreeMap<String, usize> {
 
 fn same_code_from_16_threads_is_accepted_once(b: &Backend) {
     // A threshold above 16, so that the 15 replays are not cut short by a lock.
-    let mut config = StoreConfig::default();
-    config.otp_lockout = LockoutPolicy::new(100, 3600, 3600);
+    let config = otp_lockout(100, 3600, 3600);
     let s = b.open_with(config.clone());
     let t = enrol(&s, "alice", "T1", 1);
     let code = code_at(1, t);
     let url = b.url.clone();
     let outcomes = race(16, move |_| {
         let store = mfa_store::Store::open_with(&url, &key(), config.clone()).unwrap();
-        store
-            .verify("alice", &code, at(t), &VerifyContext::default())
-            .unwrap()
+        store.verify("alice", &code, at(t), &ctx()).unwrap()
     });
     let m = tally(&outcomes);
     assert_eq!(m.get("approved"), Some(&1), "{m:?}");
@@ -73,8 +70,7 @@ fn same_code_from_16_threads_is_accepted_once(b: &Backend) {
 }
 
 fn wrong_codes(b: &Backend, threshold: u32) -> (BTreeMap<String, usize>, mfa_store::Store, u64) {
-    let mut config = StoreConfig::default();
-    config.otp_lockout = LockoutPolicy::new(threshold, 3600, 3600);
+    let config = otp_lockout(threshold, 3600, 3600);
     let s = b.open_with(config.clone());
     let t = enrol(&s, "alice", "T1", 1);
     let wrong = wrong_code(1, t);
@@ -83,11 +79,7 @@ fn wrong_codes(b: &Backend, threshold: u32) -> (BTreeMap<String, usize>, mfa_sto
     let per_thread = race(20, move |_| {
         let store = mfa_store::Store::open_with(&url, &key(), config.clone()).unwrap();
         (0..10)
-            .map(|_| {
-                store
-                    .verify("alice", &wrong, at(t), &VerifyContext::default())
-                    .unwrap()
-            })
+            .map(|_| store.verify("alice", &wrong, at(t), &ctx()).unwrap())
             .collect::<Vec<_>>()
     });
     let all: Vec<_> = per_thread.into_iter().flatten().collect();
@@ -97,24 +89,23 @@ fn wrong_codes(b: &Backend, threshold: u32) -> (BTreeMap<String, usize>, mfa_sto
 
 fn two_hundred_wrong_codes_lock_exactly_at_the_threshold(b: &Backend) {
     let (m, s, t) = wrong_codes(b, 50);
-    assert_eq!(m.get("code_invalid"), Some(&50), "{m:?}");
+    assert_eq!(m.get("code_wrong"), Some(&50), "{m:?}");
     assert_eq!(m.get("locked"), Some(&150), "{m:?}");
-    let (failures, locked) = s.lockout_status("alice", Factor::Otp, at(t)).unwrap();
-    assert_eq!(failures, 50);
-    assert_eq!(locked, Some(Some(at(t + 3600))));
+    let state = s.lockout_state("alice", FactorClass::Otp).unwrap();
+    assert_eq!(state.failures(), 50);
+    assert_eq!(state.lock(), mfa_lockout::Lock::Until(at(t + 3600)));
     // Even the right code is refused now.
-    let o = s
-        .verify("alice", &code_at(1, t), at(t), &VerifyContext::default())
-        .unwrap();
-    assert_eq!(o.denial(), Some(DenialReason::Locked));
+    let o = s.verify("alice", &code_at(1, t), at(t), &ctx()).unwrap();
+    assert_eq!(o.denial().map(|r| r.kind()), Some(DenialKind::Locked));
 }
 
 fn two_hundred_wrong_codes_count_exactly(b: &Backend) {
-    let (m, s, t) = wrong_codes(b, 1000);
-    assert_eq!(m.get("code_invalid"), Some(&200), "{m:?}");
+    let (m, s, _) = wrong_codes(b, 1000);
+    assert_eq!(m.get("code_wrong"), Some(&200), "{m:?}");
+    let state = s.lockout_state("alice", FactorClass::Otp).unwrap();
     assert_eq!(
-        s.lockout_status("alice", Factor::Otp, at(t)).unwrap(),
-        (200, None)
+        (state.failures(), state.lock()),
+        (200, mfa_lockout::Lock::None)
     );
 }
 
@@ -183,10 +174,8 @@ fn child_verify() {
     while !std::path::Path::new(go).exists() {
         std::thread::sleep(std::time::Duration::from_millis(1));
     }
-    let o = store
-        .verify("alice", code, at(t), &VerifyContext::default())
-        .unwrap();
-    let r = o.denial().map_or("approved", |r| r.as_str());
+    let o = store.verify("alice", code, at(t), &ctx()).unwrap();
+    let r = o.denial().map_or("approved", |r| r.kind().as_str());
     std::fs::write(format!("{go}.{}", std::process::id()), r).unwrap();
 }
 

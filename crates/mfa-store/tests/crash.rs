@@ -88,14 +88,9 @@ fn killed_import_leaves_all_or_none(b: &Backend) {
     }
     // The store is intact and usable; the full import then succeeds.
     assert!(
-        s.verify(
-            "alice",
-            &code_at(1, T0 + 30),
-            at(T0 + 30),
-            &mfa_store::VerifyContext::default()
-        )
-        .unwrap()
-        .is_approved()
+        s.verify("alice", &code_at(1, T0 + 30), at(T0 + 30), &ctx())
+            .unwrap()
+            .is_approved()
     );
     if tokens == 1 {
         drop(s);

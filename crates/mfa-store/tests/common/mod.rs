@@ -9,7 +9,7 @@
 )]
 
 use mfa_oath::{Hotp, HotpParams, Secret, Totp, TotpParams, UnixTime};
-use mfa_store::{ImportMode, MasterKey, NewToken, Store, StoreConfig, TokenKind};
+use mfa_store::{ImportMode, MasterKey, NewToken, Store, StoreConfig, TokenKind, VerifyContext};
 
 /// A database to run a test against. SQLite: a fresh file in a temporary
 /// directory. PostgreSQL: a fresh schema in the database named by
@@ -152,4 +152,22 @@ pub fn wrong_code(i: u32, t: u64) -> String {
         .map(|n| format!("{:06}", (n * 7919) % 1_000_000))
         .find(|c| !good.contains(c))
         .unwrap()
+}
+
+/// The server context used by the tests.
+pub fn ctx() -> VerifyContext {
+    VerifyContext::new("mfa-1", "10.0.0.1".parse().unwrap())
+        .unwrap()
+        .with_client("192.0.2.7".parse().unwrap())
+}
+
+/// A store configuration whose OTP lockout policy is `threshold` denials,
+/// `reset` seconds reset window and `unblock` seconds automatic unblock.
+pub fn otp_lockout(threshold: u32, reset: u64, unblock: u64) -> StoreConfig {
+    let mut c = StoreConfig::default();
+    c.lockout = mfa_lockout::Policies::default().with(
+        mfa_lockout::FactorClass::Otp,
+        mfa_lockout::Policy::new(threshold, reset, unblock).unwrap(),
+    );
+    c
 }
