@@ -461,3 +461,36 @@ pub(crate) fn b64_decode(text: &str) -> Option<Vec<u8>> {
 pub(crate) fn b64_encode(data: &[u8]) -> String {
     data_encoding::BASE64.encode(data)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+
+    fn hex(s: &str) -> Vec<u8> {
+        data_encoding::HEXLOWER.decode(s.as_bytes()).unwrap()
+    }
+
+    /// Vectors computed with python-pskc 1.4 / cryptography (`encrypt`).
+    #[test]
+    fn triple_des_cbc_two_and_three_key() {
+        let k3: Vec<u8> = (1..=24).collect();
+        let k2: Vec<u8> = (1..=16).collect();
+        let ct3 = hex("0000000000000000bdf5d74d7d008d0b6c506c69ceb0031b639a867fa3d26088");
+        let ct2 = hex("0000000000000000092d46063c61e9aad6dd6a623122cba9db57102d6ae4afc4");
+        assert_eq!(
+            &*Cipher::TripleDesCbc.decrypt(&k3, &ct3, None).unwrap(),
+            b"12345678901234567890"
+        );
+        assert_eq!(
+            &*Cipher::TripleDesCbc.decrypt(&k2, &ct2, None).unwrap(),
+            b"12345678901234567890"
+        );
+        assert_eq!(
+            Cipher::TripleDesCbc
+                .encrypt(&k3, b"12345678901234567890", &[0; 8])
+                .unwrap(),
+            ct3
+        );
+    }
+}
