@@ -285,12 +285,19 @@ impl<W: io::Write> LogCsvWriter<W> {
     ///
     /// [`Error::Io`] if writing fails.
     pub fn write_row(&mut self, row: &LogRow) -> Result<(), Error> {
-        let cells: Vec<String> = self
-            .columns
-            .iter()
-            .map(|c| neutralise_cell(&cell(row, *c)).into_owned())
-            .collect();
-        self.writer.write_record(&cells).map_err(csv_error)
+        let cells = self.columns.iter().map(|c| match cell(row, *c) {
+            Cow::Borrowed(v) => neutralise_cell(v),
+            Cow::Owned(v) => match neutralise_cell(&v) {
+                Cow::Borrowed(_) => Cow::Owned(v),
+                Cow::Owned(n) => Cow::Owned(n),
+            },
+        });
+        self.writer
+            .write_record(cells.map(|c| match c {
+                Cow::Borrowed(v) => Cow::Borrowed(v.as_bytes()),
+                Cow::Owned(v) => Cow::Owned(v.into_bytes()),
+            }))
+            .map_err(csv_error)
     }
 
     /// Flushes and returns the writer.
