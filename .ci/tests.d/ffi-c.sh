@@ -15,6 +15,8 @@ root=$PWD
 crate=$root/crates/mfa-ffi
 target=${CARGO_TARGET_DIR:-$root/target}
 work=$(mktemp -d)
+# The RFC 6030 examples and other fixtures (CI clones shared/ beside the repo).
+export MFA_TEST_CORPUS=${MFA_TEST_CORPUS:-$root/../shared/corpus}
 trap 'rm -rf "$work"' EXIT
 
 passed=0
@@ -32,7 +34,7 @@ finish() {
 # failed case counts as one more failure.
 tally() { # tally <label> <exit status> <output file>
   local label=$1 rc=$2 out=$3 line p f
-  line=$(grep -E '^# .*: [0-9]+ passed, [0-9]+ failed$' "$out" | tail -1)
+  line=$(grep -aE '^# .*: [0-9]+ passed, [0-9]+ failed$' "$out" | tail -1)
   if [ -z "$line" ]; then
     fail "$label: no summary line (crashed? exit status $rc)"
     tail -40 "$out"
@@ -46,7 +48,7 @@ tally() { # tally <label> <exit status> <output file>
     fail "$label: exit status $rc with every case passing (sanitizer or valgrind report)"
     tail -60 "$out"
   elif [ "$f" -ne 0 ]; then
-    grep -E '^(not ok| +FAIL)' "$out"
+    grep -aE '^(not ok| +FAIL)' "$out"
   fi
   echo "$label: $p cases passed, $f failed"
 }

@@ -69,6 +69,11 @@ enum mfa_result
    */
   MFA_RESULT_NOT_FOUND = 9,
   /**
+   * The token is of the other kind (an HOTP token asked for as TOTP, or the
+   * reverse).
+   */
+  MFA_RESULT_WRONG_TOKEN_KIND = 10,
+  /**
    * A base32 secret contains a character outside A-Z, a-z, 2-7.
    */
   MFA_RESULT_INVALID_BASE32_CHAR = 100,
@@ -213,6 +218,55 @@ enum mfa_result
    * token, or the reverse).
    */
   MFA_RESULT_URI_WRONG_KIND = 309,
+  /**
+   * The token file is malformed: not well-formed XML, no KeyContainer, content
+   * after the root, a CSV syntax error, a row with the wrong number of fields.
+   */
+  MFA_RESULT_IMPORT_MALFORMED_FILE = 400,
+  /**
+   * Decryption failed or the ValueMAC does not match: wrong pre-shared key or
+   * passphrase (or the file was modified).
+   */
+  MFA_RESULT_IMPORT_WRONG_PASSPHRASE = 401,
+  /**
+   * A value is encrypted but no pre-shared key or passphrase was given.
+   */
+  MFA_RESULT_IMPORT_KEY_REQUIRED = 402,
+  /**
+   * A safety limit was exceeded (document size, nesting depth, number of
+   * packages or rows, value length, PBKDF2 iterations).
+   */
+  MFA_RESULT_IMPORT_LIMIT_EXCEEDED = 403,
+  /**
+   * The PSKC file has a DOCTYPE or entity declaration (refused for safety).
+   */
+  MFA_RESULT_IMPORT_FORBIDDEN_DOCTYPE = 404,
+  /**
+   * The document ends before its root element is closed.
+   */
+  MFA_RESULT_IMPORT_TRUNCATED = 405,
+  /**
+   * The file uses something this importer does not support (algorithm,
+   * encryption, MAC, key derivation, response format, PSKC version, key usage).
+   */
+  MFA_RESULT_IMPORT_UNSUPPORTED = 406,
+  /**
+   * A value in the file is invalid (base64, integer, date, boolean, time
+   * interval) or a required one (algorithm, secret, field) is missing.
+   */
+  MFA_RESULT_IMPORT_INVALID_VALUE = 407,
+  /**
+   * The serial number was already seen earlier in the same file.
+   */
+  MFA_RESULT_IMPORT_DUPLICATE_SERIAL = 408,
+  /**
+   * The CSV header row is missing or has a missing or duplicated column.
+   */
+  MFA_RESULT_IMPORT_BAD_HEADER = 409,
+  /**
+   * The pre-shared key has the wrong length for the file's encryption algorithm.
+   */
+  MFA_RESULT_IMPORT_KEY_LENGTH = 410,
   /**
    * The account is locked until an administrator unblocks it (no automatic
    * unblock, or the hard cap on consecutive denials was reached).
@@ -630,6 +684,107 @@ typedef uint32_t mfa_fraud_keypad;
 #endif // __cplusplus
 
 /**
+ * The format of a token file. Passed as `uint32_t`.
+ */
+enum mfa_import_format
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * PSKC (RFC 6030) XML, plain or encrypted.
+   */
+  MFA_IMPORT_FORMAT_PSKC = 1,
+  /**
+   * The on-premises CSV format: serial number, base32 secret, time
+   * interval (header row optional).
+   */
+  MFA_IMPORT_FORMAT_CSV_SERVER = 2,
+  /**
+   * The cloud CSV format, header required:
+   * `upn,serial number,secret key,time interval,manufacturer,model`.
+   */
+  MFA_IMPORT_FORMAT_CSV_CLOUD = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum mfa_import_format mfa_import_format;
+#else
+typedef uint32_t mfa_import_format;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * A text field of an imported token (`mfa_import_token_field`).
+ */
+enum mfa_import_field
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * The serial number.
+   */
+  MFA_IMPORT_FIELD_SERIAL = 1,
+  /**
+   * The PSKC key Id.
+   */
+  MFA_IMPORT_FIELD_KEY_ID = 2,
+  /**
+   * The manufacturer.
+   */
+  MFA_IMPORT_FIELD_MANUFACTURER = 3,
+  /**
+   * The model.
+   */
+  MFA_IMPORT_FIELD_MODEL = 4,
+  /**
+   * The issuer.
+   */
+  MFA_IMPORT_FIELD_ISSUER = 5,
+  /**
+   * The friendly name.
+   */
+  MFA_IMPORT_FIELD_FRIENDLY_NAME = 6,
+  /**
+   * The user the token is for (CSV `upn`, PSKC `UserId`).
+   */
+  MFA_IMPORT_FIELD_USER = 7,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum mfa_import_field mfa_import_field;
+#else
+typedef uint32_t mfa_import_field;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * The kind of an import warning.
+ */
+enum mfa_import_warning_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * A CSV column that is not part of the format was ignored.
+   */
+  MFA_IMPORT_WARNING_KIND_IGNORED_COLUMN = 1,
+  /**
+   * A token's secret is under 128 bits (accepted, but weak).
+   */
+  MFA_IMPORT_WARNING_KIND_WEAK_SECRET = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum mfa_import_warning_kind mfa_import_warning_kind;
+#else
+typedef uint32_t mfa_import_warning_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * Fraud reporting settings (opaque). `mfa_fraud_config_new` gives the
  * defaults: fraud alert on with auto-block, suspicious-activity reporting
  * on, 90-day blocks, phone code `0`, no notification recipients. The
@@ -663,6 +818,20 @@ typedef struct mfa_fraud_state mfa_fraud_state;
  * use it at once.
  */
 typedef struct mfa_hotp mfa_hotp;
+
+/**
+ * The outcome of one import, read all at once by `mfa_import_new` (opaque):
+ * accepted tokens, rejections, warnings, and the upload's CSV header.
+ * Immutable: any number of threads may read it at once. Freed by
+ * `mfa_import_free`, which wipes the secrets and rejected rows it holds.
+ */
+typedef struct mfa_import mfa_import;
+
+/**
+ * One accepted token (opaque), a copy owned by the caller. Freed (secret
+ * wiped) by `mfa_import_token_free`. Immutable.
+ */
+typedef struct mfa_import_token mfa_import_token;
 
 /**
  * A lockout policy (opaque): denials that lock, reset window, automatic
@@ -777,6 +946,168 @@ typedef struct mfa_fraud_effect {
 } mfa_fraud_effect;
 
 /**
+ * Counts of one import.
+ */
+typedef struct mfa_import_summary {
+  /**
+   * Accepted tokens (`mfa_import_token_get` 0..accepted-1).
+   */
+  size_t accepted;
+  /**
+   * Rejected tokens or rows (`mfa_import_rejection_get`).
+   */
+  size_t rejected;
+  /**
+   * Warnings (`mfa_import_warning_get`).
+   */
+  size_t warnings;
+  /**
+   * Whether reading stopped early on a fatal problem (then the file is
+   * not fully imported; `fatal_error` says why).
+   */
+  bool incomplete;
+  /**
+   * The `mfa_result` of the fatal problem, or `MFA_RESULT_OK`.
+   */
+  uint32_t fatal_error;
+} mfa_import_summary;
+
+/**
+ * One rejected token or row.
+ */
+typedef struct mfa_import_rejection {
+  /**
+   * Why, as an `mfa_result` code (for example
+   * `MFA_RESULT_IMPORT_WRONG_PASSPHRASE`, `MFA_RESULT_INVALID_BASE32_CHAR`).
+   */
+  uint32_t error;
+  /**
+   * The line in the file (1-based).
+   */
+  uint64_t line;
+  /**
+   * Whether `package` is set (PSKC).
+   */
+  bool has_package;
+  /**
+   * The KeyPackage index (1-based) in a PSKC file.
+   */
+  size_t package;
+  /**
+   * Whether the problem stopped the reading of the whole file.
+   */
+  bool fatal;
+} mfa_import_rejection;
+
+/**
+ * One import warning.
+ */
+typedef struct mfa_import_warning {
+  /**
+   * An `mfa_import_warning_kind`.
+   */
+  uint32_t kind;
+  /**
+   * WEAK_SECRET: the token's line.
+   */
+  uint64_t line;
+} mfa_import_warning;
+
+/**
+ * The numeric fields of an imported token.
+ */
+typedef struct mfa_import_token_info {
+  /**
+   * `MFA_OTP_KIND_TOTP` or `MFA_OTP_KIND_HOTP`.
+   */
+  uint32_t kind;
+  /**
+   * An `mfa_algorithm`.
+   */
+  uint32_t algorithm;
+  /**
+   * Digits per code.
+   */
+  uint32_t digits;
+  /**
+   * TOTP: the period in seconds (0 for HOTP).
+   */
+  uint64_t period;
+  /**
+   * TOTP: T0 in Unix seconds.
+   */
+  uint64_t t0;
+  /**
+   * HOTP: the counter of the token's next code (the file's Counter).
+   */
+  uint64_t next_counter;
+  /**
+   * TOTP: the file's TimeDrift, in steps.
+   */
+  int64_t drift;
+  /**
+   * The line where the token was found.
+   */
+  uint64_t line;
+  /**
+   * Whether `not_before` is set.
+   */
+  bool has_not_before;
+  /**
+   * Start of validity (Unix seconds).
+   */
+  int64_t not_before;
+  /**
+   * Whether `not_after` is set.
+   */
+  bool has_not_after;
+  /**
+   * End of validity (Unix seconds).
+   */
+  int64_t not_after;
+  /**
+   * Whether the secret is under 128 bits.
+   */
+  bool weak_secret;
+} mfa_import_token_info;
+
+/**
+ * What a verifier stores about a TOTP token between verifications.
+ * A fresh token: `{ false, 0, 0 }`. Store the `out_state` of every accepted
+ * code; codes for `last_step` or earlier are never accepted again.
+ */
+typedef struct mfa_totp_state {
+  /**
+   * Whether a code was accepted yet.
+   */
+  bool has_last_step;
+  /**
+   * The last time step accepted (meaningful when `has_last_step`).
+   */
+  uint64_t last_step;
+  /**
+   * The token's learned clock drift in steps (positive: it runs ahead).
+   */
+  int64_t drift;
+} mfa_totp_state;
+
+/**
+ * What a verifier stores about an HOTP token between verifications.
+ * A fresh token: `{ false, 0 }`. Store the `out_state` of every accepted
+ * code; codes for `last_counter` or earlier are never accepted again.
+ */
+typedef struct mfa_hotp_state {
+  /**
+   * Whether a code was accepted yet.
+   */
+  bool has_last_counter;
+  /**
+   * The last counter accepted (meaningful when `has_last_counter`).
+   */
+  uint64_t last_counter;
+} mfa_hotp_state;
+
+/**
  * The lockout state of one user for one factor class, stored by the caller
  * (for example in a database row). All zeros is a fresh state.
  */
@@ -848,42 +1179,6 @@ typedef struct mfa_lockout_decision {
    */
   uint32_t admin_cause;
 } mfa_lockout_decision;
-
-/**
- * What a verifier stores about an HOTP token between verifications.
- * A fresh token: `{ false, 0 }`. Store the `out_state` of every accepted
- * code; codes for `last_counter` or earlier are never accepted again.
- */
-typedef struct mfa_hotp_state {
-  /**
-   * Whether a code was accepted yet.
-   */
-  bool has_last_counter;
-  /**
-   * The last counter accepted (meaningful when `has_last_counter`).
-   */
-  uint64_t last_counter;
-} mfa_hotp_state;
-
-/**
- * What a verifier stores about a TOTP token between verifications.
- * A fresh token: `{ false, 0, 0 }`. Store the `out_state` of every accepted
- * code; codes for `last_step` or earlier are never accepted again.
- */
-typedef struct mfa_totp_state {
-  /**
-   * Whether a code was accepted yet.
-   */
-  bool has_last_step;
-  /**
-   * The last time step accepted (meaningful when `has_last_step`).
-   */
-  uint64_t last_step;
-  /**
-   * The token's learned clock drift in steps (positive: it runs ahead).
-   */
-  int64_t drift;
-} mfa_totp_state;
 
 /**
  * The numeric fields of an otpauth URI, filled by `mfa_otpauth_uri_info`.
@@ -1285,6 +1580,201 @@ void mfa_fraud_effects_free(struct mfa_fraud_effects *effects);
  * reported"), static and NUL-terminated; NULL for an unknown number.
  */
 const char *mfa_fraud_audit_activity_name(uint32_t activity);
+
+/**
+ * Reads a whole token file from `data[0..len]` and stores the outcome in
+ * `*out`. `format` is an `mfa_import_format`. For encrypted PSKC files,
+ * give the pre-shared key (`key`, `key_len`; NULL for none) and/or the
+ * passphrase (`passphrase`, `passphrase_len`; NULL for none); both are
+ * ignored for CSV. Problems with single tokens (a bad secret, a wrong
+ * passphrase making a ValueMAC mismatch, a duplicate serial) and a fatal
+ * problem with the file (malformed XML, truncation, a limit) are not errors
+ * of this function: they are in the report (`mfa_import_summary`,
+ * `mfa_import_rejection_get`). Nothing is imported anywhere: applying the
+ * accepted tokens is the caller's choice.
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_PARAMETER`
+ * (format), `MFA_RESULT_INVALID_UTF8` (passphrase).
+ *
+ * # Safety
+ * `data` has `len` readable bytes; `key` is NULL or has `key_len` readable
+ * bytes; `passphrase` is NULL or has `passphrase_len` readable bytes; `out`
+ * is writable.
+ */
+mfa_result mfa_import_new(uint32_t format,
+                          const uint8_t *data,
+                          size_t len,
+                          const uint8_t *key,
+                          size_t key_len,
+                          const char *passphrase,
+                          size_t passphrase_len,
+                          struct mfa_import **out);
+
+/**
+ * Fills `*out` with the counts of the import.
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`.
+ *
+ * # Safety
+ * `import` is a live handle; `out` is writable.
+ */
+mfa_result mfa_import_summary_get(const struct mfa_import *import, struct mfa_import_summary *out);
+
+/**
+ * Stores a copy of accepted token number `index` (0-based, in file order)
+ * in `*out`; free it with `mfa_import_token_free`.
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_NOT_FOUND` (index out of
+ * range).
+ *
+ * # Safety
+ * `import` is a live handle; `out` is writable.
+ */
+mfa_result mfa_import_token_get(const struct mfa_import *import,
+                                size_t index,
+                                struct mfa_import_token **out);
+
+/**
+ * Fills `*out` with rejection number `index` (0-based, in file order).
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_NOT_FOUND`.
+ *
+ * # Safety
+ * `import` is a live handle; `out` is writable.
+ */
+mfa_result mfa_import_rejection_get(const struct mfa_import *import,
+                                    size_t index,
+                                    struct mfa_import_rejection *out);
+
+/**
+ * Writes the text of rejection number `index` for an administrator, with
+ * its location (for example `line 3 (serial "7654321"): invalid secret:
+ * ...`), NUL-terminated, into `buf`. It never contains a secret.
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_NOT_FOUND`,
+ * `MFA_RESULT_BUFFER_TOO_SMALL`.
+ *
+ * # Safety
+ * `import` is a live handle; `buf` has `buf_len` writable bytes (or is NULL
+ * with `buf_len` 0); `out_len` is writable.
+ */
+mfa_result mfa_import_rejection_message(const struct mfa_import *import,
+                                        size_t index,
+                                        char *buf,
+                                        size_t buf_len,
+                                        size_t *out_len);
+
+/**
+ * Fills `*out` with warning number `index`.
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_NOT_FOUND`.
+ *
+ * # Safety
+ * `import` is a live handle; `out` is writable.
+ */
+mfa_result mfa_import_warning_get(const struct mfa_import *import,
+                                  size_t index,
+                                  struct mfa_import_warning *out);
+
+/**
+ * Writes the errors CSV into `buf`, NUL-terminated: for CSV uploads the
+ * rejected rows as uploaded plus `line` and `error` columns, for PSKC files
+ * `line,package,serial,key_id,error`; every cell is neutralised against
+ * spreadsheet formula injection. For a CSV upload the rows contain the
+ * rejected secrets: wipe the buffer after use.
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_BUFFER_TOO_SMALL`.
+ *
+ * # Safety
+ * As `mfa_import_rejection_message`.
+ */
+mfa_result mfa_import_errors_csv(const struct mfa_import *import,
+                                 char *buf,
+                                 size_t buf_len,
+                                 size_t *out_len);
+
+/**
+ * Frees an import, wiping the secrets and rejected rows it holds. NULL is a
+ * no-op. Tokens already taken with `mfa_import_token_get` stay valid.
+ *
+ * # Safety
+ * `import` is NULL or a live handle not in use by another thread.
+ */
+void mfa_import_free(struct mfa_import *import);
+
+/**
+ * Fills `*out` with the token's kind, parameters, initial state, line and
+ * validity dates.
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`.
+ *
+ * # Safety
+ * `token` is a live handle; `out` is writable.
+ */
+mfa_result mfa_import_token_info_get(const struct mfa_import_token *token,
+                                     struct mfa_import_token_info *out);
+
+/**
+ * Writes a text field (an `mfa_import_field`) of the token into `buf`.
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_PARAMETER`
+ * (field), `MFA_RESULT_NOT_FOUND` (the file did not give it),
+ * `MFA_RESULT_BUFFER_TOO_SMALL`.
+ *
+ * # Safety
+ * `token` is a live handle; `buf` has `buf_len` writable bytes (or is NULL
+ * with `buf_len` 0); `out_len` is writable.
+ */
+mfa_result mfa_import_token_field(const struct mfa_import_token *token,
+                                  uint32_t field,
+                                  char *buf,
+                                  size_t buf_len,
+                                  size_t *out_len);
+
+/**
+ * Stores a copy of the token's secret in `*out` (free it with
+ * `mfa_secret_free`).
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`.
+ *
+ * # Safety
+ * `token` is a live handle; `out` is writable.
+ */
+mfa_result mfa_import_token_secret(const struct mfa_import_token *token, struct mfa_secret **out);
+
+/**
+ * Stores the TOTP token in `*out` and its initial verifier state (the
+ * file's drift, no step used) in `*out_state`.
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_WRONG_TOKEN_KIND` (HOTP).
+ *
+ * # Safety
+ * `token` is a live handle; `out` and `out_state` are writable.
+ */
+mfa_result mfa_import_token_to_totp(const struct mfa_import_token *token,
+                                    struct mfa_totp **out,
+                                    struct mfa_totp_state *out_state);
+
+/**
+ * Stores the HOTP token in `*out` and its initial verifier state (the
+ * file's Counter is the next counter to accept) in `*out_state`.
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_WRONG_TOKEN_KIND` (TOTP).
+ *
+ * # Safety
+ * `token` is a live handle; `out` and `out_state` are writable.
+ */
+mfa_result mfa_import_token_to_hotp(const struct mfa_import_token *token,
+                                    struct mfa_hotp **out,
+                                    struct mfa_hotp_state *out_state);
+
+/**
+ * Frees a token, wiping its secret. NULL is a no-op.
+ *
+ * # Safety
+ * `token` is NULL or a live handle not in use by another thread.
+ */
+void mfa_import_token_free(struct mfa_import_token *token);
 
 /**
  * Creates a policy: `threshold` denials (at least 1) within a reset window

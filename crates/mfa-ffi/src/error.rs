@@ -41,6 +41,9 @@ pub enum mfa_result {
     /// The requested item is absent (for example an otpauth URI without an
     /// issuer).
     NotFound = 9,
+    /// The token is of the other kind (an HOTP token asked for as TOTP, or the
+    /// reverse).
+    WrongTokenKind = 10,
 
     /// A base32 secret contains a character outside A-Z, a-z, 2-7.
     InvalidBase32Char = 100,
@@ -120,6 +123,34 @@ pub enum mfa_result {
     /// token, or the reverse).
     UriWrongKind = 309,
 
+    /// The token file is malformed: not well-formed XML, no KeyContainer, content
+    /// after the root, a CSV syntax error, a row with the wrong number of fields.
+    ImportMalformedFile = 400,
+    /// Decryption failed or the ValueMAC does not match: wrong pre-shared key or
+    /// passphrase (or the file was modified).
+    ImportWrongPassphrase = 401,
+    /// A value is encrypted but no pre-shared key or passphrase was given.
+    ImportKeyRequired = 402,
+    /// A safety limit was exceeded (document size, nesting depth, number of
+    /// packages or rows, value length, PBKDF2 iterations).
+    ImportLimitExceeded = 403,
+    /// The PSKC file has a DOCTYPE or entity declaration (refused for safety).
+    ImportForbiddenDoctype = 404,
+    /// The document ends before its root element is closed.
+    ImportTruncated = 405,
+    /// The file uses something this importer does not support (algorithm,
+    /// encryption, MAC, key derivation, response format, PSKC version, key usage).
+    ImportUnsupported = 406,
+    /// A value in the file is invalid (base64, integer, date, boolean, time
+    /// interval) or a required one (algorithm, secret, field) is missing.
+    ImportInvalidValue = 407,
+    /// The serial number was already seen earlier in the same file.
+    ImportDuplicateSerial = 408,
+    /// The CSV header row is missing or has a missing or duplicated column.
+    ImportBadHeader = 409,
+    /// The pre-shared key has the wrong length for the file's encryption algorithm.
+    ImportKeyLength = 410,
+
     /// The account is locked until an administrator unblocks it (no automatic
     /// unblock, or the hard cap on consecutive denials was reached).
     LockedUntilAdmin = 500,
@@ -179,6 +210,7 @@ impl mfa_result {
             mfa_result::Unknown,
             mfa_result::Rng,
             mfa_result::NotFound,
+            mfa_result::WrongTokenKind,
             mfa_result::InvalidBase32Char,
             mfa_result::InvalidBase32Length,
             mfa_result::InvalidHexChar,
@@ -214,6 +246,17 @@ impl mfa_result {
             mfa_result::UriIssuerMismatch,
             mfa_result::UriInvalidSecret,
             mfa_result::UriWrongKind,
+            mfa_result::ImportMalformedFile,
+            mfa_result::ImportWrongPassphrase,
+            mfa_result::ImportKeyRequired,
+            mfa_result::ImportLimitExceeded,
+            mfa_result::ImportForbiddenDoctype,
+            mfa_result::ImportTruncated,
+            mfa_result::ImportUnsupported,
+            mfa_result::ImportInvalidValue,
+            mfa_result::ImportDuplicateSerial,
+            mfa_result::ImportBadHeader,
+            mfa_result::ImportKeyLength,
             mfa_result::LockedUntilAdmin,
             mfa_result::NotLocked,
             mfa_result::LockoutInvalidPolicy,
@@ -257,6 +300,7 @@ impl mfa_result {
             R::Unknown => c"an error this version of the C ABI cannot name",
             R::Rng => c"the system random number generator failed",
             R::NotFound => c"the requested item is absent",
+            R::WrongTokenKind => c"the token is of the other kind (totp/hotp)",
             R::InvalidBase32Char => c"invalid base32 encoding due to an illegal character (only A-Z, a-z, 2-7)",
             R::InvalidBase32Length => c"invalid base32 length: the symbols cannot encode whole bytes",
             R::InvalidHexChar => c"invalid hex encoding due to an illegal character",
@@ -292,6 +336,17 @@ impl mfa_result {
             R::UriIssuerMismatch => c"invalid otpauth URI: the issuer parameter differs from the label's issuer",
             R::UriInvalidSecret => c"invalid otpauth URI: the secret parameter is not a valid base32 secret",
             R::UriWrongKind => c"the otpauth URI is for the other kind of token (totp/hotp)",
+            R::ImportMalformedFile => c"malformed file",
+            R::ImportWrongPassphrase => c"MAC mismatch: wrong pre-shared key or passphrase, or the file was modified",
+            R::ImportKeyRequired => c"the file is encrypted, but no pre-shared key or passphrase was given",
+            R::ImportLimitExceeded => c"a safety limit of the importer was exceeded",
+            R::ImportForbiddenDoctype => c"DOCTYPE and entity declarations are not allowed in PSKC files",
+            R::ImportTruncated => c"the document is truncated",
+            R::ImportUnsupported => c"the file uses an unsupported algorithm, encryption or format",
+            R::ImportInvalidValue => c"a value in the file is invalid or missing",
+            R::ImportDuplicateSerial => c"duplicate serial number in the file",
+            R::ImportBadHeader => c"the CSV header row is missing or wrong",
+            R::ImportKeyLength => c"the pre-shared key has the wrong length for the encryption algorithm",
             R::LockedUntilAdmin => c"the account is locked until an administrator unblocks it",
             R::NotLocked => c"the account is not locked: nothing to unblock",
             R::LockoutInvalidPolicy => c"invalid lockout policy setting",
@@ -504,6 +559,59 @@ impl From<mfa_fraud::Error> for mfa_result {
             E::KeypadKey { .. } => R::KeypadInvalidKey,
             E::KeypadTooLong { .. } => R::KeypadTooLong,
             E::KeypadUnrecognized { .. } => R::KeypadUnrecognized,
+            _ => R::Unknown,
+        }
+    }
+}
+
+impl From<mfa_import::Error> for mfa_result {
+    fn from(e: mfa_import::Error) -> mfa_result {
+        use mfa_import::Error as E;
+        use mfa_result as R;
+        match e {
+            E::Io(_) | E::Write(_) => R::Io,
+            E::XmlSyntax { .. }
+            | E::EmptyDocument
+            | E::WrongRoot { .. }
+            | E::TrailingContent
+            | E::Csv { .. }
+            | E::FieldCount { .. } => R::ImportMalformedFile,
+            E::DoctypeForbidden | E::UnknownEntity { .. } => R::ImportForbiddenDoctype,
+            E::Truncated { .. } => R::ImportTruncated,
+            E::LimitExceeded { .. } => R::ImportLimitExceeded,
+            E::MacMismatch { .. } | E::DecryptionFailed { .. } => R::ImportWrongPassphrase,
+            E::NoDecryptionKey { .. } => R::ImportKeyRequired,
+            E::KeyLength { .. } => R::ImportKeyLength,
+            E::UnsupportedVersion { .. }
+            | E::MissingEncryptionAlgorithm { .. }
+            | E::UnsupportedEncryption { .. }
+            | E::MissingMacAlgorithm { .. }
+            | E::UnsupportedMac { .. }
+            | E::UnsupportedKeyDerivation { .. }
+            | E::IncompletePbkdf2 { .. }
+            | E::UnsupportedPrf { .. }
+            | E::UnsupportedAlgorithm { .. }
+            | E::UnsupportedDigits { .. }
+            | E::UnsupportedResponseEncoding { .. }
+            | E::UnsupportedSuite { .. }
+            | E::UsageNotOtp { .. } => R::ImportUnsupported,
+            E::InvalidBase64 { .. }
+            | E::InvalidInteger { .. }
+            | E::IntegerRange { .. }
+            | E::InvalidBoolean { .. }
+            | E::InvalidDate { .. }
+            | E::InvalidInterval { .. }
+            | E::MissingAlgorithm
+            | E::MissingSecret
+            | E::EmptyField { .. } => R::ImportInvalidValue,
+            E::DuplicateSerial { .. } => R::ImportDuplicateSerial,
+            E::MissingHeader { .. } | E::MissingColumn { .. } | E::DuplicateColumn { .. } => {
+                R::ImportBadHeader
+            }
+            E::SecretTooLong { .. } => R::SecretTooLong,
+            E::Secret(inner) => inner.into(),
+            E::Rng => R::Rng,
+            E::WriterConfig { .. } => R::InvalidParameter,
             _ => R::Unknown,
         }
     }

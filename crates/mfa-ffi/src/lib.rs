@@ -16,6 +16,7 @@ mod ffi;
 
 pub mod error;
 pub mod fraud;
+pub mod import;
 pub mod lockout;
 pub mod otp;
 pub mod secret;
