@@ -69,6 +69,13 @@ pub enum Error {
         /// The limit.
         max: usize,
     },
+    /// An administrator unblock reason contains a control character (which
+    /// could forge log lines).
+    #[error("the unblock reason contains a control character at byte {position}")]
+    ReasonControlChar {
+        /// Byte offset of the character in the trimmed reason.
+        position: usize,
+    },
     /// Stored parts do not describe a state this crate can produce.
     #[error("inconsistent stored lockout state: {field}")]
     InvalidState {

@@ -482,8 +482,9 @@ impl LockoutState {
     ///
     /// # Errors
     ///
-    /// [`Error::EmptyReason`] / [`Error::ReasonTooLong`] for a bad reason;
-    /// [`Error::NotLocked`] when the account is not locked at `now`.
+    /// [`Error::EmptyReason`] / [`Error::ReasonTooLong`] /
+    /// [`Error::ReasonControlChar`] for a bad reason; [`Error::NotLocked`]
+    /// when the account is not locked at `now`.
     ///
     /// ```
     /// use mfa_lockout::{Decision, LockoutState, Policy};
@@ -557,6 +558,9 @@ pub(crate) fn validate_reason(reason: &str) -> Result<&str, Error> {
             len: trimmed.len(),
             max: MAX_REASON_LEN,
         });
+    }
+    if let Some((position, _)) = trimmed.char_indices().find(|(_, c)| c.is_control()) {
+        return Err(Error::ReasonControlChar { position });
     }
     Ok(trimmed)
 }

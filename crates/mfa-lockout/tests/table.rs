@@ -334,6 +334,64 @@ fn reason_too_long_is_refused() {
     );
     let ok = "x".repeat(mfa_lockout::MAX_REASON_LEN);
     assert!(state.admin_unblock(&policy, now, &ok).is_ok());
+    // A reason cannot forge a log line.
+    assert_eq!(
+        state
+            .admin_unblock(&policy, now, " ok\nunblocked by root")
+            .unwrap_err(),
+        Error::ReasonControlChar { position: 2 }
+    );
+}
+
+#[test]
+fn classes_are_counted_and_locked_independently() {
+    use mfa_lockout::{FactorClass, Policies, UserLockout};
+    let policies = Policies::uniform(policy_a()).with(FactorClass::Pin, policy_admin());
+    let mut user = UserLockout::new();
+    for i in 0..3 {
+        user = user
+            .record_failure(&policies, FactorClass::Pin, at(i))
+            .unwrap()
+            .0;
+    }
+    user = user
+        .record_failure(&policies, FactorClass::Otp, at(5))
+        .unwrap()
+        .0;
+    assert_eq!(
+        user.check(&policies, FactorClass::Pin, at(6)),
+        admin(AdminLockCause::NoAutoUnblock, 3, 3)
+    );
+    assert_eq!(
+        user.check(&policies, FactorClass::Otp, at(6)),
+        Decision::Allowed {
+            failures: 1,
+            consecutive: 1,
+            remaining: 2
+        }
+    );
+    assert_eq!(
+        user.locked(&policies, at(6)),
+        Some((FactorClass::Pin, admin(AdminLockCause::NoAutoUnblock, 3, 3)))
+    );
+    // A PIN success is refused (approval re-check), an OTP success is not.
+    assert!(
+        user.record_success(&policies, FactorClass::Pin, at(7))
+            .is_err()
+    );
+    assert!(
+        user.ensure_allowed(&policies, FactorClass::Otp, at(7))
+            .is_ok()
+    );
+    let (user, effects) = user
+        .admin_unblock_all(&policies, at(8), "ticket 7")
+        .unwrap();
+    assert_eq!(effects.len(), 1);
+    assert_eq!(effects[0].0, FactorClass::Pin);
+    assert_eq!(user.locked(&policies, at(8)), None);
+    // The OTP counter was not touched by the PIN unblock.
+    assert_eq!(user.state(FactorClass::Otp).failures(), 1);
+    assert_eq!(user.next_deadline(&policies, at(8)), Some(at(5 + 301)));
 }
 
 #[test]
