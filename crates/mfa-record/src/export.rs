@@ -143,8 +143,9 @@ impl LogRow {
 
 /// The CSV columns, in order; optional ones are left out when the policy
 /// switches them off.
-const COLUMNS: [Field; 14] = [
+const COLUMNS: [Field; 15] = [
     Field::Time,
+    Field::TimeUtc,
     Field::UserId,
     Field::FirstName,
     Field::LastName,
@@ -164,6 +165,35 @@ fn columns(policy: &FieldPolicy) -> Vec<Field> {
     COLUMNS.into_iter().filter(|f| policy.records(*f)).collect()
 }
 
+/// `t` as `YYYY-MM-DDThh:mm:ssZ` (proleptic Gregorian calendar, UTC; years
+/// past 9999 get more digits).
+///
+/// ```
+/// use mfa_oath::UnixTime;
+/// assert_eq!(mfa_record::utc(UnixTime::from_secs(1_700_000_000)), "2023-11-14T22:13:20Z");
+/// ```
+pub fn utc(t: UnixTime) -> String {
+    // Howard Hinnant's civil_from_days, for days since 1970-01-01 >= 0.
+    let secs = t.secs();
+    let days = secs / 86_400;
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = u128::from(yoe) + u128::from(era) * 400 + u128::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
 fn csv_error(e: csv::Error) -> Error {
     Error::Io(io::Error::from(e))
 }
@@ -181,6 +211,7 @@ fn cell(row: &LogRow, column: Field) -> Cow<'_, str> {
     }
     match column {
         Field::Time => Cow::Owned(row.time.secs().to_string()),
+        Field::TimeUtc => Cow::Owned(utc(row.time)),
         Field::UserId => Cow::Borrowed(row.user.as_str()),
         Field::FirstName => opt(row.first_name.as_ref()),
         Field::LastName => opt(row.last_name.as_ref()),
@@ -209,7 +240,9 @@ fn cell(row: &LogRow, column: Field) -> Cow<'_, str> {
 /// every cell is passed through [`neutralise_cell`], so no cell can start a
 /// spreadsheet formula.
 ///
-/// Columns: `time` (Unix seconds), `user_id`, `first_name`, `last_name`,
+/// Columns: `time` (Unix seconds), `time_utc` (the same as
+/// `YYYY-MM-DDThh:mm:ssZ`, for people; checked but not needed when reading),
+/// `user_id`, `first_name`, `last_name`,
 /// `email`, `phone`, `device_token`, `mode` ([`AuthMode::as_str`]), `result`
 /// (`success` or `denied`), `reason` ([`DenialKind::as_str`]),
 /// `reason_detail` ([`DenialReason::detail`]), `server_name`, `server_ip`,
@@ -237,8 +270,9 @@ fn cell(row: &LogRow, column: Field) -> Cow<'_, str> {
 /// let csv = String::from_utf8(w.finish()?).unwrap();
 /// assert_eq!(
 ///     csv,
-///     "time,user_id,mode,result,reason,reason_detail,server_name,server_ip\n\
-///      1700000000,'=cmd|' /C calc'!A0,oath_code,denied,locked,1700000900,mfa01,10.0.0.5\n"
+///     "time,time_utc,user_id,mode,result,reason,reason_detail,server_name,server_ip\n\
+///      1700000000,2023-11-14T22:13:20Z,'=cmd|' /C calc'!A0,oath_code,denied,locked,1700000900,\
+///      mfa01,10.0.0.5\n"
 /// );
 /// # Ok::<(), mfa_record::Error>(())
 /// ```
@@ -486,7 +520,7 @@ fn parse_header(record: &csv::StringRecord) -> Result<Vec<Field>, Error> {
         columns.push(field);
     }
     for f in COLUMNS {
-        if !f.is_optional() && !columns.contains(&f) {
+        if !f.is_optional() && f != Field::TimeUtc && !columns.contains(&f) {
             return Err(Error::MissingColumn { column: f });
         }
     }
@@ -516,6 +550,7 @@ fn parse_row(columns: &[Field], record: &csv::StringRecord, line: u64) -> Result
     #[derive(Default)]
     struct Cells<'a> {
         time: &'a str,
+        time_utc: Option<&'a str>,
         user: &'a str,
         first: &'a str,
         last: &'a str,
@@ -535,6 +570,7 @@ fn parse_row(columns: &[Field], record: &csv::StringRecord, line: u64) -> Result
         let v = unneutralise_cell(raw);
         match field {
             Field::Time => c.time = v,
+            Field::TimeUtc => c.time_utc = Some(v),
             Field::UserId => c.user = v,
             Field::FirstName => c.first = v,
             Field::LastName => c.last = v,
@@ -561,6 +597,9 @@ fn parse_row(columns: &[Field], record: &csv::StringRecord, line: u64) -> Result
         .map(UnixTime::from_secs)
         .map_err(|_| invalid(c.time))
         .map_err(at(Field::Time))?;
+    if let Some(shown) = c.time_utc.filter(|shown| *shown != utc(time)) {
+        return Err(Error::cell(line, Field::TimeUtc, invalid(shown)));
+    }
     let user = UserId::new(c.user).map_err(at(Field::UserId))?;
     let first_name = optional(c.first)
         .map(PersonName::new)

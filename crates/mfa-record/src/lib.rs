@@ -17,7 +17,7 @@ pub use denial::{DenialKind, DenialReason};
 pub use error::Error;
 pub use event::{AuthAttempt, AuthEvent, AuthMode, AuthResult};
 pub use export::{
-    CsvLimits, LogCsvWriter, LogRow, neutralise_cell, read_log_csv, unneutralise_cell,
+    CsvLimits, LogCsvWriter, LogRow, neutralise_cell, read_log_csv, unneutralise_cell, utc,
     write_log_csv,
 };
 pub use policy::{DeviceTokenExport, Field, FieldPolicy, MethodPolicy, PhoneExport};

@@ -15,6 +15,9 @@ use crate::AuthMode;
 pub enum Field {
     /// When the authentication happened.
     Time,
+    /// The same time in UTC, `YYYY-MM-DDThh:mm:ssZ` (CSV only, derived from
+    /// [`Field::Time`]).
+    TimeUtc,
     /// The unique ID of the user (user name or internal server ID).
     UserId,
     /// A first or last name (in errors about a [`crate::PersonName`]).
@@ -58,6 +61,7 @@ impl Field {
     pub const fn column_name(self) -> &'static str {
         match self {
             Field::Time => "time",
+            Field::TimeUtc => "time_utc",
             Field::UserId => "user_id",
             Field::Name => "name",
             Field::FirstName => "first_name",
@@ -96,6 +100,7 @@ impl fmt::Display for Field {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Field::Time => "time",
+            Field::TimeUtc => "time (UTC)",
             Field::UserId => "user ID",
             Field::Name => "name",
             Field::FirstName => "first name",

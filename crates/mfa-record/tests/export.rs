@@ -183,12 +183,12 @@ fn header_and_row_layout() {
     let mut lines = csv.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "time,user_id,first_name,last_name,email,phone,device_token,mode,result,reason,\
+        "time,time_utc,user_id,first_name,last_name,email,phone,device_token,mode,result,reason,\
          reason_detail,server_name,server_ip,client_ip"
     );
     assert_eq!(
         lines.next().unwrap(),
-        "1700000000,u42,Sentinelfirst,Sentinellast,sentinel.mail@example.org,'+*******6543,,\
+        "1700000000,2023-11-14T22:13:20Z,u42,Sentinelfirst,Sentinellast,sentinel.mail@example.org,'+*******6543,,\
          sms_two_way,denied,fraud_blocked,1707776000,mfa01.contoso.com,10.0.0.5,2001:db8::77"
     );
     assert_eq!(lines.next(), None);
@@ -388,5 +388,58 @@ fn errors_quote_at_most_a_prefix_of_bad_values() {
     let err = read(&format!("{HEADER},{huge}\n")).unwrap_err();
     assert!(
         matches!(err, Error::UnknownColumn { ref name, index: 9 } if name.len() == Error::MAX_QUOTED_CHARS)
+    );
+}
+
+#[test]
+fn reader_accepts_a_utf8_bom_and_crlf() {
+    // What a spreadsheet writes when it saves the file again.
+    let csv = format!("\u{feff}{HEADER}\r\n5,u,oath_code,success,,,s,10.0.0.1\r\n");
+    let rows = read(&csv).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].user.as_str(), "u");
+}
+
+#[test]
+fn utc_times() {
+    for (secs, want) in [
+        (0, "1970-01-01T00:00:00Z"),
+        (59, "1970-01-01T00:00:59Z"),
+        (951_782_400, "2000-02-29T00:00:00Z"),
+        (951_868_799, "2000-02-29T23:59:59Z"),
+        (1_700_000_000, "2023-11-14T22:13:20Z"),
+        (4_102_444_800, "2100-01-01T00:00:00Z"),
+        (253_402_300_799, "9999-12-31T23:59:59Z"),
+        (u64::MAX, "584554051223-11-09T07:00:15Z"),
+    ] {
+        assert_eq!(mfa_record::utc(UnixTime::from_secs(secs)), want, "{secs}");
+    }
+}
+
+#[test]
+fn time_utc_must_match_time() {
+    let header = "time,time_utc,user_id,mode,result,reason,reason_detail,server_name,server_ip";
+    assert_eq!(
+        read(&format!(
+            "{header}\n60,1970-01-01T00:01:00Z,u,oath_code,success,,,s,10.0.0.1\n"
+        ))
+        .unwrap()
+        .len(),
+        1
+    );
+    let err = read(&format!(
+        "{header}\n60,1970-01-01T00:02:00Z,u,oath_code,success,,,s,10.0.0.1\n"
+    ))
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::CsvCell {
+                line: 2,
+                column: Field::TimeUtc,
+                ..
+            }
+        ),
+        "{err:?}"
     );
 }
