@@ -119,28 +119,7 @@ impl AppPasswordVerifier {
     /// ```
     pub fn new(value: impl Into<String>) -> Result<AppPasswordVerifier, Error> {
         let value = value.into();
-        let field = Field::AppPassword;
-        if value.is_empty() {
-            return Err(Error::Empty { field });
-        }
-        if let Some((i, ch)) = value
-            .chars()
-            .enumerate()
-            .find(|(_, c)| !matches!(c, '!'..='~'))
-        {
-            return Err(Error::InvalidCharacter {
-                field,
-                ch,
-                position: i + 1,
-            });
-        }
-        if value.len() > Self::MAX_LEN {
-            return Err(Error::TooLong {
-                field,
-                len: value.len(),
-                max: Self::MAX_LEN,
-            });
-        }
+        crate::text::check_printable_ascii(Field::AppPassword, &value, Self::MAX_LEN)?;
         Ok(AppPasswordVerifier(value))
     }
 

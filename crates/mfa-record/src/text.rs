@@ -34,7 +34,7 @@ fn check_text(field: Field, s: &str, max: usize) -> Result<(), Error> {
 macro_rules! text_type {
     (
         $(#[$meta:meta])*
-        $name:ident, $field:ident, $max:expr, $example:literal
+        $name:ident, $field:ident, $max:expr, $check:path, $example:literal
     ) => {
         $(#[$meta])*
         ///
@@ -68,7 +68,7 @@ macro_rules! text_type {
             pub fn new(value: impl Into<String>) -> Result<$name, Error> {
                 let value = value.into();
                 check_text(Field::$field, &value, Self::MAX_LEN)?;
-                $name::extra_check(&value)?;
+                $check(&value)?;
                 Ok($name(value))
             }
 
@@ -121,11 +121,11 @@ macro_rules! text_type {
 
 text_type!(
     /// The unique ID of a user: the user name or the server's internal ID.
-    UserId, UserId, 256, "helga@contoso.com"
+    UserId, UserId, 256, no_extra_check, "helga@contoso.com"
 );
 text_type!(
     /// A first or last name (an optional field: see [`crate::FieldPolicy`]).
-    PersonName, Name, 128, "Helga"
+    PersonName, Name, 128, no_extra_check, "Helga"
 );
 text_type!(
     /// An e-mail address (an optional field: see [`crate::FieldPolicy`]).
@@ -133,65 +133,65 @@ text_type!(
     /// Only the shape `local@domain` is checked (one `@`, both sides
     /// non-empty, no white space); deliverability is not this crate's
     /// business.
-    Email, Email, 254, "helga@contoso.com"
+    Email, Email, 254, email_shape, "helga@contoso.com"
 );
 text_type!(
     /// The name of the MFA server that handled a request.
-    ServerName, ServerName, 255, "mfa01.contoso.com"
+    ServerName, ServerName, 255, no_extra_check, "mfa01.contoso.com"
 );
 text_type!(
     /// The serial number of an OATH token (hardware token or authenticator
     /// app), unique across all users.
-    TokenSerial, TokenSerial, 128, "1234567"
+    TokenSerial, TokenSerial, 128, no_extra_check, "1234567"
 );
 text_type!(
     /// The name a user gave one of their app passwords (unique per user).
-    AppPasswordName, AppPassword, 64, "Outlook 2010"
+    AppPasswordName, AppPassword, 64, no_extra_check, "Outlook 2010"
 );
 
-impl UserId {
-    fn extra_check(_: &str) -> Result<(), Error> {
-        Ok(())
-    }
+fn no_extra_check(_: &str) -> Result<(), Error> {
+    Ok(())
 }
-impl PersonName {
-    fn extra_check(_: &str) -> Result<(), Error> {
-        Ok(())
+
+fn email_shape(s: &str) -> Result<(), Error> {
+    if let Some((i, ch)) = s.chars().enumerate().find(|(_, c)| c.is_whitespace()) {
+        return Err(Error::InvalidCharacter {
+            field: Field::Email,
+            ch,
+            position: i + 1,
+        });
     }
-}
-impl ServerName {
-    fn extra_check(_: &str) -> Result<(), Error> {
-        Ok(())
-    }
-}
-impl TokenSerial {
-    fn extra_check(_: &str) -> Result<(), Error> {
-        Ok(())
-    }
-}
-impl AppPasswordName {
-    fn extra_check(_: &str) -> Result<(), Error> {
-        Ok(())
-    }
-}
-impl Email {
-    fn extra_check(s: &str) -> Result<(), Error> {
-        if let Some((i, ch)) = s.chars().enumerate().find(|(_, c)| c.is_whitespace()) {
-            return Err(Error::InvalidCharacter {
-                field: Field::Email,
-                ch,
-                position: i + 1,
-            });
+    match s.split_once('@') {
+        Some((local, domain))
+            if !local.is_empty() && !domain.is_empty() && !domain.contains('@') =>
+        {
+            Ok(())
         }
-        match s.split_once('@') {
-            Some((local, domain))
-                if !local.is_empty() && !domain.is_empty() && !domain.contains('@') =>
-            {
-                Ok(())
-            }
-            _ => Err(Error::EmailFormat),
-        }
+        _ => Err(Error::EmailFormat),
     }
+}
+
+/// The rules of opaque ASCII values (device tokens, app password
+/// verifiers): not empty, at most `max` bytes, printable ASCII `!`..=`~` only.
+pub(crate) fn check_printable_ascii(field: Field, s: &str, max: usize) -> Result<(), Error> {
+    if s.is_empty() {
+        return Err(Error::Empty { field });
+    }
+    if let Some((i, ch)) = s.chars().enumerate().find(|(_, c)| !matches!(c, '!'..='~')) {
+        return Err(Error::InvalidCharacter {
+            field,
+            ch,
+            position: i + 1,
+        });
+    }
+    if s.len() > max {
+        return Err(Error::TooLong {
+            field,
+            len: s.len(),
+            max,
+        });
+    }
+    Ok(())
 }
 
 /// A phone number used for voice calls and SMS.
@@ -354,18 +354,7 @@ impl DeviceToken {
     /// [`Field::DeviceToken`].
     pub fn new(value: impl Into<String>) -> Result<DeviceToken, Error> {
         let value = value.into();
-        check_text(Field::DeviceToken, &value, Self::MAX_LEN)?;
-        if let Some((i, ch)) = value
-            .chars()
-            .enumerate()
-            .find(|(_, c)| !matches!(c, '!'..='~'))
-        {
-            return Err(Error::InvalidCharacter {
-                field: Field::DeviceToken,
-                ch,
-                position: i + 1,
-            });
-        }
+        check_printable_ascii(Field::DeviceToken, &value, Self::MAX_LEN)?;
         Ok(DeviceToken(value))
     }
 
