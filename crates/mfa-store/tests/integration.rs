@@ -1,0 +1,152 @@
+//! The store with the other crates: tokens read by mfa-import (cloud CSV,
+//! a real vendor PSKC file from the corpus), mfa-record's field policy.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use common::*;
+use mfa_import::{CloudCsvReader, ImportReport as FileReport, PskcOptions, PskcReader};
+use mfa_oath::{Period, Secret, Totp, TotpParams};
+use mfa_record::FieldPolicy;
+use mfa_store::{Channel, ImportMode, NewToken, StoreConfig, UserProfile};
+
+both_backends!(
+    cloud_csv_import_assigns_and_verifies,
+    vendor_pskc_file_imports_and_verifies,
+    switched_off_fields_are_never_stored,
+);
+
+const FEITIAN: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/corpus/pskc/feitian/20120919-test001-4282.xml"
+);
+
+fn cloud_csv_import_assigns_and_verifies(b: &Backend) {
+    let csv = "upn,serial number,secret key,time interval,manufacturer,model\n\
+               Helga@contoso.com,1234567,2234567abcdef2234567abcdef,60,Contoso,HardwareKey\n\
+               Helga@contoso.com,7654321,1234567abcdef1234567abcdef,60,Contoso,HardwareKey\n";
+    let mut file = FileReport::new();
+    let accepted: Vec<NewToken> = CloudCsvReader::new(csv.as_bytes())
+        .filter_map(|item| file.record(item))
+        .map(NewToken::from)
+        .collect();
+    // The second row's secret is not base32 (it has a `1`): mfa-import rejects it.
+    assert_eq!((accepted.len(), file.rejected.len()), (1, 1));
+    let s = b.open();
+    let r = s
+        .import(accepted, ImportMode::AllOrNothing, at(T0))
+        .unwrap();
+    assert_eq!(r.imported, 1);
+    let info = s.token("1234567").unwrap().unwrap();
+    assert_eq!(info.user.as_deref(), Some("Helga@contoso.com"));
+    assert!(!info.active);
+
+    let secret = Secret::from_base32("2234567abcdef2234567abcdef").unwrap();
+    let totp = Totp::new(
+        secret,
+        TotpParams {
+            period: Period::SIXTY,
+            ..TotpParams::default()
+        },
+    );
+    let code = |t: u64| totp.generate(at(t)).unwrap().to_string();
+    s.activate("1234567", &code(T0), at(T0)).unwrap();
+    let o = s
+        .verify("Helga@contoso.com", &code(T0 + 60), at(T0 + 60), &ctx())
+        .unwrap();
+    assert!(o.is_approved(), "{o:?}");
+    assert_eq!(o.step, Some((T0 + 60) / 60));
+}
+
+fn vendor_pskc_file_imports_and_verifies(b: &Backend) {
+    let xml = std::fs::read(FEITIAN).unwrap();
+    let mut file = FileReport::new();
+    let tokens: Vec<NewToken> = PskcReader::new(xml.as_slice(), PskcOptions::new())
+        .filter_map(|item| file.record(item.and_then(|k| k.to_token())))
+        .map(NewToken::from)
+        .collect();
+    assert!(tokens.len() >= 2, "{:?}", file.rejected);
+    let n = tokens.len() as u64;
+    let s = b.open();
+    let r = s.import(tokens, ImportMode::AllOrNothing, at(T0)).unwrap();
+    assert_eq!(r.imported, n);
+    assert_eq!(s.stats().unwrap().tokens, n);
+    // Importing the same file again: every token is a duplicate, nothing changes.
+    let again: Vec<NewToken> = PskcReader::new(xml.as_slice(), PskcOptions::new())
+        .filter_map(|k| k.ok()?.to_token().ok())
+        .map(NewToken::from)
+        .collect();
+    let e = s
+        .import(again, ImportMode::AllOrNothing, at(T0))
+        .unwrap_err();
+    assert!(
+        matches!(e, mfa_store::Error::ImportRefused { ref report } if report.rejected.len() as u64 == n)
+    );
+
+    // The first token of the file (TOTP, 60 s, secret given in base64).
+    let secret = data_encoding::BASE64
+        .decode(b"zSK3gP/9LVNpaAfs039ATa45MnA=")
+        .unwrap();
+    let totp = Totp::new(
+        Secret::from_bytes(&secret).unwrap(),
+        TotpParams {
+            period: Period::SIXTY,
+            ..TotpParams::default()
+        },
+    );
+    let info = s.token("2600215704919").unwrap().unwrap();
+    assert_eq!(info.kind, mfa_store::TokenKind::Totp(totp.params()));
+    s.assign("2600215704919", "erik", at(T0)).unwrap();
+    let code = |t: u64| totp.generate(at(t)).unwrap().to_string();
+    s.activate("2600215704919", &code(T0), at(T0)).unwrap();
+    assert!(
+        s.verify("erik", &code(T0 + 60), at(T0 + 60), &ctx())
+            .unwrap()
+            .is_approved()
+    );
+}
+
+fn switched_off_fields_are_never_stored(b: &Backend) {
+    let mut config = StoreConfig::default();
+    config.fields = FieldPolicy::minimal();
+    let s = b.open_with(config);
+    let mut p = UserProfile::new("alice");
+    p.first_name = Some("Alice".into());
+    p.email = Some("alice@example.com".into());
+    p.phone = Some("+31 20 123 4567".into());
+    s.put_user(&p, at(T0)).unwrap();
+    s.create_code("alice", Channel::Sms, "123456", at(T0))
+        .unwrap();
+    assert!(
+        s.verify_code("alice", Channel::Sms, "123456", at(T0), &ctx())
+            .unwrap()
+            .is_approved()
+    );
+    let mut backup = Vec::new();
+    s.backup(&mut backup).unwrap();
+    let log = s.auth_log(at(0), at(T0 + 1)).unwrap();
+    assert_eq!(log.len(), 1);
+    assert!(log[0].first_name().is_none() && log[0].email().is_none() && log[0].phone().is_none());
+    assert!(log[0].client_ip().is_none());
+
+    // With every field on, they are recorded.
+    let s = b.open();
+    assert!(
+        s.verify_code("alice", Channel::Sms, "123456", at(T0 + 1), &ctx())
+            .unwrap()
+            .denial()
+            .is_some()
+    );
+    let log = s.auth_log(at(T0 + 1), at(T0 + 2)).unwrap();
+    assert_eq!(
+        log[0].email().map(|e| e.as_str()),
+        Some("alice@example.com")
+    );
+    assert!(log[0].phone().is_some());
+    assert_eq!(log[0].client_ip(), Some("192.0.2.7".parse().unwrap()));
+}
