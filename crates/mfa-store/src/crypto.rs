@@ -103,9 +103,10 @@ impl MasterKey {
     }
 
     pub(crate) fn keys(&self) -> Keys {
+        let seal = self.derive(b"token-seal");
         Keys {
             key_id: self.id,
-            seal: self.derive(b"token-seal"),
+            cipher: Aes256Gcm::new_from_slice(seal.as_slice()).ok(),
             hash: self.derive(b"code-hash"),
             check: self.check_value(),
         }
@@ -115,7 +116,8 @@ impl MasterKey {
 /// The working keys derived from a master key.
 pub(crate) struct Keys {
     pub(crate) key_id: u32,
-    seal: Zeroizing<[u8; 32]>,
+    /// The AES-256-GCM key schedule, built once (its key is wiped on drop).
+    cipher: Option<Aes256Gcm>,
     hash: Zeroizing<[u8; 32]>,
     /// The key check value of the master key.
     pub(crate) check: Vec<u8>,
@@ -136,7 +138,7 @@ impl Keys {
     pub(crate) fn seal(&self, serial: &str, secret: &[u8]) -> Result<Vec<u8>, Error> {
         let mut nonce = [0u8; NONCE_LEN];
         getrandom::fill(&mut nonce).map_err(|_| Error::Rng)?;
-        let cipher = Aes256Gcm::new_from_slice(self.seal.as_slice()).map_err(|_| Error::Rng)?;
+        let cipher = self.cipher.as_ref().ok_or(Error::Rng)?;
         let aad = aad(self.key_id, serial);
         let ct = cipher
             .encrypt(
@@ -165,7 +167,7 @@ impl Keys {
         }
         let (nonce, ct) = rest.split_at(NONCE_LEN);
         let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| unseal())?;
-        let cipher = Aes256Gcm::new_from_slice(self.seal.as_slice()).map_err(|_| unseal())?;
+        let cipher = self.cipher.as_ref().ok_or_else(unseal)?;
         let aad = aad(self.key_id, serial);
         cipher
             .decrypt(&nonce.into(), Payload { msg: ct, aad: &aad })

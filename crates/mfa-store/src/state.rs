@@ -30,17 +30,27 @@ pub(crate) fn load_lock(
          FROM lockout WHERE user_id = $1 AND factor = $2",
         &[user.into(), class.as_str().into()],
     )?;
-    let Some(r) = row else {
-        return Ok(LockoutState::new());
-    };
+    match row {
+        None => Ok(LockoutState::new()),
+        Some(r) => lock_from_row(&r, 0),
+    }
+}
+
+/// The lockout columns read by [`lock_from_row`], prefixed with `l.`.
+pub(crate) const LOCK_COLS: &str =
+    "l.failures, l.last_failure, l.consecutive, l.lockouts, l.lock_kind, l.lock_until";
+
+/// Reads a lockout state from the `LOCK_COLS` columns starting at `offset`
+/// (all NULL, from an outer join without a row: a fresh state).
+pub(crate) fn lock_from_row(r: &Row, offset: usize) -> Result<LockoutState, Error> {
     let corrupt = |column| Error::Corrupt {
         table: "lockout",
         column,
     };
-    let lock = match (
-        r.text(4, "lock_kind")?.as_str(),
-        r.opt_u64(5, "lock_until")?,
-    ) {
+    let Some(kind) = r.opt_text(offset + 4, "lock_kind")? else {
+        return Ok(LockoutState::new());
+    };
+    let lock = match (kind.as_str(), r.opt_u64(offset + 5, "lock_until")?) {
         ("none", None) => Lock::None,
         ("until", Some(t)) => Lock::Until(UnixTime::from_secs(t)),
         ("admin", None) => Lock::Admin(AdminLockCause::NoAutoUnblock),
@@ -48,10 +58,12 @@ pub(crate) fn load_lock(
         _ => return Err(corrupt("lock_kind")),
     };
     LockoutState::from_parts(LockoutParts {
-        failures: u32_of(r.u64(0, "failures")?, "failures")?,
-        last_failure: r.opt_u64(1, "last_failure")?.map(UnixTime::from_secs),
-        consecutive: u32_of(r.u64(2, "consecutive")?, "consecutive")?,
-        lockouts: u32_of(r.u64(3, "lockouts")?, "lockouts")?,
+        failures: u32_of(r.u64(offset, "failures")?, "failures")?,
+        last_failure: r
+            .opt_u64(offset + 1, "last_failure")?
+            .map(UnixTime::from_secs),
+        consecutive: u32_of(r.u64(offset + 2, "consecutive")?, "consecutive")?,
+        lockouts: u32_of(r.u64(offset + 3, "lockouts")?, "lockouts")?,
         lock,
     })
     .map_err(|_| corrupt("failures"))

@@ -17,7 +17,9 @@ use subtle::ConstantTimeEq;
 
 use crate::crypto::Keys;
 use crate::db::{BackendKind, Mode, Pool, Row, Tx, Val, int};
-use crate::state::{FRAUD_COLS, fraud_from_row, load_lock, save_fraud, save_lock};
+use crate::state::{
+    FRAUD_COLS, LOCK_COLS, fraud_from_row, load_lock, lock_from_row, save_fraud, save_lock,
+};
 use crate::{
     AuditEntry, Channel, Cidr, Error, ImportMode, ImportRejection, ImportReport,
     MAX_TOKENS_PER_USER, MAX_TRUSTED_RANGES, MasterKey, NewToken, RejectedToken, StoreConfig,
@@ -216,6 +218,52 @@ fn lock_user(tx: &mut dyn Tx, user: &str) -> Result<Option<(UserProfile, FraudSt
         phone: r.opt_text(3, "phone")?,
     };
     Ok(Some((profile, fraud_from_row(&r, 4)?)))
+}
+
+/// [`lock_user`] and the user's lockout state for `class` (on SQLite in one
+/// statement: the verification hot path).
+fn lock_user_for(
+    tx: &mut dyn Tx,
+    user: &str,
+    class: FactorClass,
+) -> Result<Option<(UserProfile, FraudState, LockoutState)>, Error> {
+    if tx.kind() == BackendKind::Postgres {
+        // Two statements: after waiting for the user's row lock, READ
+        // COMMITTED re-checks only the locked row, so a lockout row read
+        // in the same statement could be stale. A new statement sees the
+        // counter the previous holder of the lock committed.
+        let Some((profile, fraud)) = lock_user(tx, user)? else {
+            return Ok(None);
+        };
+        let lock = load_lock(tx, user, class)?;
+        return Ok(Some((profile, fraud, lock)));
+    }
+    let fraud_cols = FRAUD_COLS
+        .split(", ")
+        .map(|c| format!("u.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    // `$1` before `$2` in the text: SQLite numbers parameters by first use.
+    let sql = format!(
+        "SELECT u.first_name, u.last_name, u.email, u.phone, {fraud_cols}, {LOCK_COLS} \
+         FROM users u LEFT JOIN lockout l ON l.factor = $1 AND l.user_id = u.user_id \
+         WHERE u.user_id = $2"
+    );
+    let Some(r) = tx.query_opt("users", &sql, &[class.as_str().into(), user.into()])? else {
+        return Ok(None);
+    };
+    let profile = UserProfile {
+        user_id: user.to_owned(),
+        first_name: r.opt_text(0, "first_name")?,
+        last_name: r.opt_text(1, "last_name")?,
+        email: r.opt_text(2, "email")?,
+        phone: r.opt_text(3, "phone")?,
+    };
+    Ok(Some((
+        profile,
+        fraud_from_row(&r, 4)?,
+        lock_from_row(&r, 10)?,
+    )))
 }
 
 fn ensure_user(tx: &mut dyn Tx, user: &str, now: UnixTime) -> Result<(), Error> {
@@ -809,7 +857,7 @@ impl Store {
     ) -> Result<VerifyOutcome, Error> {
         let policy = *self.config.lockout.get(class);
         self.pool.run(Mode::Write, |tx| {
-            let Some((profile, fraud)) = lock_user(tx, user)? else {
+            let Some((profile, fraud, lock)) = lock_user_for(tx, user, class)? else {
                 let outcome = denied(DenialReason::UnknownUser);
                 log_event(
                     tx,
@@ -827,7 +875,6 @@ impl Store {
             let outcome = if let Some(reason) = fraud_denial(fraud.check(now)) {
                 denied(reason)
             } else {
-                let lock = load_lock(tx, user, class)?;
                 if let Some(reason) = lock_denial(lock.check(&policy, now)) {
                     // Denied without being verified; the lock is not extended.
                     denied(reason)
