@@ -344,6 +344,101 @@ enum mfa_result
    * Keypad input is neither an approval (#) nor the fraud code.
    */
   MFA_RESULT_KEYPAD_UNRECOGNIZED = 610,
+  /**
+   * The user is blocked for MFA by an administrator.
+   */
+  MFA_RESULT_BLOCKED_BY_ADMIN = 611,
+  /**
+   * The user entered the fraud code: the sign-in is denied.
+   */
+  MFA_RESULT_FRAUD_CODE_ENTERED = 612,
+  /**
+   * The token's stored configuration cannot be used.
+   */
+  MFA_RESULT_TOKEN_MISCONFIGURED = 700,
+  /**
+   * Wrong PIN.
+   */
+  MFA_RESULT_WRONG_PIN = 701,
+  /**
+   * The user declined the request.
+   */
+  MFA_RESULT_DECLINED = 702,
+  /**
+   * No response from the user.
+   */
+  MFA_RESULT_NO_RESPONSE = 703,
+  /**
+   * The hard cap of consecutive failures was reached; an administrator must
+   * unblock.
+   */
+  MFA_RESULT_FAILURE_CAP_REACHED = 704,
+  /**
+   * The method is disabled; the user must register again.
+   */
+  MFA_RESULT_METHOD_DISABLED = 705,
+  /**
+   * The user has not registered for MFA.
+   */
+  MFA_RESULT_REGISTRATION_REQUIRED = 706,
+  /**
+   * The store URL is not `sqlite:<path>` or `postgres://...`.
+   */
+  MFA_RESULT_STORE_URL = 707,
+  /**
+   * The SQLite file is not an mfa-store database or is corrupt.
+   */
+  MFA_RESULT_STORE_NOT_A_DATABASE = 708,
+  /**
+   * The database was written by a newer version of mfa-store.
+   */
+  MFA_RESULT_STORE_SCHEMA_TOO_NEW = 709,
+  /**
+   * The store holds a value this library cannot read (corrupt).
+   */
+  MFA_RESULT_STORE_CORRUPT = 710,
+  /**
+   * The master key does not match the one the store's secrets are sealed with.
+   */
+  MFA_RESULT_WRONG_MASTER_KEY = 711,
+  /**
+   * A token's sealed secret does not authenticate (tampered, or sealed with
+   * another key).
+   */
+  MFA_RESULT_STORE_UNSEAL = 712,
+  /**
+   * A master key must be 32 bytes.
+   */
+  MFA_RESULT_MASTER_KEY_LENGTH = 713,
+  /**
+   * The token is already assigned to another user.
+   */
+  MFA_RESULT_TOKEN_ASSIGNED = 714,
+  /**
+   * The token is not assigned to a user.
+   */
+  MFA_RESULT_TOKEN_NOT_ASSIGNED = 715,
+  /**
+   * The user already has the most OATH tokens allowed (5).
+   */
+  MFA_RESULT_TOO_MANY_TOKENS = 716,
+  /**
+   * An all-or-nothing import was refused because some tokens cannot be
+   * imported; nothing was imported.
+   */
+  MFA_RESULT_IMPORT_REFUSED = 717,
+  /**
+   * A user id, serial number or name is empty or too long.
+   */
+  MFA_RESULT_FIELD_LENGTH = 718,
+  /**
+   * The store is busy; try again.
+   */
+  MFA_RESULT_STORE_BUSY = 719,
+  /**
+   * The database reported an error (SQLite or PostgreSQL).
+   */
+  MFA_RESULT_DATABASE = 720,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -785,6 +880,69 @@ typedef uint32_t mfa_import_warning_kind;
 #endif // __cplusplus
 
 /**
+ * How an import treats tokens the store refuses (an existing serial, a
+ * user with 5 tokens already). Passed as `uint32_t`.
+ */
+enum mfa_store_import_mode
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Any refusal refuses the whole import; nothing is written.
+   */
+  MFA_STORE_IMPORT_MODE_ALL_OR_NOTHING = 1,
+  /**
+   * The other tokens are imported.
+   */
+  MFA_STORE_IMPORT_MODE_ACCEPTED_ONLY = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum mfa_store_import_mode mfa_store_import_mode;
+#else
+typedef uint32_t mfa_store_import_mode;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * A lockout factor class. Passed as `uint32_t`.
+ */
+enum mfa_factor_class
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * PIN entry.
+   */
+  MFA_FACTOR_CLASS_PIN = 1,
+  /**
+   * OATH codes.
+   */
+  MFA_FACTOR_CLASS_OTP = 2,
+  /**
+   * SMS one-time codes.
+   */
+  MFA_FACTOR_CLASS_SMS_CODE = 3,
+  /**
+   * Voice calls.
+   */
+  MFA_FACTOR_CLASS_VOICE_CALL = 4,
+  /**
+   * Mobile app notifications.
+   */
+  MFA_FACTOR_CLASS_APP_NOTIFICATION = 5,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum mfa_factor_class mfa_factor_class;
+#else
+typedef uint32_t mfa_factor_class;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * Fraud reporting settings (opaque). `mfa_fraud_config_new` gives the
  * defaults: fraud alert on with auto-block, suspicious-activity reporting
  * on, 90-day blocks, phone code `0`, no notification recipients. The
@@ -859,6 +1017,16 @@ typedef struct mfa_otpauth_uri mfa_otpauth_uri;
  * Immutable once created: any number of threads may read it at once.
  */
 typedef struct mfa_secret mfa_secret;
+
+/**
+ * An open store (opaque): an embedded SQLite file or a PostgreSQL
+ * database, the master key that seals token secrets, and the server's
+ * name and address for the authentication log. Created by
+ * `mfa_store_open`, closed by `mfa_store_free`. Every store function is
+ * one database transaction and may be called from any number of threads
+ * at once on the same handle (`mfa_store_free` excepted).
+ */
+typedef struct mfa_store mfa_store;
 
 /**
  * A TOTP (RFC 6238) token: a copy of a secret plus algorithm, digits,
@@ -1179,6 +1347,73 @@ typedef struct mfa_lockout_decision {
    */
   uint32_t admin_cause;
 } mfa_lockout_decision;
+
+/**
+ * What `mfa_store_import` did.
+ */
+typedef struct mfa_store_import_result {
+  /**
+   * Tokens written.
+   */
+  uint64_t imported;
+  /**
+   * Tokens the store refused (existing serial, too many tokens for the
+   * user, a field too long); always 0 when nothing was refused.
+   */
+  size_t refused;
+} mfa_store_import_result;
+
+/**
+ * A token as the store holds it (never its secret).
+ */
+typedef struct mfa_store_token_info {
+  /**
+   * `MFA_OTP_KIND_TOTP` or `MFA_OTP_KIND_HOTP`.
+   */
+  uint32_t kind;
+  /**
+   * Whether it is assigned to a user.
+   */
+  bool assigned;
+  /**
+   * Whether it was activated.
+   */
+  bool active;
+  /**
+   * Whether a step/counter was accepted yet.
+   */
+  bool has_last_step;
+  /**
+   * The last accepted step (TOTP) or counter (HOTP).
+   */
+  uint64_t last_step;
+  /**
+   * The learned clock drift in steps (TOTP).
+   */
+  int64_t drift;
+} mfa_store_token_info;
+
+/**
+ * Row counts of the store.
+ */
+typedef struct mfa_store_stats {
+  /**
+   * Users.
+   */
+  uint64_t users;
+  /**
+   * Tokens.
+   */
+  uint64_t tokens;
+  /**
+   * Authentication log events.
+   */
+  uint64_t auth_events;
+  /**
+   * Audit log entries.
+   */
+  uint64_t audit_entries;
+} mfa_store_stats;
 
 /**
  * The numeric fields of an otpauth URI, filled by `mfa_otpauth_uri_info`.
@@ -2272,6 +2507,251 @@ bool mfa_secret_equal(const struct mfa_secret *a, const struct mfa_secret *b);
  * `secret` is NULL or a live handle not in use by another thread.
  */
 void mfa_secret_free(struct mfa_secret *secret);
+
+/**
+ * Opens (creating if needed) the store at `url`: `sqlite:<path>` for the
+ * embedded database, `postgres://...` for PostgreSQL. `master_key` is the
+ * 32-byte key (with its id, `master_key_id`) that seals token secrets; the
+ * store checks it against the key it was created with. `server_name` and
+ * `server_ip` (text, IPv4 or IPv6) go into every authentication log event.
+ * Runs schema migrations. Stores the handle in `*out`. The caller should
+ * wipe its copy of the key.
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_UTF8`,
+ * `MFA_RESULT_INVALID_PARAMETER` (server name or address),
+ * `MFA_RESULT_MASTER_KEY_LENGTH`, `MFA_RESULT_STORE_URL`,
+ * `MFA_RESULT_STORE_NOT_A_DATABASE`, `MFA_RESULT_STORE_SCHEMA_TOO_NEW`,
+ * `MFA_RESULT_WRONG_MASTER_KEY`, `MFA_RESULT_DATABASE`, `MFA_RESULT_IO`.
+ *
+ * # Safety
+ * Every pointer/length pair designates readable bytes; `out` is writable.
+ */
+mfa_result mfa_store_open(const char *url,
+                          size_t url_len,
+                          const uint8_t *master_key,
+                          size_t master_key_len,
+                          uint32_t master_key_id,
+                          const char *server_name,
+                          size_t server_name_len,
+                          const char *server_ip,
+                          size_t server_ip_len,
+                          struct mfa_store **out);
+
+/**
+ * Closes the store. NULL is a no-op.
+ *
+ * # Safety
+ * `store` is NULL or a live handle no other thread is using.
+ */
+void mfa_store_free(struct mfa_store *store);
+
+/**
+ * Writes the accepted tokens of `import` into the store in one
+ * transaction (secrets sealed with the master key). A token's serial (or
+ * PSKC key Id) is its identity; a CSV `upn` assigns it to that user. With
+ * `MFA_STORE_IMPORT_MODE_ALL_OR_NOTHING`, any refused token refuses the
+ * whole import (`MFA_RESULT_IMPORT_REFUSED`, nothing written); with
+ * `_ACCEPTED_ONLY` the others are written and `out->refused` counts the
+ * refused ones. Imported tokens are inactive until activated.
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_PARAMETER`
+ * (mode), `MFA_RESULT_IMPORT_REFUSED`, `MFA_RESULT_DATABASE`,
+ * `MFA_RESULT_STORE_BUSY`.
+ *
+ * # Safety
+ * `store` and `import` are live handles; `out` is writable.
+ */
+mfa_result mfa_store_import(const struct mfa_store *store,
+                            const struct mfa_import *import,
+                            uint32_t mode,
+                            uint64_t now,
+                            struct mfa_store_import_result *out);
+
+/**
+ * Assigns token `serial` to `user` (created if new). A token belongs to
+ * one user; a user has at most 5 tokens. The token must then be activated.
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_UTF8`,
+ * `MFA_RESULT_UNKNOWN_TOKEN`, `MFA_RESULT_TOKEN_ASSIGNED`,
+ * `MFA_RESULT_TOO_MANY_TOKENS`, `MFA_RESULT_FIELD_LENGTH`,
+ * `MFA_RESULT_DATABASE`.
+ *
+ * # Safety
+ * `store` is a live handle; each pointer/length pair designates readable
+ * bytes.
+ */
+mfa_result mfa_store_assign(const struct mfa_store *store,
+                            const char *serial,
+                            size_t serial_len,
+                            const char *user,
+                            size_t user_len,
+                            uint64_t now);
+
+/**
+ * Activates an assigned token with the code it shows at `now` (an
+ * administrator enters it): the code goes through normal verification and
+ * its step is recorded, so it cannot be used again. `*out_step` receives
+ * the step (TOTP) or counter (HOTP) that matched.
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_UTF8`,
+ * `MFA_RESULT_UNKNOWN_TOKEN`, `MFA_RESULT_TOKEN_NOT_ASSIGNED`, the
+ * verification codes (`MFA_RESULT_CODE_MALFORMED`,
+ * `MFA_RESULT_CODE_NOT_IN_WINDOW`, `MFA_RESULT_CODE_REPLAYED`, ...),
+ * `MFA_RESULT_DATABASE`.
+ *
+ * # Safety
+ * `store` is a live handle; each pointer/length pair designates readable
+ * bytes; `out_step` is writable.
+ */
+mfa_result mfa_store_activate(const struct mfa_store *store,
+                              const char *serial,
+                              size_t serial_len,
+                              const char *code,
+                              size_t code_len,
+                              uint64_t now,
+                              uint64_t *out_step);
+
+/**
+ * Verifies an OATH code of `user` at `now`, in one transaction: fraud
+ * block, lockout, the user's active tokens, replay protection across
+ * servers, lockout counters, authentication log (with `client_ip`, text,
+ * optional: NULL for none). Returns `MFA_RESULT_OK` only when the sign-in
+ * is approved (`*out_step` then holds the step or counter used); a denial
+ * is returned as its own code — `MFA_RESULT_NOT_ACTIVATED`,
+ * `MFA_RESULT_LOCKED`, `MFA_RESULT_BLOCKED_BY_FRAUD`,
+ * `MFA_RESULT_CODE_REPLAYED`, `MFA_RESULT_CODE_NOT_IN_WINDOW`,
+ * `MFA_RESULT_UNKNOWN_USER`, ... — after it was logged and counted.
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_UTF8`,
+ * `MFA_RESULT_INVALID_PARAMETER` (client address or user id), every
+ * denial code, `MFA_RESULT_STORE_UNSEAL`, `MFA_RESULT_DATABASE`.
+ *
+ * # Safety
+ * `store` is a live handle; `user` and `code` designate readable bytes;
+ * `client_ip` is NULL or has `client_ip_len` readable bytes; `out_step`
+ * is writable.
+ */
+mfa_result mfa_store_verify(const struct mfa_store *store,
+                            const char *user,
+                            size_t user_len,
+                            const char *code,
+                            size_t code_len,
+                            const char *client_ip,
+                            size_t client_ip_len,
+                            uint64_t now,
+                            uint64_t *out_step);
+
+/**
+ * The user reports a prompt they did not start (`channel`: an
+ * `mfa_fraud_channel`; `block_confirmed`: `1` pressed on the phone). The
+ * store applies the fraud configuration (default: block for 90 days, high
+ * risk) and logs it; later verifications are denied with
+ * `MFA_RESULT_BLOCKED_BY_FRAUD`.
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_UTF8`,
+ * `MFA_RESULT_INVALID_PARAMETER` (channel), `MFA_RESULT_UNKNOWN_USER`, the
+ * fraud codes (`MFA_RESULT_FRAUD_REPORTING_DISABLED`, ...),
+ * `MFA_RESULT_DATABASE`.
+ *
+ * # Safety
+ * `store` is a live handle; `user` has `user_len` readable bytes.
+ */
+mfa_result mfa_store_report_fraud(const struct mfa_store *store,
+                                  const char *user,
+                                  size_t user_len,
+                                  uint32_t channel,
+                                  bool block_confirmed,
+                                  uint64_t now);
+
+/**
+ * An administrator (`actor`) lifts the fraud block of `user`, with a
+ * reason for the audit log.
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_UTF8`,
+ * `MFA_RESULT_UNKNOWN_USER`, `MFA_RESULT_NOT_BLOCKED`,
+ * `MFA_RESULT_REASON_EMPTY`, `MFA_RESULT_REASON_TOO_LONG`,
+ * `MFA_RESULT_REASON_CONTROL_CHAR`, `MFA_RESULT_DATABASE`.
+ *
+ * # Safety
+ * `store` is a live handle; each pointer/length pair designates readable
+ * bytes.
+ */
+mfa_result mfa_store_fraud_unblock(const struct mfa_store *store,
+                                   const char *user,
+                                   size_t user_len,
+                                   const char *actor,
+                                   size_t actor_len,
+                                   const char *reason,
+                                   size_t reason_len,
+                                   uint64_t now);
+
+/**
+ * An administrator (`actor`) lifts the lockout of `user` for a factor
+ * class (an `mfa_factor_class`), with a reason for the audit log.
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_UTF8`,
+ * `MFA_RESULT_INVALID_PARAMETER` (class), `MFA_RESULT_UNKNOWN_USER`,
+ * `MFA_RESULT_NOT_LOCKED`, `MFA_RESULT_REASON_EMPTY`,
+ * `MFA_RESULT_REASON_TOO_LONG`, `MFA_RESULT_DATABASE`.
+ *
+ * # Safety
+ * As `mfa_store_fraud_unblock`.
+ */
+mfa_result mfa_store_lockout_unblock(const struct mfa_store *store,
+                                     const char *user,
+                                     size_t user_len,
+                                     uint32_t class_,
+                                     const char *actor,
+                                     size_t actor_len,
+                                     const char *reason,
+                                     size_t reason_len,
+                                     uint64_t now);
+
+/**
+ * Fills `*out` with what the store holds about token `serial` (never its
+ * secret).
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_UTF8`,
+ * `MFA_RESULT_UNKNOWN_TOKEN`, `MFA_RESULT_DATABASE`.
+ *
+ * # Safety
+ * `store` is a live handle; `serial` has `serial_len` readable bytes;
+ * `out` is writable.
+ */
+mfa_result mfa_store_token_info_get(const struct mfa_store *store,
+                                    const char *serial,
+                                    size_t serial_len,
+                                    struct mfa_store_token_info *out);
+
+/**
+ * Fills `*out` with the store's row counts.
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_DATABASE`.
+ *
+ * # Safety
+ * `store` is a live handle; `out` is writable.
+ */
+mfa_result mfa_store_stats_get(const struct mfa_store *store, struct mfa_store_stats *out);
+
+/**
+ * Writes the authentication log between `from` (inclusive) and `to`
+ * (exclusive), Unix seconds, as CSV (the authentication report; switched-off
+ * fields are never exported), NUL-terminated, into `buf`.
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_PARAMETER`
+ * (`to` before `from`), `MFA_RESULT_BUFFER_TOO_SMALL`,
+ * `MFA_RESULT_DATABASE`.
+ *
+ * # Safety
+ * `store` is a live handle; `buf` has `buf_len` writable bytes (or is NULL
+ * with `buf_len` 0); `out_len` is writable.
+ */
+mfa_result mfa_store_auth_log_csv(const struct mfa_store *store,
+                                  uint64_t from,
+                                  uint64_t to,
+                                  char *buf,
+                                  size_t buf_len,
+                                  size_t *out_len);
 
 /**
  * Parses an `otpauth://totp/...` or `otpauth://hotp/...` URI (at most 4096

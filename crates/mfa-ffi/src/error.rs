@@ -192,6 +192,55 @@ pub enum mfa_result {
     KeypadTooLong = 609,
     /// Keypad input is neither an approval (#) nor the fraud code.
     KeypadUnrecognized = 610,
+    /// The user is blocked for MFA by an administrator.
+    BlockedByAdmin = 611,
+    /// The user entered the fraud code: the sign-in is denied.
+    FraudCodeEntered = 612,
+    /// The token's stored configuration cannot be used.
+    TokenMisconfigured = 700,
+    /// Wrong PIN.
+    WrongPin = 701,
+    /// The user declined the request.
+    Declined = 702,
+    /// No response from the user.
+    NoResponse = 703,
+    /// The hard cap of consecutive failures was reached; an administrator must
+    /// unblock.
+    FailureCapReached = 704,
+    /// The method is disabled; the user must register again.
+    MethodDisabled = 705,
+    /// The user has not registered for MFA.
+    RegistrationRequired = 706,
+    /// The store URL is not `sqlite:<path>` or `postgres://...`.
+    StoreUrl = 707,
+    /// The SQLite file is not an mfa-store database or is corrupt.
+    StoreNotADatabase = 708,
+    /// The database was written by a newer version of mfa-store.
+    StoreSchemaTooNew = 709,
+    /// The store holds a value this library cannot read (corrupt).
+    StoreCorrupt = 710,
+    /// The master key does not match the one the store's secrets are sealed with.
+    WrongMasterKey = 711,
+    /// A token's sealed secret does not authenticate (tampered, or sealed with
+    /// another key).
+    StoreUnseal = 712,
+    /// A master key must be 32 bytes.
+    MasterKeyLength = 713,
+    /// The token is already assigned to another user.
+    TokenAssigned = 714,
+    /// The token is not assigned to a user.
+    TokenNotAssigned = 715,
+    /// The user already has the most OATH tokens allowed (5).
+    TooManyTokens = 716,
+    /// An all-or-nothing import was refused because some tokens cannot be
+    /// imported; nothing was imported.
+    ImportRefused = 717,
+    /// A user id, serial number or name is empty or too long.
+    FieldLength = 718,
+    /// The store is busy; try again.
+    StoreBusy = 719,
+    /// The database reported an error (SQLite or PostgreSQL).
+    Database = 720,
 }
 
 impl mfa_result {
@@ -257,6 +306,29 @@ impl mfa_result {
             mfa_result::ImportDuplicateSerial,
             mfa_result::ImportBadHeader,
             mfa_result::ImportKeyLength,
+            mfa_result::BlockedByAdmin,
+            mfa_result::FraudCodeEntered,
+            mfa_result::TokenMisconfigured,
+            mfa_result::WrongPin,
+            mfa_result::Declined,
+            mfa_result::NoResponse,
+            mfa_result::FailureCapReached,
+            mfa_result::MethodDisabled,
+            mfa_result::RegistrationRequired,
+            mfa_result::StoreUrl,
+            mfa_result::StoreNotADatabase,
+            mfa_result::StoreSchemaTooNew,
+            mfa_result::StoreCorrupt,
+            mfa_result::WrongMasterKey,
+            mfa_result::StoreUnseal,
+            mfa_result::MasterKeyLength,
+            mfa_result::TokenAssigned,
+            mfa_result::TokenNotAssigned,
+            mfa_result::TooManyTokens,
+            mfa_result::ImportRefused,
+            mfa_result::FieldLength,
+            mfa_result::StoreBusy,
+            mfa_result::Database,
             mfa_result::LockedUntilAdmin,
             mfa_result::NotLocked,
             mfa_result::LockoutInvalidPolicy,
@@ -347,6 +419,29 @@ impl mfa_result {
             R::ImportDuplicateSerial => c"duplicate serial number in the file",
             R::ImportBadHeader => c"the CSV header row is missing or wrong",
             R::ImportKeyLength => c"the pre-shared key has the wrong length for the encryption algorithm",
+            R::BlockedByAdmin => c"the user is blocked for MFA by an administrator",
+            R::FraudCodeEntered => c"MFA denied, fraud code entered",
+            R::TokenMisconfigured => c"the token's configuration cannot be used",
+            R::WrongPin => c"wrong PIN",
+            R::Declined => c"the user declined the request",
+            R::NoResponse => c"no response from the user",
+            R::FailureCapReached => c"hard cap of consecutive failures reached; an administrator must unblock",
+            R::MethodDisabled => c"the method is disabled; the user must register again",
+            R::RegistrationRequired => c"the user has not registered for MFA",
+            R::StoreUrl => c"unsupported store URL; expected sqlite:<path> or postgres://...",
+            R::StoreNotADatabase => c"the file is not an mfa-store database or is corrupt",
+            R::StoreSchemaTooNew => c"the database schema is newer than this library",
+            R::StoreCorrupt => c"the store is corrupt",
+            R::WrongMasterKey => c"wrong master key for this store",
+            R::StoreUnseal => c"a sealed token secret does not authenticate",
+            R::MasterKeyLength => c"a master key must be 32 bytes",
+            R::TokenAssigned => c"the token is already assigned to another user",
+            R::TokenNotAssigned => c"the token is not assigned to a user",
+            R::TooManyTokens => c"the user already has the most OATH tokens allowed",
+            R::ImportRefused => c"import refused: some tokens cannot be imported; nothing was imported",
+            R::FieldLength => c"a user id, serial number or name is empty or too long",
+            R::StoreBusy => c"the store is busy; try again",
+            R::Database => c"database error",
             R::LockedUntilAdmin => c"the account is locked until an administrator unblocks it",
             R::NotLocked => c"the account is not locked: nothing to unblock",
             R::LockoutInvalidPolicy => c"invalid lockout policy setting",
@@ -612,6 +707,74 @@ impl From<mfa_import::Error> for mfa_result {
             E::Secret(inner) => inner.into(),
             E::Rng => R::Rng,
             E::WriterConfig { .. } => R::InvalidParameter,
+            _ => R::Unknown,
+        }
+    }
+}
+
+impl From<mfa_store::Error> for mfa_result {
+    fn from(e: mfa_store::Error) -> mfa_result {
+        use mfa_result as R;
+        use mfa_store::Error as E;
+        match e {
+            E::UrlScheme { .. } => R::StoreUrl,
+            E::NotADatabase { .. } => R::StoreNotADatabase,
+            E::SchemaTooNew { .. } => R::StoreSchemaTooNew,
+            E::Corrupt { .. } => R::StoreCorrupt,
+            E::WrongMasterKey { .. } => R::WrongMasterKey,
+            E::Unseal { .. } => R::StoreUnseal,
+            E::MasterKeyLength { .. } => R::MasterKeyLength,
+            E::Rng => R::Rng,
+            E::UnknownToken { .. } => R::UnknownToken,
+            E::UnknownUser { .. } => R::UnknownUser,
+            E::TokenAssigned { .. } => R::TokenAssigned,
+            E::TokenNotAssigned { .. } => R::TokenNotAssigned,
+            E::TooManyTokens { .. } => R::TooManyTokens,
+            E::ImportRefused { .. } => R::ImportRefused,
+            E::ActivationFailed { reason, .. } => reason.into(),
+            E::TokenParams { .. } => R::TokenMisconfigured,
+            E::FieldLength { .. } => R::FieldLength,
+            E::Lockout(e) => e.into(),
+            E::Fraud(e) => e.into(),
+            E::Record(_)
+            | E::SameKeyId { .. }
+            | E::TooManyTrustedRanges { .. }
+            | E::Cidr { .. } => R::InvalidParameter,
+            E::Io(_) => R::Io,
+            E::Busy => R::StoreBusy,
+            E::Sqlite(_) | E::Postgres(_) => R::Database,
+            _ => R::Unknown,
+        }
+    }
+}
+
+impl From<mfa_store::mfa_record::DenialKind> for mfa_result {
+    fn from(k: mfa_store::mfa_record::DenialKind) -> mfa_result {
+        use mfa_result as R;
+        use mfa_store::mfa_record::DenialKind as D;
+        match k {
+            D::NotActivated => R::NotActivated,
+            D::UnknownUser => R::UnknownUser,
+            D::UnknownToken => R::UnknownToken,
+            D::CodeMalformed => R::CodeMalformed,
+            D::CodeWrong => R::CodeNotInWindow,
+            D::CodeReplayed => R::CodeReplayed,
+            D::CodeExpired => R::CodeExpired,
+            D::TimeBeforeT0 => R::TimeBeforeT0,
+            D::CounterExhausted => R::CounterOverflow,
+            D::TokenMisconfigured => R::TokenMisconfigured,
+            D::WrongPin => R::WrongPin,
+            D::Declined => R::Declined,
+            D::NoResponse => R::NoResponse,
+            D::Locked => R::Locked,
+            D::LockedUntilAdmin => R::LockedUntilAdmin,
+            D::FailureCapReached => R::FailureCapReached,
+            D::FraudBlocked => R::BlockedByFraud,
+            D::AdminBlocked => R::BlockedByAdmin,
+            D::FraudCodeEntered => R::FraudCodeEntered,
+            D::HighUserRisk => R::HighRisk,
+            D::MethodDisabled => R::MethodDisabled,
+            D::RegistrationRequired => R::RegistrationRequired,
             _ => R::Unknown,
         }
     }

@@ -70,6 +70,13 @@ pub struct mfa_import {
     header: Option<Vec<String>>,
 }
 
+impl mfa_import {
+    /// The accepted tokens, in file order.
+    pub(crate) fn tokens(&self) -> &[ImportedToken] {
+        &self.tokens
+    }
+}
+
 /// One accepted token (opaque), a copy owned by the caller. Freed (secret
 /// wiped) by `mfa_import_token_free`. Immutable.
 pub struct mfa_import_token {

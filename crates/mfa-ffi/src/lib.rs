@@ -20,6 +20,7 @@ pub mod import;
 pub mod lockout;
 pub mod otp;
 pub mod secret;
+pub mod store;
 pub mod uri;
 
 pub use error::{mfa_result, mfa_result_message, mfa_version};
