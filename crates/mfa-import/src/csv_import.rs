@@ -271,12 +271,12 @@ impl<R: BufRead> ServerCsvReader<R> {
         let serial = self.rows.field(0).trim();
         let location = Location::Row {
             line,
-            serial: (!serial.is_empty()).then(|| serial.to_owned()),
+            serial: (!serial.is_empty()).then(|| Box::from(serial)),
         };
         let reject = |error| Rejection {
             location: location.clone(),
             error,
-            row: Some(self.rows.raw()),
+            row: Some(Box::new(self.rows.raw())),
         };
         let n = self.rows.record.len();
         if n != 3 {
@@ -304,7 +304,7 @@ impl<R: BufRead> ServerCsvReader<R> {
                 })
             })?;
         let mut token = ImportedToken::totp(location.clone(), secret, period);
-        token.raw = Some(self.rows.raw());
+        token.raw = Some(Box::new(self.rows.raw()));
         Ok(token)
     }
 }
@@ -456,12 +456,12 @@ impl<R: BufRead> CloudCsvReader<R> {
         let serial = self.rows.field(c.serial).trim();
         let location = Location::Row {
             line,
-            serial: (!serial.is_empty()).then(|| serial.to_owned()),
+            serial: (!serial.is_empty()).then(|| Box::from(serial)),
         };
         let reject = |error| Rejection {
             location: location.clone(),
             error,
-            row: Some(self.rows.raw()),
+            row: Some(Box::new(self.rows.raw())),
         };
         let expected = self.header.as_ref().map_or(6, Vec::len);
         let n = self.rows.record.len();
@@ -497,7 +497,7 @@ impl<R: BufRead> CloudCsvReader<R> {
         };
         token.manufacturer = opt(c.manufacturer);
         token.model = opt(c.model);
-        token.raw = Some(self.rows.raw());
+        token.raw = Some(Box::new(self.rows.raw()));
         Ok(token)
     }
 }

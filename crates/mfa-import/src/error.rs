@@ -117,12 +117,10 @@ pub enum Error {
         element: String,
     },
     /// A boolean attribute is neither true/false nor 1/0.
-    #[error("attribute {attribute} of <{element}> has the non-boolean value {value:?}")]
+    #[error("<{element}> value {value:?} is not a boolean")]
     InvalidBoolean {
-        /// The element.
+        /// The element and attribute, as `Element@Attribute`.
         element: String,
-        /// The attribute.
-        attribute: String,
         /// The text found.
         value: String,
     },
@@ -371,16 +369,16 @@ pub enum Location {
         /// 1-based line of the KeyPackage's start tag.
         line: u64,
         /// DeviceInfo/SerialNo, if present.
-        serial: Option<String>,
+        serial: Option<Box<str>>,
         /// The Key's Id, if present.
-        key_id: Option<String>,
+        key_id: Option<Box<str>>,
     },
     /// One data row of a CSV file.
     Row {
         /// 1-based line number (the header is line 1 when there is one).
         line: u64,
         /// The serial number field, if the row has one.
-        serial: Option<String>,
+        serial: Option<Box<str>>,
     },
 }
 
@@ -469,7 +467,7 @@ pub struct Rejection {
     /// What the problem is.
     pub error: Error,
     /// For CSV input, the row as uploaded.
-    pub row: Option<RawRow>,
+    pub row: Option<Box<RawRow>>,
 }
 
 impl Rejection {
@@ -484,5 +482,19 @@ impl Rejection {
     /// True if reading stopped here (see [`Error::is_fatal`]).
     pub fn is_fatal(&self) -> bool {
         self.error.is_fatal()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Results carrying a Rejection stay under clippy's `result_large_err`
+    /// threshold (128 bytes), so callers need no `allow`.
+    #[test]
+    fn rejection_is_small() {
+        assert!(
+            size_of::<super::Rejection>() < 128,
+            "{}",
+            size_of::<super::Rejection>()
+        );
     }
 }

@@ -1,9 +1,5 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
-#![allow(
-    clippy::result_large_err,
-    reason = "a Rejection carries its location and, for CSV, the row; it is built once per bad token, off the hot path"
-)]
 
 mod crypto;
 mod csv_import;

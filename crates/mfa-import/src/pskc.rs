@@ -764,8 +764,8 @@ impl<R: BufRead> PskcReader<R> {
         let loc = |key_id: Option<&str>, serial: &Option<String>| Location::KeyPackage {
             index,
             line: pkg.line,
-            serial: serial.clone(),
-            key_id: key_id.map(str::to_owned),
+            serial: serial.as_deref().map(Box::from),
+            key_id: key_id.map(Box::from),
         };
         let mut out = Vec::new();
         let device = (|| -> Result<(), Error> {
@@ -1122,8 +1122,7 @@ fn opt_bool_attr(el: &Element, name: &str) -> Result<Option<bool>, Error> {
             "1" | "true" => Ok(Some(true)),
             "0" | "false" => Ok(Some(false)),
             _ => Err(Error::InvalidBoolean {
-                element: el.name.clone(),
-                attribute: name.to_owned(),
+                element: format!("{}@{}", el.name, name),
                 value: truncate(v),
             }),
         },

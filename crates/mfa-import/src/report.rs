@@ -212,12 +212,12 @@ pub fn write_errors_csv<W: Write>(
                         ..
                     } => (
                         index.to_string(),
-                        serial.clone().unwrap_or_default(),
-                        key_id.clone().unwrap_or_default(),
+                        serial.as_deref().unwrap_or_default().to_owned(),
+                        key_id.as_deref().unwrap_or_default().to_owned(),
                     ),
                     Location::Row { serial, .. } => (
                         String::new(),
-                        serial.clone().unwrap_or_default(),
+                        serial.as_deref().unwrap_or_default().to_owned(),
                         String::new(),
                     ),
                     Location::Document { .. } => (String::new(), String::new(), String::new()),

@@ -59,7 +59,7 @@ pub struct ImportedToken {
     pub not_after: Option<i64>,
     /// For CSV input, the row as uploaded (for the errors CSV, should the
     /// report reject the token later, e.g. as a duplicate).
-    pub(crate) raw: Option<crate::RawRow>,
+    pub(crate) raw: Option<Box<crate::RawRow>>,
 }
 
 impl ImportedToken {

@@ -399,7 +399,7 @@ const CASES: &[(&str, Opt, &[&str])] = &[
         "invalid/not-boolean.pskcxml",
         Opt::None,
         &[
-            "ERR KeyPackage #1 (line 8): attribute CheckDigits of <ResponseFormat> has the non-boolean value \"not really\"",
+            "ERR KeyPackage #1 (line 8): <ResponseFormat@CheckDigits> value \"not really\" is not a boolean",
         ],
     ),
     (
