@@ -121,6 +121,15 @@ else
   fail "header as C++17"
 fi
 
+echo "== the complete example of docs/c-abi.md"
+awk '/^```c$/ {n++; keep = 1; buf = ""; next} /^```$/ {if (keep) last = buf; keep = 0; next} keep {buf = buf $0 "\n"} END {printf "%s", last}' \
+  docs/c-abi.md >"$work/doc_example.c"
+if [ -s "$work/doc_example.c" ] && gcc "${cflags[@]}" "$work/doc_example.c" "$lib" $libs -o "$work/doc_example"; then
+  pass "docs/c-abi.md's complete example compiles and links"
+else
+  fail "docs/c-abi.md's complete example"
+fi
+
 echo "== examples/verify.c"
 if gcc "${cflags[@]}" "$crate/examples/verify.c" "$lib" $libs -o "$work/verify" \
     && (cd "$work" && ./verify); then

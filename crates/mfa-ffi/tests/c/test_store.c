@@ -1,6 +1,8 @@
 /* The store through the C ABI: open an embedded SQLite store with a master
  * key, import, assign, activate, verify (denials as distinct codes:
  * not activated, replayed, locked, blocked by fraud), unblock, report. */
+#define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
 #include <unistd.h>
 
 #include "mfa_test.h"
@@ -295,11 +297,55 @@ TEST(reports_and_null_checks) {
   mfa_store_free(s);
 }
 
+struct race {
+  mfa_store *store;
+  const char *code;
+  mfa_result rc;
+};
+
+static void *race_verify(void *arg) {
+  struct race *r = arg;
+  uint64_t step;
+  r->rc = verify(r->store, "gus@contoso.com", r->code, T + 60, &step);
+  return NULL;
+}
+
+TEST(two_threads_one_code_one_approval) {
+  make_url("race");
+  mfa_store *s = open_store();
+  mfa_store_import_result r;
+  char csv[512];
+  snprintf(csv, sizeof csv, "upn,serial number,secret key,time interval,manufacturer,model\n"
+                            "gus@contoso.com,4000001,%s,30,Contoso,HardwareKey\n", B32);
+  CHECK_OK(import_csv(s, MFA_IMPORT_FORMAT_CSV_CLOUD, csv, MFA_STORE_IMPORT_MODE_ALL_OR_NOTHING, &r));
+  char code[10];
+  uint64_t step;
+  code_at(T, code);
+  CHECK_OK(mfa_store_activate(s, S("4000001"), code, strlen(code), T, &step));
+  code_at(T + 60, code);
+  /* The same handle from two threads, the same code at the same time:
+   * exactly one approval, the other is a replay. */
+  struct race a = {s, code, MFA_RESULT_PANIC}, b = {s, code, MFA_RESULT_PANIC};
+  pthread_t ta, tb;
+  CHECK(pthread_create(&ta, NULL, race_verify, &a) == 0);
+  CHECK(pthread_create(&tb, NULL, race_verify, &b) == 0);
+  pthread_join(ta, NULL);
+  pthread_join(tb, NULL);
+  int approved = (a.rc == MFA_RESULT_OK) + (b.rc == MFA_RESULT_OK);
+  int replayed = (a.rc == MFA_RESULT_CODE_REPLAYED) + (b.rc == MFA_RESULT_CODE_REPLAYED);
+  if (approved != 1 || replayed != 1) {
+    MT_FAIL("results %u (%s) and %u (%s)", (unsigned)a.rc, mfa_result_message(a.rc), (unsigned)b.rc,
+            mfa_result_message(b.rc));
+  }
+  mfa_store_free(s);
+}
+
 int main(void) {
   RUN(open_errors);
   RUN(import_activate_verify_replay);
   RUN(lockout_and_fraud_denials_and_unblocks);
   RUN(assignment_rules);
   RUN(reports_and_null_checks);
+  RUN(two_threads_one_code_one_approval);
   TEST_MAIN_END();
 }
