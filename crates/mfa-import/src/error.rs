@@ -326,7 +326,8 @@ pub enum Error {
 impl Error {
     /// True for errors that end reading of the whole document (malformed
     /// XML, truncation, limits, wrong root or version); false for problems of
-    /// one key package or one row, after which reading continues.
+    /// one key package or one row, after which reading continues (the
+    /// PBKDF2 iteration limit is reported per key).
     pub fn is_fatal(&self) -> bool {
         matches!(
             self,
@@ -339,11 +340,10 @@ impl Error {
                 | Error::WrongRoot { .. }
                 | Error::UnsupportedVersion { .. }
                 | Error::TrailingContent
-                | Error::LimitExceeded { .. }
                 | Error::MissingHeader { .. }
                 | Error::MissingColumn { .. }
                 | Error::DuplicateColumn { .. }
-        )
+        ) || matches!(self, Error::LimitExceeded { kind, .. } if *kind != LimitKind::Pbkdf2Iterations)
     }
 }
 

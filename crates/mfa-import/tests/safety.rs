@@ -233,3 +233,37 @@ fn per_key_errors_do_not_stop_the_stream() {
     assert!(!e.is_fatal());
     assert!(items[1].is_ok());
 }
+
+#[test]
+fn pbkdf2_limit_is_per_key_and_not_fatal() {
+    let xml = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/corpus/pskc/rfc6030/figure7.pskcxml"
+    ))
+    .unwrap();
+    let start = xml.find("<pskc:KeyPackage>").unwrap();
+    let end = xml.find("</pskc:KeyContainer>").unwrap();
+    let two = xml.replace(
+        "</pskc:KeyContainer>",
+        &format!("{}</pskc:KeyContainer>", &xml[start..end]),
+    );
+    let mut limits = Limits::default();
+    limits.max_pbkdf2_iterations = 999;
+    let items: Vec<_> = PskcReader::new(
+        two.as_bytes(),
+        PskcOptions::new().passphrase("qwerty").limits(limits),
+    )
+    .collect();
+    assert_eq!(items.len(), 2);
+    for item in items {
+        let e = item.unwrap_err();
+        assert!(!e.is_fatal());
+        assert_eq!(
+            e.error,
+            Error::LimitExceeded {
+                kind: LimitKind::Pbkdf2Iterations,
+                max: 999
+            }
+        );
+    }
+}
