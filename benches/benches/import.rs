@@ -24,7 +24,9 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use mfa_import::{CloudCsvReader, ImportedToken, Protection, PskcOptions, PskcReader, PskcWriter, TokenKind};
+use mfa_import::{
+    CloudCsvReader, ImportedToken, Protection, PskcOptions, PskcReader, PskcWriter, TokenKind,
+};
 use mfa_oath::{Secret, TotpParams, TotpState};
 
 const PACKAGES: u64 = 100_000;
@@ -38,7 +40,10 @@ impl rand_core::TryRng for Lcg {
         Ok(self.try_next_u64()? as u32)
     }
     fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
-        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1);
         Ok(self.0)
     }
     fn try_fill_bytes(&mut self, d: &mut [u8]) -> Result<(), Self::Error> {
@@ -129,7 +134,9 @@ fn pskc(c: &mut Criterion) {
     ours.sort_by(f64::total_cmp);
     let ours = ours[2];
     match python() {
-        None => eprintln!("SKIPPED: python-pskc not found (set MFA_TEST_PYTHON); no ratio measured"),
+        None => {
+            eprintln!("SKIPPED: python-pskc not found (set MFA_TEST_PYTHON); no ratio measured")
+        }
         Some(py) => {
             let out = Command::new(&py)
                 .args(["-W", "ignore", "-c", PY_READ, path.to_str().unwrap()])
@@ -138,8 +145,16 @@ fn pskc(c: &mut Criterion) {
             let text = String::from_utf8_lossy(&out.stdout);
             let mut parts = text.split_whitespace();
             let n: u64 = parts.next().and_then(|s| s.parse().ok()).unwrap_or(0);
-            let secs: f64 = parts.next().and_then(|s| s.parse().ok()).unwrap_or(f64::NAN);
-            assert_eq!(n, PACKAGES, "python-pskc read {n} keys: {}", String::from_utf8_lossy(&out.stderr));
+            let secs: f64 = parts
+                .next()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(f64::NAN);
+            assert_eq!(
+                n,
+                PACKAGES,
+                "python-pskc read {n} keys: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             eprintln!(
                 "pskc_read_100k: mfa-import {ours:.3} s (median of 5), python-pskc {secs:.3} s, ratio {:.1}x",
                 secs / ours
@@ -157,7 +172,11 @@ fn cloud_csv(c: &mut Criterion) {
         rand_core::TryRng::try_fill_bytes(&mut rng, &mut secret).unwrap();
         let b32 = Secret::from_bytes(&secret).unwrap().to_base32();
         let interval = if i % 2 == 0 { 30 } else { 60 };
-        csv.push_str(&format!("user{i}@contoso.com,{},{},{interval},Contoso,HardwareKey\n", 10_000_000 + i, b32.as_str()));
+        csv.push_str(&format!(
+            "user{i}@contoso.com,{},{},{interval},Contoso,HardwareKey\n",
+            10_000_000 + i,
+            b32.as_str()
+        ));
     }
     let bytes = csv.into_bytes();
     let count = |b: &[u8]| CloudCsvReader::new(b).filter(Result::is_ok).count();

@@ -10,7 +10,8 @@ fuzz_target!(|data: &[u8]| {
     let mut report = ImportReport::new();
     while let Some(item) = reader.next() {
         if let Some(token) = report.record(item) {
-            let again = mfa_oath::Secret::from_base32(&token.secret.to_base32()).expect("canonical base32");
+            let again =
+                mfa_oath::Secret::from_base32(&token.secret.to_base32()).expect("canonical base32");
             assert!(again.ct_eq(&token.secret));
             assert!(matches!(token.period(), Some(1..=3600)));
         }
@@ -18,10 +19,16 @@ fuzz_target!(|data: &[u8]| {
     let mut out = Vec::new();
     write_errors_csv(&mut out, reader.header(), &report.rejected).expect("writing to a Vec");
     // Nothing in the errors CSV may start a formula.
-    let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(&out[..]);
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(&out[..]);
     for rec in rdr.records() {
         for cell in rec.expect("our own CSV parses").iter() {
-            assert!(!cell.starts_with(['=', '+', '-', '@', '\t', '\r']), "{cell:?}");
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "{cell:?}"
+            );
         }
     }
 });

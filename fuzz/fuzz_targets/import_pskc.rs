@@ -32,7 +32,8 @@ fuzz_target!(|data: &[u8]| {
         match item {
             Err(e) => fatal = e.is_fatal(),
             Ok(token) => {
-                let mut w = PskcWriter::new(Vec::new(), Protection::None, Counter(0)).expect("writer");
+                let mut w =
+                    PskcWriter::new(Vec::new(), Protection::None, Counter(0)).expect("writer");
                 w.write_token(&token).expect("write");
                 let xml = w.finish().expect("finish");
                 let back = PskcReader::new(&xml[..], PskcOptions::new())
