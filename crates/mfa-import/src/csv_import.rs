@@ -161,12 +161,11 @@ impl<R: BufRead> Rows<R> {
                             },
                         )));
                     }
-                    if let Some(long) = self
+                    if self
                         .record
                         .iter()
-                        .find(|f| f.len() > self.limits.max_value_bytes)
+                        .any(|f| f.len() > self.limits.max_value_bytes)
                     {
-                        let _ = long;
                         self.done = true;
                         return Some(Err(Rejection::new(
                             Location::Document { line },
