@@ -128,6 +128,14 @@ pub enum Error {
         /// Why the code was refused.
         reason: mfa_oath::Error,
     },
+    /// Resynchronisation: the codes were not accepted.
+    #[error("resynchronisation of token {serial} failed: {reason}")]
+    ResyncFailed {
+        /// The token's serial.
+        serial: String,
+        /// Why the codes were refused.
+        reason: mfa_oath::Error,
+    },
     /// A token's stored parameters are not valid OATH parameters.
     #[error("token {serial} has invalid OATH parameters: {source}")]
     TokenParams {

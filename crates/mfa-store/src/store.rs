@@ -821,6 +821,95 @@ impl Store {
         })
     }
 
+    /// Resynchronises a token from consecutive codes it shows (mfa-oath
+    /// `resync`: two codes for TOTP, 2 or 3 for HOTP) within `window` steps
+    /// or counters, and stores the result: the last step used and, for TOTP,
+    /// the learned clock drift. The codes cannot be used again.
+    ///
+    /// # Errors
+    /// [`Error::UnknownToken`], [`Error::ResyncFailed`] with the mfa-oath
+    /// reason, database errors.
+    pub fn resync(
+        &self,
+        serial: &str,
+        codes: &[&str],
+        window: u32,
+        now: UnixTime,
+    ) -> Result<u64, Error> {
+        self.pool.run(Mode::Write, |tx| {
+            let owner = tx
+                .query_opt(
+                    "tokens",
+                    "SELECT user_id FROM tokens WHERE serial = $1",
+                    &[serial.into()],
+                )?
+                .ok_or_else(|| Error::UnknownToken {
+                    serial: serial.to_owned(),
+                })?
+                .opt_text(0, "user_id")?;
+            if let Some(owner) = &owner {
+                lock_user(tx, owner)?;
+            }
+            let sql = format!(
+                "SELECT {TOKEN_COLS} FROM tokens WHERE serial = $1{}",
+                tx.for_update()
+            );
+            let row = tx
+                .query_opt("tokens", &sql, &[serial.into()])?
+                .ok_or_else(|| Error::UnknownToken {
+                    serial: serial.to_owned(),
+                })?;
+            let t = token_from_row(&row)?;
+            let raw = self.keys.open(&t.serial, &t.sealed)?;
+            let secret = Secret::from_bytes(&raw).map_err(|source| Error::TokenParams {
+                serial: t.serial.clone(),
+                source,
+            })?;
+            let failed = |reason| Error::ResyncFailed {
+                serial: serial.to_owned(),
+                reason,
+            };
+            let (step, drift) = match t.kind {
+                TokenKind::Totp(p) => {
+                    let state = TotpState {
+                        last_step: t.last_step,
+                        drift: t.drift,
+                    };
+                    let ok = Totp::new(secret, p)
+                        .resync(codes, now, state, window)
+                        .map_err(failed)?;
+                    (ok.step, ok.state.drift)
+                }
+                TokenKind::Hotp(p) => {
+                    let state = HotpState {
+                        last_counter: t.last_step,
+                    };
+                    let ok = Hotp::new(secret, p)
+                        .resync(codes, state, window)
+                        .map_err(failed)?;
+                    (ok.counter, 0)
+                }
+            };
+            let n = tx.exec(
+                "UPDATE tokens SET last_step = $1, drift = $2 WHERE serial = $3 \
+                 AND (last_step IS NULL OR last_step < $1)",
+                &[int(step), Val::Int(drift), serial.into()],
+            )?;
+            if n != 1 {
+                return Err(failed(mfa_oath::Error::CodeReplayed { step }));
+            }
+            audit(
+                tx,
+                now,
+                owner.as_deref(),
+                "token_resync",
+                None,
+                Some(serial),
+            )?;
+            Ok(step)
+        })
+    }
+
     /// Verifies an OATH code for `user` at `now`, in one transaction:
     /// fraud block → lockout → OATH verification against the user's active
     /// tokens → consume the matched step (replay-safe across servers) →

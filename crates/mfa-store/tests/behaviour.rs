@@ -45,6 +45,7 @@ both_backends!(
     newer_schema_is_refused,
     backup_restore_gives_identical_reports,
     user_records,
+    resync_learns_drift_and_counters,
 );
 
 fn verify_approves_once_and_names_each_denial(b: &Backend) {
@@ -895,4 +896,61 @@ fn user_records(b: &Backend) {
     assert_eq!(s.user("alice").unwrap(), Some(u));
     assert_eq!(s.user("nobody").unwrap(), None);
     let _ = TotpParams::default();
+}
+
+fn resync_learns_drift_and_counters(b: &Backend) {
+    let s = b.open();
+    let t = enrol(&s, "alice", "T1", 1);
+    let totp = totp(1);
+    // The token's clock runs 5 steps (2.5 minutes) fast: its codes are refused.
+    let shown = |now: u64, ahead: u64| totp.generate_at_step(now / 30 + ahead).to_string();
+    let o = s.verify("alice", &shown(t, 5), at(t), &ctx()).unwrap();
+    assert_eq!(reason(&o), Some(DenialKind::CodeWrong));
+    let step = s
+        .resync("T1", &[&shown(t, 4), &shown(t, 5)], 20, at(t))
+        .unwrap();
+    assert_eq!(step, t / 30 + 5);
+    assert_eq!(s.token("T1").unwrap().unwrap().drift, 5);
+    // The resync codes cannot be replayed; the next code is accepted.
+    let o = s.verify("alice", &shown(t, 5), at(t), &ctx()).unwrap();
+    assert_eq!(reason(&o), Some(DenialKind::CodeReplayed));
+    assert!(
+        s.verify("alice", &shown(t + 30, 5), at(t + 30), &ctx())
+            .unwrap()
+            .is_approved()
+    );
+    assert!(matches!(
+        s.resync("T1", &["000000", "111111"], 20, at(t + 60)),
+        Err(Error::ResyncFailed { .. })
+    ));
+
+    // HOTP: the user pressed the button 50 times; the look-ahead of 10 misses it.
+    s.import(
+        [NewToken::new("H1", TokenKind::Hotp(HotpParams::default()), secret(3)).with_user("bob")],
+        ImportMode::AllOrNothing,
+        at(T0),
+    )
+    .unwrap();
+    let h = hotp(3);
+    s.activate("H1", &h.generate(0).to_string(), at(T0))
+        .unwrap();
+    let o = s
+        .verify("bob", &h.generate(50).to_string(), at(T0), &ctx())
+        .unwrap();
+    assert_eq!(reason(&o), Some(DenialKind::CodeWrong));
+    let codes = [h.generate(50).to_string(), h.generate(51).to_string()];
+    assert_eq!(
+        s.resync("H1", &[&codes[0], &codes[1]], 100, at(T0))
+            .unwrap(),
+        51
+    );
+    assert!(
+        s.verify("bob", &h.generate(52).to_string(), at(T0), &ctx())
+            .unwrap()
+            .is_approved()
+    );
+    assert!(matches!(
+        s.resync("nope", &["1", "2"], 10, at(T0)),
+        Err(Error::UnknownToken { .. })
+    ));
 }
