@@ -147,6 +147,20 @@ impl Cipher {
         }
     }
 
+    /// True for CBC modes, whose values need a ValueMAC to be authentic.
+    pub(crate) fn is_cbc(self) -> bool {
+        matches!(
+            self,
+            Cipher::Aes128Cbc
+                | Cipher::Aes192Cbc
+                | Cipher::Aes256Cbc
+                | Cipher::TripleDesCbc
+                | Cipher::Camellia128Cbc
+                | Cipher::Camellia192Cbc
+                | Cipher::Camellia256Cbc
+        )
+    }
+
     fn check_key(self, key: &[u8]) -> Result<(), Error> {
         if self.key_lengths().contains(&key.len()) {
             Ok(())

@@ -176,6 +176,16 @@ pub enum Error {
         /// The element.
         element: String,
     },
+    /// A CBC-encrypted value without a ValueMAC: neither its integrity nor
+    /// the key can be checked, so a wrong key could yield a wrong value.
+    /// Refused unless [`crate::PskcOptions::allow_unauthenticated`].
+    #[error(
+        "<{element}> is CBC-encrypted without a ValueMAC, so the key and the value cannot be verified"
+    )]
+    UnauthenticatedValue {
+        /// The element.
+        element: String,
+    },
     /// A ValueMAC is present but the file names no MAC algorithm.
     #[error("<{element}> has a ValueMAC but the file has no MACMethod")]
     MissingMacAlgorithm {

@@ -183,6 +183,7 @@ impl PskcKey {
 /// ```
 #[derive(Clone, Default)]
 pub struct PskcOptions {
+    allow_unauthenticated: bool,
     key: Option<Zeroizing<Vec<u8>>>,
     iv: Option<Vec<u8>>,
     passphrase: Option<Zeroizing<Vec<u8>>>,
@@ -197,6 +198,7 @@ impl fmt::Debug for PskcOptions {
                 "passphrase",
                 &self.passphrase.as_ref().map(|_| "[REDACTED]"),
             )
+            .field("allow_unauthenticated", &self.allow_unauthenticated)
             .field("limits", &self.limits)
             .finish()
     }
@@ -228,6 +230,15 @@ impl PskcOptions {
     #[must_use]
     pub fn iv(mut self, iv: &[u8]) -> PskcOptions {
         self.iv = Some(iv.to_vec());
+        self
+    }
+
+    /// Accept CBC-encrypted values that have no ValueMAC (some pre-RFC
+    /// files). Off by default: without a MAC a wrong key yields a wrong
+    /// value about once in 256 tries instead of an error.
+    #[must_use]
+    pub fn allow_unauthenticated(mut self, allow: bool) -> PskcOptions {
+        self.allow_unauthenticated = allow;
         self
     }
 
@@ -728,6 +739,11 @@ impl<R: BufRead> PskcReader<R> {
         drop(key);
         let cipher = self.cipher_for(element, v.algorithm.as_deref())?;
         let Some(tag) = &v.mac else {
+            if cipher.is_cbc() && !self.options.allow_unauthenticated {
+                return Err(Error::UnauthenticatedValue {
+                    element: element.into(),
+                });
+            }
             return self.decrypt_raw(element, v.algorithm.as_deref(), &v.cipher);
         };
         let mac_uri =
@@ -744,7 +760,6 @@ impl<R: BufRead> PskcReader<R> {
         }
         // Older drafts put the MAC over the plaintext: decrypt into a
         // wiped buffer and check before anything is used.
-        let _ = cipher;
         match self.decrypt_raw(element, v.algorithm.as_deref(), &v.cipher) {
             Ok(plain) if mac_alg.verify(&mac_key, &plain, tag) => Ok(plain),
             Ok(_) | Err(Error::DecryptionFailed { .. }) => Err(Error::MacMismatch {

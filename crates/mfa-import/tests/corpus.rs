@@ -180,7 +180,7 @@ const CASES: &[(&str, Opt, &[&str])] = &[
         "draft-ietf-keyprov-pskc-02/figure5.pskcxml",
         Opt::Pass("qwerty"),
         &[
-            "serial=987654321 id=123456 algorithm=urn:ietf:params:xml:ns:keyprov:pskc#hotp response_length=8 response_encoding=DECIMAL counter=None time_offset=None time_interval=None time_drift=None algorithm_suite=None secret=3132333435363738393031323334353637383930 => HOTP SHA1 8 next=Some(0)",
+            "ERR KeyPackage #1 (line 39, serial \"987654321\", key \"123456\"): <Secret> is CBC-encrypted without a ValueMAC, so the key and the value cannot be verified",
         ],
     ),
     (
@@ -469,8 +469,8 @@ const CASES: &[(&str, Opt, &[&str])] = &[
             "serial=None id=None algorithm=None response_length=None response_encoding=None counter=831791 time_offset=None time_interval=None time_drift=None algorithm_suite=None secret=None => rejected: the key has no secret",
             "serial=None id=None algorithm=None response_length=None response_encoding=None counter=709791 time_offset=None time_interval=None time_drift=None algorithm_suite=None secret=None => rejected: the key has no secret",
             "serial=None id=None algorithm=None response_length=None response_encoding=None counter=405834 time_offset=None time_interval=None time_drift=None algorithm_suite=None secret=None => rejected: the key has no secret",
-            "serial=None id=None algorithm=None response_length=None response_encoding=None counter=298507 time_offset=None time_interval=None time_drift=None algorithm_suite=None secret=None => rejected: the key has no secret",
-            "serial=None id=None algorithm=None response_length=None response_encoding=None counter=961392 time_offset=None time_interval=None time_drift=None algorithm_suite=None secret=None => rejected: the key has no secret",
+            "ERR KeyPackage #4 (line 30): <Counter> is CBC-encrypted without a ValueMAC, so the key and the value cannot be verified",
+            "ERR KeyPackage #5 (line 39): <Counter> is CBC-encrypted without a ValueMAC, so the key and the value cannot be verified",
         ],
     ),
     (
@@ -1028,4 +1028,41 @@ fn generated_entra_file_becomes_a_totp_token_for_helga() {
     assert_eq!(t.user.as_deref(), Some("Helga@contoso.com"));
     assert_eq!(t.period(), Some(60));
     assert_eq!(t.secret.to_base32().as_str(), "JBSWY3DPEHPK3PXP");
+}
+
+#[test]
+fn unauthenticated_cbc_values_read_only_when_allowed() {
+    // draft-ietf-keyprov-pskc-02 figure 5 (ValueMAC misplaced, no MACMethod)
+    // and the encrypted counters of misc/integers carry no usable MAC: refused
+    // by default (above), read with the values python-pskc gives when allowed.
+    let key = first_key(
+        "draft-ietf-keyprov-pskc-02/figure5.pskcxml",
+        PskcOptions::new()
+            .passphrase("qwerty")
+            .allow_unauthenticated(true),
+    );
+    assert_eq!(key.secret.unwrap().expose_secret(), b"12345678901234567890");
+    let file = std::fs::File::open(format!("{CORPUS}misc/integers.pskcxml")).unwrap();
+    let counters: Vec<Option<u64>> = PskcReader::new(
+        BufReader::new(file),
+        PskcOptions::new()
+            .key(
+                &data_encoding::HEXLOWER
+                    .decode(b"12345678901234567890123456789012")
+                    .unwrap(),
+            )
+            .allow_unauthenticated(true),
+    )
+    .map(|k| k.unwrap().counter)
+    .collect();
+    assert_eq!(
+        counters,
+        vec![
+            Some(831791),
+            Some(709791),
+            Some(405834),
+            Some(298507),
+            Some(961392)
+        ]
+    );
 }
