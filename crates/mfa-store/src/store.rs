@@ -672,6 +672,21 @@ impl Store {
         })
     }
 
+    /// Every token in the store, by serial (for administration; a large
+    /// store returns a large vector).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn tokens(&self) -> Result<Vec<TokenInfo>, Error> {
+        self.pool.run(Mode::Snapshot, |tx| {
+            let sql = format!("SELECT {TOKEN_COLS} FROM tokens ORDER BY serial");
+            tx.query("tokens", &sql, &[])?
+                .iter()
+                .map(|r| token_from_row(r).map(|t| t.info()))
+                .collect()
+        })
+    }
+
     /// The tokens assigned to a user, by serial.
     ///
     /// # Errors
@@ -1242,6 +1257,15 @@ impl Store {
                 })?;
             fraud_from_row(&r, 0)
         })
+    }
+
+    /// Whether the user is at high risk (a suspicious-activity report not
+    /// yet remediated).
+    ///
+    /// # Errors
+    /// [`Error::UnknownUser`], database errors.
+    pub fn user_at_risk(&self, user: &str) -> Result<bool, Error> {
+        Ok(self.fraud_state(user)?.risk.is_some())
     }
 
     /// Administrator unblock of a lockout, with a logged reason.

@@ -233,6 +233,9 @@ fn assignment_rules(b: &Backend) {
     s.assign("T5", "alice", at(T0)).unwrap();
     assert_eq!(s.user_tokens("alice").unwrap().len(), 5);
     s.assign("T4", "bob", at(T0)).unwrap();
+    let all = s.tokens().unwrap();
+    assert_eq!(all.len(), 7);
+    assert_eq!(all[4].user.as_deref(), Some("bob"));
 }
 
 fn import_all_or_nothing_and_accepted_only(b: &Backend) {
@@ -402,7 +405,7 @@ fn fraud_report_blocks_and_admin_unblocks(b: &Backend) {
             .any(|e| matches!(e, mfa_fraud::Effect::RiskDetected(_)))
     );
     let st = s.fraud_state("alice").unwrap();
-    assert!(st.risk.is_some());
+    assert!(st.risk.is_some() && s.user_at_risk("alice").unwrap());
     assert_eq!(
         st.block.as_ref().map(|b| b.until),
         Some(at(t + 90 * 86_400))
