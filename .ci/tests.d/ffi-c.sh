@@ -6,8 +6,10 @@
 #   2. the same without sanitizers, run under
 #      valgrind --error-exitcode=1 --leak-check=full.
 # Each C test case counts once per run. Further cases: every function declared
-# in include/mfa.h is called by some C test; the header compiles and runs as
-# C++17 (g++ -Werror); examples/verify.c builds and runs.
+# in include/mfa.h is called by some C test; libmfa_ffi.so exports every one
+# and a test runs against it; the header compiles and runs as C++17
+# (g++ -Werror); the complete example of docs/c-abi.md compiles;
+# examples/verify.c builds and runs (embedded store).
 # Ends with one line `N passed, N failed`; exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -111,6 +113,30 @@ if [ -z "$missing" ]; then
   pass "coverage: every function in include/mfa.h is called by tests/c/test_*.c"
 else
   fail "coverage: not called by any C test:$missing"
+fi
+
+echo "== the shared library (cdylib)"
+so=$target/debug/libmfa_ffi.so
+if [ -f "$so" ]; then
+  exported=$(nm -D --defined-only "$so" | awk '{print $3}' | grep -E '^mfa_' | sort -u)
+  unexported=""
+  for fn in $(grep -oE '^[a-z_ *]*\bmfa_[a-z0-9_]+\(' "$crate/include/mfa.h" | grep -oE 'mfa_[a-z0-9_]+\($' | tr -d '(' | sort -u); do
+    echo "$exported" | grep -qx "$fn" || unexported="$unexported $fn"
+  done
+  if [ -z "$unexported" ]; then
+    pass "libmfa_ffi.so exports every function of the header"
+  else
+    fail "libmfa_ffi.so does not export:$unexported"
+  fi
+  if gcc "${cflags[@]}" "$crate/tests/c/test_common.c" -L"$(dirname "$so")" -lmfa_ffi -o "$work/test_common.so" \
+      && LD_LIBRARY_PATH="$(dirname "$so")" "$work/test_common.so" >"$work/test_common.so.out" 2>&1; then
+    pass "test_common.c linked against libmfa_ffi.so runs"
+  else
+    cat "$work/test_common.so.out" 2>/dev/null
+    fail "test_common.c against libmfa_ffi.so"
+  fi
+else
+  fail "shared library $so not found"
 fi
 
 echo "== the header as C++17"
