@@ -262,6 +262,8 @@ struct Derivation {
 #[derive(Default)]
 struct Container {
     root: String,
+    id: Option<String>,
+    version: Option<String>,
     enc_algorithm: Option<String>,
     key_names: Vec<String>,
     iv: Option<Vec<u8>>,
@@ -374,6 +376,17 @@ impl<R: BufRead> PskcReader<R> {
         self.map(|r| r.and_then(|k| k.to_token()))
     }
 
+    /// The KeyContainer's `Id` (or `ID`, `id`), once the root has been read
+    /// (after the first call to `next`).
+    pub fn container_id(&self) -> Option<&str> {
+        self.container.id.as_deref()
+    }
+
+    /// The KeyContainer's `Version`, once read.
+    pub fn version(&self) -> Option<&str> {
+        self.container.version.as_deref()
+    }
+
     /// Names of the pre-shared key from the file (`KeyName`,
     /// `MasterKeyName`, `CarriedKeyName`) seen so far.
     pub fn key_names(&self) -> &[String] {
@@ -438,6 +451,9 @@ impl<R: BufRead> PskcReader<R> {
                         });
                     }
                     self.container.root = root.name.clone();
+                    self.container.id = root.attr_any(&["Id", "ID", "id"]).map(str::to_owned);
+                    self.container.version =
+                        root.attr_any(&["Version", "version"]).map(str::to_owned);
                     return Ok(());
                 }
                 Event::End(_) => {
@@ -805,7 +821,7 @@ impl<R: BufRead> PskcReader<R> {
         }
         let keys: Vec<&Element> = pkg.all("Key").chain(pkg.all("Secret")).collect();
         for key_el in keys {
-            let id = key_el.attr_any(&["Id", "KeyId", "SecretId"]);
+            let id = key_el.attr_any(&["Id", "KeyId", "SecretId", "id"]);
             let location = loc(id, &base.serial);
             let mut key = base.clone();
             key.location = Some(location.clone());
@@ -818,7 +834,9 @@ impl<R: BufRead> PskcReader<R> {
     }
 
     fn parse_key(&mut self, key: &mut PskcKey, el: &Element) -> Result<(), Error> {
-        key.id = el.attr_any(&["Id", "KeyId", "SecretId"]).map(str::to_owned);
+        key.id = el
+            .attr_any(&["Id", "KeyId", "SecretId", "id"])
+            .map(str::to_owned);
         key.algorithm = el
             .attr_any(&["Algorithm", "KeyAlgorithm", "SecretAlgorithm"])
             .map(str::to_owned);

@@ -1066,3 +1066,27 @@ fn unauthenticated_cbc_values_read_only_when_allowed() {
         ]
     );
 }
+
+#[test]
+fn container_id_and_version() {
+    for (path, id, version) in [
+        ("rfc6030/figure3.pskcxml", Some("exampleID1"), Some("1.0")),
+        (
+            "draft-ietf-keyprov-pskc-02/figure7.pskcxml",
+            Some("exampleID1"),
+            Some("1"),
+        ),
+        (
+            "misc/odd-namespace.pskcxml",
+            Some("exampleID1"),
+            Some("1.0"),
+        ),
+        ("rfc6030/figure2.pskcxml", Some("exampleID1"), Some("1.0")),
+        ("feitian/file1.pskcxml", None, Some("1.0")),
+    ] {
+        let file = std::fs::File::open(format!("{CORPUS}{path}")).unwrap();
+        let mut r = PskcReader::new(BufReader::new(file), PskcOptions::new());
+        let _ = r.next();
+        assert_eq!((r.container_id(), r.version()), (id, version), "{path}");
+    }
+}
