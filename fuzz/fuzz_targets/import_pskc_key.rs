@@ -1,6 +1,7 @@
 //! PSKC reader with a pre-shared key or a passphrase (chosen by the first
-//! byte), so that the decryption, key-wrap, MAC and PBKDF2 paths are
-//! fuzzed: never a panic, a fatal error ends the stream.
+//! byte; its top bit allows CBC values without a ValueMAC), so that the
+//! decryption, key-wrap, MAC and PBKDF2 paths are fuzzed: never a panic, a
+//! fatal error ends the stream.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -19,11 +20,12 @@ fuzz_target!(|data: &[u8]| {
     };
     let mut limits = Limits::default();
     limits.max_pbkdf2_iterations = 10_000; // keep each run fast
-    let options = match selector % 6 {
+    let options = match (selector & 0x7f) % 6 {
         4 => PskcOptions::new().passphrase("qwerty"),
         5 => PskcOptions::new().passphrase("3FCA3158035072D6"),
         i => PskcOptions::new().key(KEYS[usize::from(i)]),
     }
+    .allow_unauthenticated(selector & 0x80 != 0)
     .limits(limits);
     let mut fatal = false;
     for item in PskcReader::new(xml, options) {
