@@ -1,28 +1,96 @@
 //! `mfa`: the administration command of mfa-kit.
 //!
 //! Exit status: 0 on success, 1 for a denied verification, 2 for bad input
-//! (one line on standard error naming the problem).
+//! or a failed command (one line on standard error naming the problem;
+//! nothing is changed by a failed command).
 
+mod admin;
+mod ctx;
+mod demo;
+mod import;
 mod otp;
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
-/// The mfa-kit administration command.
+/// The mfa-kit administration command: token import, assignment and
+/// activation, verification, lockout, fraud reports and reports, on an
+/// embedded SQLite store (default `sqlite:mfa.db`) or PostgreSQL.
 #[derive(Debug, Parser)]
 #[command(name = "mfa", version, about, long_about = None)]
 struct Cli {
+    #[command(flatten)]
+    global: ctx::Global,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Create the store and a master key file (never overwrites a key).
+    #[command(
+        after_help = "Examples:\n  mfa init\n  mfa init --db postgres://mfa@db.example/mfa --key-file /etc/mfa/master.key"
+    )]
+    Init,
+    /// Import a token file (PSKC or CSV).
+    Import(import::ImportArgs),
+    /// List, assign, unassign and activate tokens.
+    #[command(subcommand)]
+    Tokens(admin::TokensCommand),
+    /// Add and show users.
+    #[command(subcommand)]
+    Users(admin::UsersCommand),
+    /// Create a software token for a user and show its QR code.
+    Enroll(admin::EnrollArgs),
+    /// Verify a user's code (exit 0 approved, 1 denied).
+    Verify(admin::VerifyArgs),
+    /// Lockout status and unblock.
+    #[command(subcommand)]
+    Lockout(admin::LockoutCommand),
+    /// Fraud reports, block and unblock.
+    #[command(subcommand)]
+    Fraud(admin::FraudCommand),
+    /// User risk.
+    #[command(subcommand)]
+    Risk(admin::RiskCommand),
+    /// Authentication log and usage reports.
+    #[command(subcommand)]
+    Report(admin::ReportCommand),
+    /// Write a backup of the whole store to one file.
+    Backup {
+        /// The backup file.
+        file: PathBuf,
+    },
+    /// Restore a backup into an empty store (either backend).
+    Restore {
+        /// The backup file.
+        file: PathBuf,
+    },
+    /// Re-seal every token secret under a new master key.
+    Rekey {
+        /// The new key file (created if it does not exist).
+        #[arg(long)]
+        new_key_file: PathBuf,
+    },
+    /// The whole job on a fresh embedded store: import a sample PSKC file,
+    /// assign and activate a token, verify a code for the current time.
+    Demo {
+        /// Directory for the demo store and key (default: a new temporary one).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
     /// One-time passwords without a store: compute codes, make otpauth URIs.
     #[command(subcommand)]
     Otp(otp::OtpCommand),
+    /// Print a shell completion script.
+    #[command(after_help = "Example:\n  mfa completions bash > /etc/bash_completion.d/mfa")]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
 }
 
 /// A failure the user must see: one line, and the exit status.
@@ -33,26 +101,89 @@ pub(crate) struct Failure {
 }
 
 impl Failure {
-    /// Bad input (exit status 2).
+    /// Bad input or a failed command (exit status 2).
     pub(crate) fn input(message: impl std::fmt::Display) -> Failure {
         Failure {
             message: message.to_string(),
             status: 2,
         }
     }
+
+    /// A denied verification (exit status 1).
+    pub(crate) fn denied(message: impl std::fmt::Display) -> Failure {
+        Failure {
+            message: message.to_string(),
+            status: 1,
+        }
+    }
+
+    /// Standard output could not be written. A closed pipe (`mfa … | head`)
+    /// is not an error worth a message: the reader has what it wanted.
+    pub(crate) fn write(e: std::io::Error) -> Failure {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            Failure {
+                message: String::new(),
+                status: 0,
+            }
+        } else {
+            Failure::input(format!("cannot write the output: {e}"))
+        }
+    }
+
+    /// A store error, with advice where there is some.
+    pub(crate) fn store(db: &str, e: mfa_store::Error) -> Failure {
+        use mfa_store::Error as E;
+        let advice = match &e {
+            E::WrongMasterKey { .. } => {
+                " (is --key-file / MFA_MASTER_KEY the key this store was made with?)"
+            }
+            E::NotADatabase { .. } => " (check --db)",
+            E::SchemaTooNew { .. } => " (upgrade mfa to open this store)",
+            E::UnknownUser { .. } => " (add it with `mfa users add`)",
+            E::UnknownToken { .. } => " (see `mfa tokens list`)",
+            E::TokenNotAssigned { .. } => " (assign it first with `mfa tokens assign`)",
+            _ => "",
+        };
+        Failure::input(format!("{db}: {e}{advice}"))
+    }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let mut stdout = std::io::stdout().lock();
+    let g = &cli.global;
+    let out: &mut dyn Write = &mut stdout;
     let result = match cli.command {
-        Command::Otp(cmd) => otp::run(cmd, &mut stdout),
+        Command::Init => admin::init(g, out),
+        Command::Import(args) => import::run(g, args, out),
+        Command::Tokens(cmd) => admin::tokens(g, cmd, out),
+        Command::Users(cmd) => admin::users(g, cmd, out),
+        Command::Enroll(args) => admin::enroll(g, args, out),
+        Command::Verify(args) => admin::verify(g, args, out),
+        Command::Lockout(cmd) => admin::lockout(g, cmd, out),
+        Command::Fraud(cmd) => admin::fraud(g, cmd, out),
+        Command::Risk(cmd) => admin::risk(g, cmd, out),
+        Command::Report(cmd) => admin::report(g, cmd, out),
+        Command::Backup { file } => admin::backup(g, file, out),
+        Command::Restore { file } => admin::restore(g, file, out),
+        Command::Rekey { new_key_file } => admin::rekey(g, new_key_file, out),
+        Command::Demo { dir } => demo::run(dir, out),
+        Command::Otp(cmd) => otp::run(cmd, out),
+        Command::Completions { shell } => {
+            // Rendered into a buffer: clap_complete panics if its writer fails
+            // (e.g. a closed pipe); our write reports the error instead.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "mfa", &mut script);
+            out.write_all(&script).map_err(Failure::write)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
             let _ = stdout.flush();
-            let _ = writeln!(std::io::stderr(), "mfa: {}", f.message);
+            if !f.message.is_empty() {
+                let _ = writeln!(std::io::stderr(), "mfa: {}", f.message);
+            }
             ExitCode::from(f.status)
         }
     }

@@ -12,6 +12,7 @@ use qrcode::render::unicode::Dense1x2;
 use zeroize::Zeroizing;
 
 use crate::Failure;
+use crate::ctx::now;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum OtpCommand {
@@ -147,17 +148,8 @@ fn read_secret(arg: &str) -> Result<Secret, Failure> {
     Secret::from_base32(&text).map_err(|e| Failure::input(format!("--secret: {e}")))
 }
 
-/// The system clock: the binaries are the only place that reads it.
-pub(crate) fn now() -> UnixTime {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    UnixTime::from_secs(secs)
-}
-
-pub(crate) fn run(cmd: OtpCommand, out: &mut impl Write) -> Result<(), Failure> {
-    let io = |e: std::io::Error| Failure::input(format!("cannot write the output: {e}"));
+pub(crate) fn run(cmd: OtpCommand, out: &mut dyn Write) -> Result<(), Failure> {
+    let io = Failure::write;
     match cmd {
         OtpCommand::Code(args) => {
             let code = match args.token()? {

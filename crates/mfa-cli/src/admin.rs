@@ -1,0 +1,878 @@
+//! The store commands: init, tokens, users, enroll, verify, lockout, fraud,
+//! risk, report, backup, restore, rekey, demo.
+
+use std::io::Write;
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand, ValueEnum};
+use mfa_oath::{Algorithm, OtpAuthUri, Secret, Totp, TotpParams, UnixTime};
+use mfa_store::mfa_fraud::{self, Effect, Remediation};
+use mfa_store::mfa_lockout::{Decision, FactorClass};
+use mfa_store::mfa_record::AuthResult;
+use mfa_store::{NewToken, Store, TokenInfo, TokenKind, UserProfile, VerifyContext};
+use serde_json::json;
+
+use crate::Failure;
+use crate::ctx::{Global, create_key_file, emit, format_time, now, parse_time, read_key_file};
+
+/// `mfa tokens …`
+#[derive(Debug, Subcommand)]
+pub(crate) enum TokensCommand {
+    /// List tokens (all, or one user's).
+    #[command(
+        after_help = "Examples:\n  mfa tokens list\n  mfa tokens list --user helga@contoso.com --format csv"
+    )]
+    List {
+        /// Only this user's tokens.
+        #[arg(long)]
+        user: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: ListFormat,
+    },
+    /// Assign a token to a user (at most five per user; a token has one user).
+    #[command(after_help = "Example:\n  mfa tokens assign 1234567 helga@contoso.com")]
+    Assign {
+        /// The token's serial number.
+        serial: String,
+        /// The user.
+        user: String,
+    },
+    /// Take a token away from its user (it must be assigned and activated again).
+    Unassign {
+        /// The token's serial number.
+        serial: String,
+    },
+    /// Activate an assigned token with the code it shows now.
+    #[command(after_help = "Example:\n  mfa tokens activate 1234567 287082")]
+    Activate {
+        /// The token's serial number.
+        serial: String,
+        /// The code the token shows.
+        code: String,
+        /// Unix time to verify at (default: now).
+        #[arg(long)]
+        time: Option<u64>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum ChannelArg {
+    App,
+    Phone,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum ListFormat {
+    Table,
+    Csv,
+    Json,
+}
+
+/// `mfa users …`
+#[derive(Debug, Subcommand)]
+pub(crate) enum UsersCommand {
+    /// Add a user, or update the fields given.
+    #[command(
+        after_help = "Example:\n  mfa users add helga@contoso.com --first Helga --last Lind --email helga@contoso.com"
+    )]
+    Add {
+        /// Unique user id (user name or e-mail address).
+        id: String,
+        /// First name.
+        #[arg(long)]
+        first: Option<String>,
+        /// Last name.
+        #[arg(long)]
+        last: Option<String>,
+        /// E-mail address.
+        #[arg(long)]
+        email: Option<String>,
+        /// Phone number.
+        #[arg(long)]
+        phone: Option<String>,
+    },
+    /// Show a user, their tokens, lockout and fraud state.
+    Show {
+        /// The user id.
+        id: String,
+    },
+}
+
+/// `mfa lockout …`
+#[derive(Debug, Subcommand)]
+pub(crate) enum LockoutCommand {
+    /// Failure count and lock of a user.
+    Status {
+        /// The user id.
+        user: String,
+    },
+    /// Unblock a user at once; the reason is logged.
+    Unblock {
+        /// The user id.
+        user: String,
+        /// Why (logged).
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+/// `mfa fraud …`
+#[derive(Debug, Subcommand)]
+pub(crate) enum FraudCommand {
+    /// Record a fraud report by the user, as the app or the phone call
+    /// delivers it (the configured policy decides whether it blocks).
+    #[command(
+        after_help = "Examples:\n  mfa fraud report helga@contoso.com --channel app\n  \
+        mfa fraud report helga@contoso.com --channel phone --keys '0#1'   (fraud code, #, 1 to confirm the block)"
+    )]
+    Report {
+        /// The user id.
+        user: String,
+        /// Where the report came from.
+        #[arg(long, value_enum, default_value = "app")]
+        channel: ChannelArg,
+        /// Phone: the keys the user pressed (`0#` reports, a following `1`
+        /// confirms the block when auto-block is on).
+        #[arg(long)]
+        keys: Option<String>,
+        /// App: the user confirmed the block.
+        #[arg(long)]
+        confirm_block: bool,
+    },
+    /// Block a user by hand; the reason is logged.
+    Block {
+        /// The user id.
+        user: String,
+        /// Why (logged).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Unblock a user; the reason is logged.
+    Unblock {
+        /// The user id.
+        user: String,
+        /// Why (logged).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Whether a user is at high risk.
+    Status {
+        /// The user id.
+        user: String,
+    },
+}
+
+/// `mfa risk …`
+#[derive(Debug, Subcommand)]
+pub(crate) enum RiskCommand {
+    /// Clear a user's high risk (after a password reset or review).
+    Remediate {
+        /// The user id.
+        user: String,
+        /// How the risk was remediated.
+        #[arg(long, value_enum, default_value = "dismissal")]
+        how: HowArg,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum HowArg {
+    /// The user reset their password.
+    PasswordReset,
+    /// An administrator reviewed and dismissed the risk.
+    Dismissal,
+}
+
+/// `mfa report …`
+#[derive(Debug, Subcommand)]
+pub(crate) enum ReportCommand {
+    /// The authentication log of a period.
+    #[command(
+        after_help = "Example:\n  mfa report auth --since 2026-11-01 --until 2026-12-01 --csv november.csv"
+    )]
+    Auth {
+        /// From (YYYY-MM-DD or Unix seconds), inclusive.
+        #[arg(long)]
+        since: String,
+        /// Until (YYYY-MM-DD or Unix seconds), exclusive; default now.
+        #[arg(long)]
+        until: Option<String>,
+        /// Write the log as CSV to this file.
+        #[arg(long)]
+        csv: Option<PathBuf>,
+    },
+    /// Usage of a month: users configured for MFA, sign-ins, denials by reason.
+    Usage {
+        /// The month, YYYY-MM.
+        #[arg(long)]
+        month: String,
+    },
+}
+
+/// Arguments of `mfa verify`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Exit status: 0 approved, 1 denied (reason on stderr), 2 bad input.\n\nExample:\n  mfa verify helga@contoso.com 287082 --client-ip 203.0.113.7"
+)]
+pub(crate) struct VerifyArgs {
+    /// The user id.
+    user: String,
+    /// The code.
+    code: String,
+    /// Unix time to verify at (default: now).
+    #[arg(long)]
+    time: Option<u64>,
+    /// The client's IP address, for the log.
+    #[arg(long)]
+    client_ip: Option<IpAddr>,
+}
+
+/// Arguments of `mfa enroll`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Example:\n  mfa enroll helga@contoso.com --issuer Contoso\n  \
+    then: mfa tokens activate <serial> <first code from the app>"
+)]
+pub(crate) struct EnrollArgs {
+    /// The user id.
+    user: String,
+    /// The service name shown in the app.
+    #[arg(long)]
+    issuer: String,
+    /// Serial for the new software token (default: app-<user>-<time>).
+    #[arg(long)]
+    serial: Option<String>,
+    /// Do not draw the QR code.
+    #[arg(long)]
+    no_qr: bool,
+}
+
+/// The context of requests made from this command: it acts as the MFA
+/// server, named after the host, on the loopback address.
+pub(crate) fn ctx() -> Result<VerifyContext, Failure> {
+    let name = std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "mfa-cli".into());
+    VerifyContext::new(&name, IpAddr::from([127, 0, 0, 1]))
+        .or_else(|_| VerifyContext::new("mfa-cli", IpAddr::from([127, 0, 0, 1])))
+        .map_err(|e| Failure::input(format!("server name: {e}")))
+}
+
+fn decision_json(d: &Decision) -> serde_json::Value {
+    match d {
+        Decision::Allowed { failures, .. } => json!({"locked": false, "failures": failures}),
+        Decision::Locked {
+            until, failures, ..
+        } => {
+            json!({"locked": true, "until": until.secs(), "failures": failures})
+        }
+        Decision::LockedUntilAdmin { failures, .. } => {
+            json!({"locked": true, "until": null, "failures": failures})
+        }
+        #[allow(unreachable_patterns)]
+        _ => json!({"locked": !d.is_allowed()}),
+    }
+}
+
+fn decision_text(d: &Decision) -> String {
+    match d {
+        Decision::Allowed { failures, .. } => format!("not locked, {failures} recent failure(s)"),
+        Decision::Locked {
+            until, failures, ..
+        } => {
+            format!("locked until {} ({failures} failures)", format_time(*until))
+        }
+        Decision::LockedUntilAdmin { failures, .. } => {
+            format!("locked until an administrator unblocks ({failures} failures)")
+        }
+        #[allow(unreachable_patterns)]
+        _ => format!("{d:?}"),
+    }
+}
+
+fn effects_text(effects: &[Effect]) -> String {
+    effects
+        .iter()
+        .map(|e| match e {
+            Effect::Audit { activity, .. } => format!("\n  audit: {activity}"),
+            Effect::SignIn { result, .. } => format!("\n  sign-in log: {result:?}"),
+            Effect::RiskDetected(r) => format!("\n  risk detection: {r:?}"),
+            Effect::NotifyAdministrators { .. } => "\n  administrators notified".to_string(),
+            #[allow(unreachable_patterns)]
+            other => format!("\n  {other:?}"),
+        })
+        .collect()
+}
+
+fn actor() -> String {
+    std::env::var("USER").unwrap_or_else(|_| "admin".into())
+}
+
+fn token_json(t: &TokenInfo) -> serde_json::Value {
+    let (kind, params) = match t.kind {
+        TokenKind::Totp(p) => (
+            "totp",
+            json!({"algorithm": p.algorithm.name(), "digits": p.digits.get(), "period": p.period.seconds(), "t0": p.t0.secs()}),
+        ),
+        TokenKind::Hotp(p) => (
+            "hotp",
+            json!({"algorithm": p.algorithm.name(), "digits": p.digits.get()}),
+        ),
+    };
+    json!({
+        "serial": t.serial, "kind": kind, "params": params, "user": t.user,
+        "active": t.active, "last_step": t.last_step, "drift": t.drift,
+    })
+}
+
+pub(crate) fn init(g: &Global, out: &mut dyn Write) -> Result<(), Failure> {
+    let key = if std::env::var(crate::ctx::KEY_ENV).is_ok() {
+        g.master_key()?
+    } else if g.key_file.exists() {
+        read_key_file(&g.key_file)?
+    } else {
+        create_key_file(&g.key_file, 1)?
+    };
+    let store = Store::open(&g.db, &key).map_err(|e| Failure::store(&g.db, e))?;
+    let version = store
+        .schema_version()
+        .map_err(|e| Failure::store(&g.db, e))?;
+    emit(
+        out,
+        g.json,
+        &json!({"db": g.db, "key_file": g.key_file, "key_id": key.id(), "schema_version": version}),
+        &format!(
+            "store {} ready (schema version {version}); master key {} (id {}) — keep it safe and backed up apart from the store",
+            g.db,
+            g.key_file.display(),
+            key.id()
+        ),
+    )
+}
+
+pub(crate) fn tokens(g: &Global, cmd: TokensCommand, out: &mut dyn Write) -> Result<(), Failure> {
+    let store = g.open()?;
+    let db = |e| Failure::store(&g.db, e);
+    match cmd {
+        TokensCommand::List { user, format } => {
+            let tokens = match &user {
+                Some(u) => store.user_tokens(u).map_err(db)?,
+                None => store.tokens().map_err(db)?,
+            };
+            let format = if g.json { ListFormat::Json } else { format };
+            let io = Failure::write;
+            match format {
+                ListFormat::Json => {
+                    let v: Vec<_> = tokens.iter().map(token_json).collect();
+                    writeln!(out, "{}", serde_json::Value::Array(v)).map_err(io)
+                }
+                ListFormat::Csv => {
+                    let mut w = csv::Writer::from_writer(out);
+                    let e = |e: csv::Error| Failure::input(format!("cannot write the output: {e}"));
+                    w.write_record(["serial", "kind", "user", "active", "last_step", "drift"])
+                        .map_err(e)?;
+                    for t in &tokens {
+                        let kind = if matches!(t.kind, TokenKind::Totp(_)) {
+                            "totp"
+                        } else {
+                            "hotp"
+                        };
+                        w.write_record([
+                            mfa_import::neutralise_cell(&t.serial).as_ref(),
+                            kind,
+                            mfa_import::neutralise_cell(t.user.as_deref().unwrap_or("")).as_ref(),
+                            if t.active { "yes" } else { "no" },
+                            &t.last_step.map(|s| s.to_string()).unwrap_or_default(),
+                            &t.drift.to_string(),
+                        ])
+                        .map_err(e)?;
+                    }
+                    w.flush().map_err(io)
+                }
+                ListFormat::Table => {
+                    writeln!(
+                        out,
+                        "{:<20} {:<5} {:<30} {:<6} {:>12}",
+                        "SERIAL", "KIND", "USER", "ACTIVE", "LAST STEP"
+                    )
+                    .map_err(io)?;
+                    for t in &tokens {
+                        let kind = if matches!(t.kind, TokenKind::Totp(_)) {
+                            "totp"
+                        } else {
+                            "hotp"
+                        };
+                        writeln!(
+                            out,
+                            "{:<20} {:<5} {:<30} {:<6} {:>12}",
+                            t.serial,
+                            kind,
+                            t.user.as_deref().unwrap_or("-"),
+                            if t.active { "yes" } else { "no" },
+                            t.last_step
+                                .map(|s| s.to_string())
+                                .unwrap_or_else(|| "-".into())
+                        )
+                        .map_err(io)?;
+                    }
+                    Ok(())
+                }
+            }
+        }
+        TokensCommand::Assign { serial, user } => {
+            store.assign(&serial, &user, now()).map_err(db)?;
+            emit(
+                out,
+                g.json,
+                &json!({"serial": serial, "user": user, "assigned": true}),
+                &format!(
+                    "token {serial} assigned to {user}; activate it with `mfa tokens activate {serial} <code>`"
+                ),
+            )
+        }
+        TokensCommand::Unassign { serial } => {
+            store.unassign(&serial, now()).map_err(db)?;
+            emit(
+                out,
+                g.json,
+                &json!({"serial": serial, "assigned": false}),
+                &format!("token {serial} unassigned"),
+            )
+        }
+        TokensCommand::Activate { serial, code, time } => {
+            let at = time.map_or_else(now, UnixTime::from_secs);
+            let step = store.activate(&serial, &code, at).map_err(db)?;
+            emit(
+                out,
+                g.json,
+                &json!({"serial": serial, "active": true, "step": step}),
+                &format!("token {serial} activated (step {step})"),
+            )
+        }
+    }
+}
+
+pub(crate) fn users(g: &Global, cmd: UsersCommand, out: &mut dyn Write) -> Result<(), Failure> {
+    let store = g.open()?;
+    let db = |e| Failure::store(&g.db, e);
+    match cmd {
+        UsersCommand::Add {
+            id,
+            first,
+            last,
+            email,
+            phone,
+        } => {
+            let mut u = store
+                .user(&id)
+                .map_err(db)?
+                .unwrap_or_else(|| UserProfile::new(id.clone()));
+            u.first_name = first.or(u.first_name);
+            u.last_name = last.or(u.last_name);
+            u.email = email.or(u.email);
+            u.phone = phone.or(u.phone);
+            store.put_user(&u, now()).map_err(db)?;
+            emit(
+                out,
+                g.json,
+                &json!({"user": id, "saved": true}),
+                &format!("user {id} saved"),
+            )
+        }
+        UsersCommand::Show { id } => {
+            let u = store
+                .user(&id)
+                .map_err(db)?
+                .ok_or_else(|| Failure::input(format!("unknown user {id}")))?;
+            let tokens = store.user_tokens(&id).map_err(db)?;
+            let decision = store
+                .lockout_decision(&id, FactorClass::Otp, now())
+                .map_err(db)?;
+            let fraud = store.fraud_state(&id).map_err(db)?;
+            let at_risk = fraud.risk.is_some();
+            let blocked = fraud
+                .block
+                .as_ref()
+                .map(|b| format!("blocked until {}", format_time(b.until)));
+            let mut text = format!(
+                "user {}\n  name: {} {}\n  e-mail: {}\n  phone: {}\n  lockout (OTP): {}\n  fraud: {}\n  high risk: {}\n  tokens:",
+                u.user_id,
+                u.first_name.as_deref().unwrap_or("-"),
+                u.last_name.as_deref().unwrap_or(""),
+                u.email.as_deref().unwrap_or("-"),
+                u.phone.as_deref().unwrap_or("-"),
+                decision_text(&decision),
+                blocked.as_deref().unwrap_or("not blocked"),
+                if at_risk { "yes" } else { "no" },
+            );
+            for t in &tokens {
+                text.push_str(&format!(
+                    "\n    {} ({})",
+                    t.serial,
+                    if t.active { "active" } else { "not activated" }
+                ));
+            }
+            if tokens.is_empty() {
+                text.push_str(" none");
+            }
+            emit(
+                out,
+                g.json,
+                &json!({
+                    "user": u.user_id, "first_name": u.first_name, "last_name": u.last_name,
+                    "email": u.email, "phone": u.phone, "lockout": decision_json(&decision),
+                    "blocked_until": fraud.block.as_ref().map(|b| b.until.secs()),
+                    "high_risk": at_risk, "tokens": tokens.iter().map(token_json).collect::<Vec<_>>(),
+                }),
+                &text,
+            )
+        }
+    }
+}
+
+pub(crate) fn enroll(g: &Global, args: EnrollArgs, out: &mut dyn Write) -> Result<(), Failure> {
+    let store = g.open()?;
+    let db = |e| Failure::store(&g.db, e);
+    let at = now();
+    let secret = Secret::generate(&mut getrandom::SysRng, Algorithm::Sha1)
+        .map_err(|e| Failure::input(format!("cannot make a secret: {e}")))?;
+    let serial = args
+        .serial
+        .unwrap_or_else(|| format!("app-{}-{}", args.user, at.secs()));
+    let params = TotpParams::default();
+    let totp = Totp::new(secret.clone(), params);
+    let token =
+        NewToken::new(serial.clone(), TokenKind::Totp(params), secret).with_user(args.user.clone());
+    let report = store
+        .import([token], mfa_store::ImportMode::AllOrNothing, at)
+        .map_err(db)?;
+    if let Some(r) = report.rejected.first() {
+        return Err(Failure::input(format!("token {}: {}", r.serial, r.reason)));
+    }
+    let uri = OtpAuthUri::totp(Some(&args.issuer), &args.user, &totp).to_uri();
+    let mut text = format!("{}\n", uri.as_str());
+    if !args.no_qr && !g.json {
+        text.push_str(crate::otp::render_qr(&uri)?.as_str());
+        text.push('\n');
+    }
+    text.push_str(&format!(
+        "software token {serial} created for {}; scan the code, then activate it with:\n  mfa tokens activate {serial} <code shown by the app>",
+        args.user
+    ));
+    emit(
+        out,
+        g.json,
+        &json!({"serial": serial, "user": args.user, "uri": uri.as_str()}),
+        &text,
+    )
+}
+
+pub(crate) fn verify(g: &Global, args: VerifyArgs, out: &mut dyn Write) -> Result<(), Failure> {
+    let store = g.open()?;
+    let at = args.time.map_or_else(now, UnixTime::from_secs);
+    let mut context = ctx()?;
+    if let Some(ip) = args.client_ip {
+        context = context.with_client(ip);
+    }
+    let outcome = store
+        .verify(&args.user, &args.code, at, &context)
+        .map_err(|e| Failure::store(&g.db, e))?;
+    match outcome.result {
+        AuthResult::Success => emit(
+            out,
+            g.json,
+            &json!({"user": args.user, "result": "approved", "serial": outcome.serial, "step": outcome.step}),
+            &format!(
+                "approved (token {})",
+                outcome.serial.as_deref().unwrap_or("?")
+            ),
+        ),
+        AuthResult::Denied(reason) => {
+            emit(
+                out,
+                g.json,
+                &json!({"user": args.user, "result": "denied", "reason": reason.kind().as_str(), "detail": reason.to_string()}),
+                "",
+            )?;
+            Err(Failure::denied(format!("{}: denied: {reason}", args.user)))
+        }
+        #[allow(unreachable_patterns)]
+        _ => Err(Failure::denied("denied")),
+    }
+}
+
+pub(crate) fn lockout(g: &Global, cmd: LockoutCommand, out: &mut dyn Write) -> Result<(), Failure> {
+    let store = g.open()?;
+    let db = |e| Failure::store(&g.db, e);
+    match cmd {
+        LockoutCommand::Status { user } => {
+            let d = store
+                .lockout_decision(&user, FactorClass::Otp, now())
+                .map_err(db)?;
+            let mut v = decision_json(&d);
+            if let Some(map) = v.as_object_mut() {
+                map.insert("user".into(), json!(user));
+            }
+            emit(out, g.json, &v, &format!("{user}: {}", decision_text(&d)))
+        }
+        LockoutCommand::Unblock { user, reason } => {
+            store
+                .lockout_unblock(&user, FactorClass::Otp, &actor(), &reason, now())
+                .map_err(db)?;
+            emit(
+                out,
+                g.json,
+                &json!({"user": user, "unblocked": true}),
+                &format!("{user}: unblocked ({reason})"),
+            )
+        }
+    }
+}
+
+pub(crate) fn fraud(g: &Global, cmd: FraudCommand, out: &mut dyn Write) -> Result<(), Failure> {
+    let store = g.open()?;
+    let db = |e| Failure::store(&g.db, e);
+    match cmd {
+        FraudCommand::Report {
+            user,
+            channel,
+            keys,
+            confirm_block,
+        } => {
+            let (channel, confirmed) = match (channel, keys) {
+                (ChannelArg::Phone, Some(keys)) => {
+                    match mfa_fraud::parse_keypad(&store.config().fraud, &keys)
+                        .map_err(|e| Failure::input(format!("--keys {keys:?}: {e}")))?
+                    {
+                        mfa_fraud::Keypad::Report { block_confirmed } => {
+                            (mfa_fraud::Channel::Phone, block_confirmed)
+                        }
+                        other => {
+                            return Err(Failure::input(format!(
+                                "--keys {keys:?} is not a fraud report ({other:?})"
+                            )));
+                        }
+                    }
+                }
+                (ChannelArg::Phone, None) => {
+                    return Err(Failure::input("--channel phone needs --keys (e.g. '0#1')"));
+                }
+                (ChannelArg::App, Some(_)) => {
+                    return Err(Failure::input("--keys is for --channel phone"));
+                }
+                (ChannelArg::App, None) => (mfa_fraud::Channel::App, confirm_block),
+            };
+            let effects = store
+                .report_fraud(&user, channel, confirmed, now(), &ctx()?)
+                .map_err(db)?;
+            let state = store.fraud_state(&user).map_err(db)?;
+            emit(
+                out,
+                g.json,
+                &json!({"user": user, "reported": true, "blocked": state.block.is_some(), "high_risk": state.risk.is_some(),
+                    "effects": effects.iter().map(|e| format!("{e:?}")).collect::<Vec<_>>()}),
+                &format!("{user}: fraud reported{}", effects_text(&effects)),
+            )
+        }
+        FraudCommand::Block { user, reason } => {
+            let effects = store
+                .fraud_block(&user, &actor(), &reason, now(), &ctx()?)
+                .map_err(db)?;
+            emit(
+                out,
+                g.json,
+                &json!({"user": user, "blocked": true}),
+                &format!("{user}: blocked ({reason}){}", effects_text(&effects)),
+            )
+        }
+        FraudCommand::Unblock { user, reason } => {
+            let effects = store
+                .fraud_unblock(&user, &actor(), &reason, now(), &ctx()?)
+                .map_err(db)?;
+            emit(
+                out,
+                g.json,
+                &json!({"user": user, "blocked": false}),
+                &format!("{user}: unblocked ({reason}){}", effects_text(&effects)),
+            )
+        }
+        FraudCommand::Status { user } => {
+            let state = store.fraud_state(&user).map_err(db)?;
+            let block = state
+                .block
+                .as_ref()
+                .map(|b| format!("blocked until {}", format_time(b.until)));
+            emit(
+                out,
+                g.json,
+                &json!({"user": user, "blocked": state.block.is_some(), "blocked_until": state.block.as_ref().map(|b| b.until.secs()), "high_risk": state.risk.is_some()}),
+                &format!(
+                    "{user}: {}, {}",
+                    block.as_deref().unwrap_or("not blocked"),
+                    if state.risk.is_some() {
+                        "high risk"
+                    } else {
+                        "no risk"
+                    }
+                ),
+            )
+        }
+    }
+}
+
+pub(crate) fn risk(g: &Global, cmd: RiskCommand, out: &mut dyn Write) -> Result<(), Failure> {
+    let store = g.open()?;
+    match cmd {
+        RiskCommand::Remediate { user, how } => {
+            let how = match how {
+                HowArg::PasswordReset => Remediation::PasswordReset,
+                HowArg::Dismissal => Remediation::AdminDismissal,
+            };
+            let effects = store
+                .remediate_risk(&user, &actor(), how, now(), &ctx()?)
+                .map_err(|e| Failure::store(&g.db, e))?;
+            emit(
+                out,
+                g.json,
+                &json!({"user": user, "high_risk": false}),
+                &format!("{user}: risk remediated{}", effects_text(&effects)),
+            )
+        }
+    }
+}
+
+pub(crate) fn report(g: &Global, cmd: ReportCommand, out: &mut dyn Write) -> Result<(), Failure> {
+    let store = g.open()?;
+    let db = |e| Failure::store(&g.db, e);
+    match cmd {
+        ReportCommand::Auth { since, until, csv } => {
+            let from = parse_time(&since)?;
+            let to = until
+                .as_deref()
+                .map(parse_time)
+                .transpose()?
+                .unwrap_or_else(|| UnixTime::from_secs(now().secs() + 1));
+            if let Some(path) = csv {
+                let file = std::fs::File::create(&path)
+                    .map_err(|e| Failure::input(format!("{}: {e}", path.display())))?;
+                store
+                    .export_auth_log_csv(from, to, std::io::BufWriter::new(file))
+                    .map_err(db)?;
+            }
+            let events = store.auth_log(from, to).map_err(db)?;
+            let mut text = String::new();
+            let result_text = |r: &AuthResult| match r {
+                AuthResult::Success => "approved".to_string(),
+                AuthResult::Denied(d) => format!("denied: {d}"),
+            };
+            for e in &events {
+                text.push_str(&format!(
+                    "{}  {:<30} {:<24} {}\n",
+                    format_time(e.time()),
+                    e.user().as_str(),
+                    format!("{:?}", e.mode()),
+                    result_text(e.result())
+                ));
+            }
+            text.push_str(&format!("{} event(s)", events.len()));
+            let v: Vec<_> = events
+                .iter()
+                .map(|e| json!({"at": e.time().secs(), "user": e.user().as_str(), "mode": format!("{:?}", e.mode()),
+                    "approved": matches!(e.result(), AuthResult::Success),
+                    "reason": match e.result() { AuthResult::Denied(r) => Some(r.kind().as_str()), AuthResult::Success => None },
+                    "client_ip": e.client_ip().map(|ip| ip.to_string())}))
+                .collect();
+            emit(out, g.json, &serde_json::Value::Array(v), &text)
+        }
+        ReportCommand::Usage { month } => {
+            let (y, m) = month
+                .split_once('-')
+                .and_then(|(y, m)| Some((y.parse::<i64>().ok()?, m.parse::<i64>().ok()?)))
+                .filter(|(_, m)| (1..=12).contains(m))
+                .ok_or_else(|| Failure::input(format!("--month {month:?}: expected YYYY-MM")))?;
+            let from = crate::ctx::days_from_civil(y, m, 1) * 86_400;
+            let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+            let to = crate::ctx::days_from_civil(ny, nm, 1) * 86_400;
+            let secs = |d: i64| UnixTime::from_secs(u64::try_from(d).unwrap_or(0));
+            let s = store.usage_summary(secs(from), secs(to)).map_err(db)?;
+            let mut text = format!(
+                "usage {month}\n  users configured for MFA (billed): {}\n  users who signed in: {}\n  approved: {}\n  denied: {}",
+                s.users_configured(),
+                s.users_signed_in(),
+                s.successes(),
+                s.denials()
+            );
+            for (r, n) in s.denials_by_reason() {
+                text.push_str(&format!("\n    {n:>7}  {}", r.as_str()));
+            }
+            emit(
+                out,
+                g.json,
+                &json!({"month": month, "users_configured": s.users_configured(), "users_signed_in": s.users_signed_in(),
+                    "approved": s.successes(), "denied": s.denials(),
+                    "denied_by_reason": s.denials_by_reason().iter().map(|(r, n)| (r.as_str().to_string(), *n)).collect::<std::collections::BTreeMap<_, _>>()}),
+                &text,
+            )
+        }
+    }
+}
+
+pub(crate) fn backup(g: &Global, file: PathBuf, out: &mut dyn Write) -> Result<(), Failure> {
+    let store = g.open()?;
+    let tmp = file.with_extension("partial");
+    let f = std::fs::File::create(&tmp)
+        .map_err(|e| Failure::input(format!("{}: {e}", tmp.display())))?;
+    let mut w = std::io::BufWriter::new(f);
+    store.backup(&mut w).map_err(|e| Failure::store(&g.db, e))?;
+    let f = w
+        .into_inner()
+        .map_err(|e| Failure::input(format!("{}: {e}", tmp.display())))?;
+    f.sync_all()
+        .map_err(|e| Failure::input(format!("{}: {e}", tmp.display())))?;
+    std::fs::rename(&tmp, &file).map_err(|e| Failure::input(format!("{}: {e}", file.display())))?;
+    emit(
+        out,
+        g.json,
+        &json!({"backup": file}),
+        &format!("backup written to {}", file.display()),
+    )
+}
+
+pub(crate) fn restore(g: &Global, file: PathBuf, out: &mut dyn Write) -> Result<(), Failure> {
+    let store = g.open()?;
+    let f = std::fs::File::open(&file)
+        .map_err(|e| Failure::input(format!("{}: {e}", file.display())))?;
+    store
+        .restore(std::io::BufReader::new(f))
+        .map_err(|e| Failure::store(&g.db, e))?;
+    emit(
+        out,
+        g.json,
+        &json!({"restored": file}),
+        &format!("restored {} into {}", file.display(), g.db),
+    )
+}
+
+pub(crate) fn rekey(g: &Global, new_key_file: PathBuf, out: &mut dyn Write) -> Result<(), Failure> {
+    let mut store = g.open()?;
+    let old = g.master_key()?;
+    let new = if new_key_file.exists() {
+        read_key_file(&new_key_file)?
+    } else {
+        create_key_file(&new_key_file, old.id().saturating_add(1))?
+    };
+    let n = store.rekey(&new).map_err(|e| Failure::store(&g.db, e))?;
+    emit(
+        out,
+        g.json,
+        &json!({"resealed": n, "key_id": new.id(), "key_file": new_key_file}),
+        &format!(
+            "{n} token secret(s) resealed under key {} ({}); use it from now on",
+            new.id(),
+            new_key_file.display()
+        ),
+    )
+}

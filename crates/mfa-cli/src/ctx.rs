@@ -1,0 +1,207 @@
+//! What every store command shares: the database URL, the master key, the
+//! clock, and how results are printed.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use mfa_oath::UnixTime;
+use mfa_store::{MasterKey, Store};
+use zeroize::Zeroizing;
+
+use crate::Failure;
+
+/// The environment variable that may hold the master key (`<id>:<64 hex digits>`).
+pub(crate) const KEY_ENV: &str = "MFA_MASTER_KEY";
+
+/// Global options of the store commands.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct Global {
+    /// The store: `sqlite:<path>` (embedded, the default) or `postgres://…`.
+    #[arg(long, global = true, env = "MFA_DB", default_value = "sqlite:mfa.db")]
+    pub(crate) db: String,
+    /// The master key file (`<id>:<64 hex digits>`, made by `mfa init`).
+    /// The environment variable MFA_MASTER_KEY, if set, is used instead.
+    #[arg(long, global = true, env = "MFA_KEY_FILE", default_value = "mfa.key")]
+    pub(crate) key_file: PathBuf,
+    /// Print the result as JSON, for scripts.
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
+}
+
+impl Global {
+    /// The master key from MFA_MASTER_KEY or the key file.
+    pub(crate) fn master_key(&self) -> Result<MasterKey, Failure> {
+        if let Ok(text) = std::env::var(KEY_ENV) {
+            let text = Zeroizing::new(text);
+            return parse_key(&text).map_err(|e| Failure::input(format!("{KEY_ENV}: {e}")));
+        }
+        read_key_file(&self.key_file)
+    }
+
+    /// Opens the store (creating an SQLite file if needed).
+    pub(crate) fn open(&self) -> Result<Store, Failure> {
+        let key = self.master_key()?;
+        Store::open(&self.db, &key).map_err(|e| Failure::store(&self.db, e))
+    }
+}
+
+pub(crate) fn read_key_file(path: &Path) -> Result<MasterKey, Failure> {
+    let text = std::fs::read_to_string(path).map(Zeroizing::new).map_err(|e| {
+        Failure::input(format!(
+            "cannot read the master key file {}: {e} (run `mfa init`, or pass --key-file or {KEY_ENV})",
+            path.display()
+        ))
+    })?;
+    parse_key(&text).map_err(|e| Failure::input(format!("{}: {e}", path.display())))
+}
+
+/// `<id>:<64 hex digits>`, surrounding white space ignored.
+pub(crate) fn parse_key(text: &str) -> Result<MasterKey, String> {
+    let text = text.trim();
+    let (id, hex) = text
+        .split_once(':')
+        .ok_or_else(|| "a master key is written `<id>:<64 hex digits>`".to_string())?;
+    let id: u32 = id
+        .trim()
+        .parse()
+        .map_err(|_| format!("the key id {:?} is not a number", id.trim()))?;
+    MasterKey::from_hex(id, hex.trim()).map_err(|e| e.to_string())
+}
+
+/// A new master key file: 32 random bytes, written with mode 0600, never
+/// over an existing file.
+pub(crate) fn create_key_file(path: &Path, id: u32) -> Result<MasterKey, Failure> {
+    let mut bytes = Zeroizing::new([0u8; 32]);
+    rand_core::TryRng::try_fill_bytes(&mut getrandom::SysRng, bytes.as_mut())
+        .map_err(|e| Failure::input(format!("the system random number generator failed: {e}")))?;
+    let hex: Zeroizing<String> = Zeroizing::new(bytes.iter().map(|b| format!("{b:02x}")).collect());
+    let key = MasterKey::from_hex(id, &hex).map_err(|e| Failure::input(e.to_string()))?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).map_err(|e| {
+        Failure::input(format!(
+            "cannot create the master key file {}: {e}",
+            path.display()
+        ))
+    })?;
+    let line = Zeroizing::new(format!("{id}:{}\n", hex.as_str()));
+    file.write_all(line.as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| Failure::input(format!("cannot write {}: {e}", path.display())))?;
+    Ok(key)
+}
+
+/// The system clock: the binaries are the only place that reads it.
+pub(crate) fn now() -> UnixTime {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    UnixTime::from_secs(secs)
+}
+
+/// Writes `value` as one line of JSON, or `text` for people.
+pub(crate) fn emit(
+    out: &mut dyn Write,
+    json: bool,
+    value: &serde_json::Value,
+    text: &str,
+) -> Result<(), Failure> {
+    let r = if json {
+        writeln!(out, "{value}")
+    } else if text.is_empty() {
+        Ok(())
+    } else {
+        writeln!(out, "{}", text.trim_end())
+    };
+    r.map_err(Failure::write)
+}
+
+/// Parses a time given as Unix seconds or `YYYY-MM-DD` (UTC midnight).
+pub(crate) fn parse_time(text: &str) -> Result<UnixTime, Failure> {
+    if let Ok(secs) = text.parse::<u64>() {
+        return Ok(UnixTime::from_secs(secs));
+    }
+    let bad = || {
+        Failure::input(format!(
+            "{text:?} is not a date (YYYY-MM-DD) or Unix seconds"
+        ))
+    };
+    let mut parts = text.splitn(3, '-').map(str::parse::<i64>);
+    let (Some(Ok(y)), Some(Ok(m)), Some(Ok(d))) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(bad());
+    };
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || y < 1970 {
+        return Err(bad());
+    }
+    let days = days_from_civil(y, m, d);
+    u64::try_from(days * 86_400)
+        .map(UnixTime::from_secs)
+        .map_err(|_| bad())
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
+/// algorithm).
+pub(crate) fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` for a Unix time.
+pub(crate) fn format_time(t: UnixTime) -> String {
+    let secs = i64::try_from(t.secs()).unwrap_or(i64::MAX);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(parse_time("1970-01-01").unwrap().secs(), 0);
+        assert_eq!(parse_time("2009-02-13").unwrap().secs(), 1_234_483_200);
+        assert_eq!(parse_time("1234567890").unwrap().secs(), 1_234_567_890);
+        assert!(parse_time("2024-13-01").is_err());
+        assert!(parse_time("yesterday").is_err());
+        assert_eq!(
+            format_time(UnixTime::from_secs(1_234_567_890)),
+            "2009-02-13T23:31:30Z"
+        );
+        assert_eq!(
+            format_time(UnixTime::from_secs(951_782_400)),
+            "2000-02-29T00:00:00Z"
+        );
+    }
+
+    #[test]
+    fn key_text() {
+        let k = parse_key(&format!(" 7:{}\n", "ab".repeat(32))).unwrap();
+        assert_eq!(k.id(), 7);
+        assert!(parse_key("ab").is_err());
+        assert!(parse_key("x:ab").is_err());
+        assert!(parse_key("1:abc").is_err());
+    }
+}
