@@ -1334,7 +1334,7 @@ impl Store {
     /// code on the same channel. Returns the expiry time.
     ///
     /// # Errors
-    /// [`Error::FieldLength`], database errors.
+    /// [`Error::UnknownUser`], [`Error::FieldLength`], database errors.
     pub fn create_code(
         &self,
         user: &str,
@@ -1346,7 +1346,9 @@ impl Store {
         let expires = now.secs().saturating_add(self.config.code_ttl);
         let hash = self.keys.code_hash(channel.as_str(), user, code);
         self.pool.run(Mode::Write, |tx| {
-            ensure_user(tx, user, now)?;
+            lock_user(tx, user)?.ok_or_else(|| Error::UnknownUser {
+                user: user.to_owned(),
+            })?;
             tx.exec(
                 "INSERT INTO one_time_codes (user_id, channel, hash, created_at, expires_at, consumed_at) \
                  VALUES ($1, $2, $3, $4, $5, NULL) ON CONFLICT (user_id, channel) DO UPDATE SET \
@@ -1505,7 +1507,7 @@ impl Store {
     /// device token is stored.
     ///
     /// # Errors
-    /// [`Error::FieldLength`], database errors.
+    /// [`Error::UnknownUser`], [`Error::FieldLength`], database errors.
     pub fn remember_device(
         &self,
         user: &str,
@@ -1517,7 +1519,9 @@ impl Store {
         let hash = self.keys.code_hash("device", user, device_token);
         let expires = now.secs().saturating_add(u64::from(days) * 86_400);
         self.pool.run(Mode::Write, |tx| {
-            ensure_user(tx, user, now)?;
+            lock_user(tx, user)?.ok_or_else(|| Error::UnknownUser {
+                user: user.to_owned(),
+            })?;
             tx.exec(
                 "INSERT INTO devices (user_id, hash, expires_at) VALUES ($1, $2, $3) \
                  ON CONFLICT (user_id, hash) DO UPDATE SET expires_at = excluded.expires_at",

@@ -501,6 +501,10 @@ fn fraud_report_blocks_and_admin_unblocks(b: &Backend) {
 
 fn one_time_codes_expire_and_are_consumed_once(b: &Backend) {
     let s = b.open();
+    assert!(matches!(
+        s.create_code("alice", Channel::Sms, "123456", at(T0)),
+        Err(Error::UnknownUser { .. })
+    ));
     s.put_user(&UserProfile::new("alice"), at(T0)).unwrap();
     let o = s
         .verify_code("alice", Channel::Sms, "123456", at(T0), &ctx())
@@ -602,6 +606,11 @@ fn trusted_ranges(b: &Backend) {
 
 fn remembered_devices(b: &Backend) {
     let s = b.open();
+    assert!(matches!(
+        s.remember_device("alice", "device-a", 14, at(T0)),
+        Err(Error::UnknownUser { .. })
+    ));
+    s.put_user(&UserProfile::new("alice"), at(T0)).unwrap();
     s.remember_device("alice", "device-a", 14, at(T0)).unwrap();
     s.remember_device("alice", "device-b", 1, at(T0)).unwrap();
     assert!(
