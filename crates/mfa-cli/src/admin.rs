@@ -39,6 +39,7 @@ pub(crate) enum TokensCommand {
         /// The user.
         user: String,
     },
+    #[command(after_help = "Example:\n  mfa tokens unassign 1234567")]
     /// Take a token away from its user (it must be assigned and activated again).
     Unassign {
         /// The token's serial number.
@@ -93,6 +94,7 @@ pub(crate) enum UsersCommand {
         #[arg(long)]
         phone: Option<String>,
     },
+    #[command(after_help = "Example:\n  mfa users show helga@contoso.com --json")]
     /// Show a user, their tokens, lockout and fraud state.
     Show {
         /// The user id.
@@ -103,11 +105,15 @@ pub(crate) enum UsersCommand {
 /// `mfa lockout …`
 #[derive(Debug, Subcommand)]
 pub(crate) enum LockoutCommand {
+    #[command(after_help = "Example:\n  mfa lockout status helga@contoso.com")]
     /// Failure count and lock of a user.
     Status {
         /// The user id.
         user: String,
     },
+    #[command(
+        after_help = "Example:\n  mfa lockout unblock helga@contoso.com --reason \"identity checked by phone\""
+    )]
     /// Unblock a user at once; the reason is logged.
     Unblock {
         /// The user id.
@@ -141,6 +147,9 @@ pub(crate) enum FraudCommand {
         #[arg(long)]
         confirm_block: bool,
     },
+    #[command(
+        after_help = "Example:\n  mfa fraud block helga@contoso.com --reason \"phone reported stolen\""
+    )]
     /// Block a user by hand; the reason is logged.
     Block {
         /// The user id.
@@ -149,6 +158,9 @@ pub(crate) enum FraudCommand {
         #[arg(long)]
         reason: String,
     },
+    #[command(
+        after_help = "Example:\n  mfa fraud unblock helga@contoso.com --reason \"reviewed with the user\""
+    )]
     /// Unblock a user; the reason is logged.
     Unblock {
         /// The user id.
@@ -157,6 +169,7 @@ pub(crate) enum FraudCommand {
         #[arg(long)]
         reason: String,
     },
+    #[command(after_help = "Example:\n  mfa fraud status helga@contoso.com")]
     /// Whether a user is at high risk.
     Status {
         /// The user id.
@@ -167,6 +180,7 @@ pub(crate) enum FraudCommand {
 /// `mfa risk …`
 #[derive(Debug, Subcommand)]
 pub(crate) enum RiskCommand {
+    #[command(after_help = "Example:\n  mfa risk remediate helga@contoso.com --how password-reset")]
     /// Clear a user's high risk (after a password reset or review).
     Remediate {
         /// The user id.
@@ -203,6 +217,7 @@ pub(crate) enum ReportCommand {
         #[arg(long)]
         csv: Option<PathBuf>,
     },
+    #[command(after_help = "Example:\n  mfa report usage --month 2026-11 --json")]
     /// Usage of a month: users configured for MFA, sign-ins, denials by reason.
     Usage {
         /// The month, YYYY-MM.

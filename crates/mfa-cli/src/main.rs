@@ -60,16 +60,23 @@ enum Command {
     #[command(subcommand)]
     Report(admin::ReportCommand),
     /// Write a backup of the whole store to one file.
+    #[command(after_help = "Example:\n  mfa backup /var/backups/mfa-2026-11-22.backup")]
     Backup {
         /// The backup file.
         file: PathBuf,
     },
     /// Restore a backup into an empty store (either backend).
+    #[command(
+        after_help = "Examples:\n  mfa --db sqlite:new.db restore mfa.backup\n  mfa --db postgres://mfa@db.example/mfa restore mfa.backup"
+    )]
     Restore {
         /// The backup file.
         file: PathBuf,
     },
     /// Re-seal every token secret under a new master key.
+    #[command(
+        after_help = "Example:\n  mfa rekey --new-key-file /etc/mfa/master-2.key   (then use --key-file /etc/mfa/master-2.key)"
+    )]
     Rekey {
         /// The new key file (created if it does not exist).
         #[arg(long)]
@@ -77,6 +84,7 @@ enum Command {
     },
     /// The whole job on a fresh embedded store: import a sample PSKC file,
     /// assign and activate a token, verify a code for the current time.
+    #[command(after_help = "Example:\n  mfa demo\n  mfa demo --dir ./demo")]
     Demo {
         /// Directory for the demo store and key (default: a new temporary one).
         #[arg(long)]
