@@ -353,7 +353,7 @@ impl<R: BufRead> PskcReader<R> {
     /// A reader over `input` (anything `BufRead`: a byte slice, a
     /// `BufReader<File>` opened by the caller, ...).
     pub fn new(input: R, options: PskcOptions) -> PskcReader<R> {
-        let mut xml = Reader::from_reader(Counting::new(input, options.limits.max_document_bytes));
+        let mut xml = Reader::from_reader(Counting::new(input, &options.limits));
         let cfg = xml.config_mut();
         cfg.check_end_names = true;
         cfg.expand_empty_elements = false;
@@ -406,6 +406,7 @@ impl<R: BufRead> PskcReader<R> {
 
     fn read_event(&mut self) -> Result<Event<'_>, Error> {
         self.buf.clear();
+        self.xml.get_mut().start_event();
         let limits = self.options.limits;
         match self.xml.read_event_into(&mut self.buf) {
             Ok(ev) => Ok(ev),

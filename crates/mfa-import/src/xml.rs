@@ -17,17 +17,33 @@ pub(crate) struct Counting<R> {
     pub(crate) bytes: u64,
     max_bytes: u64,
     pub(crate) over_limit: bool,
+    /// Bytes consumed by the XML event being read: quick-xml buffers a
+    /// whole tag, text node or comment before handing it over, so this is
+    /// what bounds memory per event.
+    event_bytes: u64,
+    max_event_bytes: u64,
+    pub(crate) event_over_limit: bool,
 }
 
 impl<R: BufRead> Counting<R> {
-    pub(crate) fn new(inner: R, max_bytes: u64) -> Self {
+    pub(crate) fn new(inner: R, limits: &Limits) -> Self {
         Counting {
             inner,
             lines: 1,
             bytes: 0,
-            max_bytes,
+            max_bytes: limits.max_document_bytes,
             over_limit: false,
+            event_bytes: 0,
+            max_event_bytes: (limits.max_value_bytes as u64)
+                .saturating_mul(2)
+                .saturating_add(4096),
+            event_over_limit: false,
         }
+    }
+
+    /// Called before each event is read.
+    pub(crate) fn start_event(&mut self) {
+        self.event_bytes = 0;
     }
 }
 
@@ -52,7 +68,18 @@ impl<R: BufRead> BufRead for Counting<R> {
             self.over_limit = true;
             return Err(io::Error::other("document size limit exceeded"));
         }
-        self.inner.fill_buf()
+        if self.event_bytes > self.max_event_bytes {
+            self.event_over_limit = true;
+            return Err(io::Error::other("value size limit exceeded"));
+        }
+        // Hand out no more than the event may still take (plus one byte), so
+        // that even an in-memory input is checked before quick-xml copies a
+        // whole oversized event into its buffer.
+        let allowance = usize::try_from(self.max_event_bytes - self.event_bytes)
+            .unwrap_or(usize::MAX)
+            .saturating_add(1);
+        let buf = self.inner.fill_buf()?;
+        Ok(buf.get(..allowance).unwrap_or(buf))
     }
 
     fn consume(&mut self, amt: usize) {
@@ -62,6 +89,7 @@ impl<R: BufRead> BufRead for Counting<R> {
             self.lines += consumed.iter().filter(|&&b| b == b'\n').count() as u64;
         }
         self.bytes += amt as u64;
+        self.event_bytes += amt as u64;
         self.inner.consume(amt);
     }
 }
@@ -146,6 +174,12 @@ pub(crate) fn xml_error(
         return Error::LimitExceeded {
             kind: LimitKind::DocumentBytes,
             max: limits.max_document_bytes,
+        };
+    }
+    if counting.event_over_limit {
+        return Error::LimitExceeded {
+            kind: LimitKind::ValueBytes,
+            max: limits.max_value_bytes as u64,
         };
     }
     match e {
@@ -246,6 +280,7 @@ pub(crate) fn read_subtree<R: BufRead>(
     let mut elements = 1usize;
     loop {
         buf.clear();
+        reader.get_mut().start_event();
         let ev = reader.read_event_into(buf);
         let ev = match ev {
             Ok(ev) => ev,

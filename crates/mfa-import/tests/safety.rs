@@ -267,3 +267,27 @@ fn pbkdf2_limit_is_per_key_and_not_fatal() {
         );
     }
 }
+
+#[test]
+fn one_huge_event_is_stopped_before_it_is_buffered_whole() {
+    // quick-xml hands over a text node, tag or comment only once it has read
+    // all of it; the reader stops it at about twice the value limit.
+    let big = "A".repeat(20 << 20);
+    for xml in [
+        ONE.replace("<SerialNo>42", &format!("<SerialNo>{big}")),
+        ONE.replace("<KeyPackage>", &format!("<KeyPackage><!--{big}-->")),
+        ONE.replace("<Key Id=\"k1\"", &format!("<Key Id=\"{big}\"")),
+        ONE.replace(
+            "<?xml version=\"1.0\"?>",
+            &format!("<?xml version=\"1.0\"?><!--{big}-->"),
+        ),
+    ] {
+        assert_eq!(
+            errors(&xml, PskcOptions::new()),
+            vec![Error::LimitExceeded {
+                kind: LimitKind::ValueBytes,
+                max: 64 * 1024
+            }]
+        );
+    }
+}
