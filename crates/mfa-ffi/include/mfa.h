@@ -943,6 +943,31 @@ typedef uint32_t mfa_factor_class;
 #endif // __cplusplus
 
 /**
+ * How a one-time passcode is delivered. Passed as `uint32_t`.
+ */
+enum mfa_code_channel
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * SMS text message.
+   */
+  MFA_CODE_CHANNEL_SMS = 1,
+  /**
+   * Voice call.
+   */
+  MFA_CODE_CHANNEL_VOICE = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum mfa_code_channel mfa_code_channel;
+#else
+typedef uint32_t mfa_code_channel;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * Fraud reporting settings (opaque). `mfa_fraud_config_new` gives the
  * defaults: fraud alert on with auto-block, suspicious-activity reporting
  * on, 90-day blocks, phone code `0`, no notification recipients. The
@@ -2640,6 +2665,57 @@ mfa_result mfa_store_verify(const struct mfa_store *store,
                             size_t client_ip_len,
                             uint64_t now,
                             uint64_t *out_step);
+
+/**
+ * Stores a one-time passcode the caller generated and is about to send to
+ * `user` by SMS or voice (`channel`: an `mfa_code_channel`). Only a keyed
+ * hash of the code is stored; it replaces any earlier pending code of that
+ * channel and expires after the store's code lifetime (300 s by default),
+ * whose end is stored in `*out_expires` (Unix seconds).
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_UTF8`,
+ * `MFA_RESULT_INVALID_PARAMETER` (channel), `MFA_RESULT_FIELD_LENGTH`,
+ * `MFA_RESULT_DATABASE`.
+ *
+ * # Safety
+ * `store` is a live handle; `user` and `code` designate readable bytes;
+ * `out_expires` is writable.
+ */
+mfa_result mfa_store_create_code(const struct mfa_store *store,
+                                 const char *user,
+                                 size_t user_len,
+                                 uint32_t channel,
+                                 const char *code,
+                                 size_t code_len,
+                                 uint64_t now,
+                                 uint64_t *out_expires);
+
+/**
+ * Verifies a one-time passcode sent by `mfa_store_create_code`, through
+ * the same pipeline as `mfa_store_verify` (fraud, lockout of the channel's
+ * factor class, check, counters, log). A code is consumed at most once,
+ * from any server. `MFA_RESULT_OK` only when approved; denials as their own
+ * codes, notably `MFA_RESULT_CODE_EXPIRED`.
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_UTF8`,
+ * `MFA_RESULT_INVALID_PARAMETER`, every denial code (`MFA_RESULT_CODE_EXPIRED`,
+ * `MFA_RESULT_CODE_REPLAYED`, `MFA_RESULT_CODE_NOT_IN_WINDOW`,
+ * `MFA_RESULT_LOCKED`, `MFA_RESULT_BLOCKED_BY_FRAUD`, ...),
+ * `MFA_RESULT_DATABASE`.
+ *
+ * # Safety
+ * `store` is a live handle; `user` and `code` designate readable bytes;
+ * `client_ip` is NULL or has `client_ip_len` readable bytes.
+ */
+mfa_result mfa_store_verify_code(const struct mfa_store *store,
+                                 const char *user,
+                                 size_t user_len,
+                                 uint32_t channel,
+                                 const char *code,
+                                 size_t code_len,
+                                 const char *client_ip,
+                                 size_t client_ip_len,
+                                 uint64_t now);
 
 /**
  * The user reports a prompt they did not start (`channel`: an

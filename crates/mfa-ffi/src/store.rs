@@ -9,7 +9,9 @@ use std::net::IpAddr;
 use ::mfa_store::mfa_fraud::Channel;
 use ::mfa_store::mfa_lockout::FactorClass;
 use ::mfa_store::mfa_oath::UnixTime;
-use ::mfa_store::{ImportMode, MasterKey, NewToken, Store, TokenKind, VerifyContext};
+use ::mfa_store::{
+    Channel as CodeChannel, ImportMode, MasterKey, NewToken, Store, TokenKind, VerifyContext,
+};
 
 use crate::error::mfa_result;
 use crate::ffi::{bytes_in, free_box, opt_str_in, str_in, text_out, to_raw, write_out};
@@ -52,6 +54,36 @@ pub enum mfa_factor_class {
     VoiceCall = 4,
     /// Mobile app notifications.
     AppNotification = 5,
+}
+
+/// How a one-time passcode is delivered. Passed as `uint32_t`.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum mfa_code_channel {
+    /// SMS text message.
+    Sms = 1,
+    /// Voice call.
+    Voice = 2,
+}
+
+fn code_channel_from_u32(n: u32) -> Result<CodeChannel, mfa_result> {
+    match n {
+        1 => Ok(CodeChannel::Sms),
+        2 => Ok(CodeChannel::Voice),
+        _ => Err(mfa_result::InvalidParameter),
+    }
+}
+
+/// The client address of a verification, if given.
+fn context_with_client(
+    store: &mfa_store,
+    client: Option<&str>,
+) -> Result<VerifyContext, mfa_result> {
+    let mut ctx = store.ctx.clone();
+    if let Some(ip) = client {
+        ctx = ctx.with_client(ip_from_text(ip)?);
+    }
+    Ok(ctx)
 }
 
 /// What `mfa_store_import` did.
@@ -329,10 +361,7 @@ pub unsafe extern "C" fn mfa_store_verify(
                 try_result!(opt_str_in(client_ip, client_ip_len)),
             )
         };
-        let mut ctx = store.ctx.clone();
-        if let Some(ip) = client {
-            ctx = ctx.with_client(try_result!(ip_from_text(ip)));
-        }
+        let ctx = try_result!(context_with_client(store, client));
         let outcome = try_result!(store.inner.verify(user, code, UnixTime::from_secs(now), &ctx).map_err(mfa_result::from));
         if let Some(denial) = outcome.denial() {
             return denial.kind().into();
@@ -343,6 +372,93 @@ pub unsafe extern "C" fn mfa_store_verify(
         // SAFETY: checked non-NULL, writable per the contract.
         unsafe { write_out(out_step, outcome.step.unwrap_or(0)) };
         mfa_result::Ok
+    }
+}
+
+/// Stores a one-time passcode the caller generated and is about to send to
+/// `user` by SMS or voice (`channel`: an `mfa_code_channel`). Only a keyed
+/// hash of the code is stored; it replaces any earlier pending code of that
+/// channel and expires after the store's code lifetime (300 s by default),
+/// whose end is stored in `*out_expires` (Unix seconds).
+///
+/// Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_UTF8`,
+/// `MFA_RESULT_INVALID_PARAMETER` (channel), `MFA_RESULT_FIELD_LENGTH`,
+/// `MFA_RESULT_DATABASE`.
+///
+/// # Safety
+/// `store` is a live handle; `user` and `code` designate readable bytes;
+/// `out_expires` is writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mfa_store_create_code(
+    store: *const mfa_store,
+    user: *const c_char,
+    user_len: usize,
+    channel: u32,
+    code: *const c_char,
+    code_len: usize,
+    now: u64,
+    out_expires: *mut u64,
+) -> mfa_result {
+    ffi_panic_boundary! {
+        let store = try_ref!(store);
+        check_not_null!(out_expires);
+        let channel = try_result!(code_channel_from_u32(channel));
+        // SAFETY: forwarded from this function's contract.
+        let (user, code) = unsafe { (try_result!(str_in(user, user_len)), try_result!(str_in(code, code_len))) };
+        let expires = try_result!(store.inner.create_code(user, channel, code, UnixTime::from_secs(now)).map_err(mfa_result::from));
+        // SAFETY: checked non-NULL, writable per the contract.
+        unsafe { write_out(out_expires, expires.secs()) };
+        mfa_result::Ok
+    }
+}
+
+/// Verifies a one-time passcode sent by `mfa_store_create_code`, through
+/// the same pipeline as `mfa_store_verify` (fraud, lockout of the channel's
+/// factor class, check, counters, log). A code is consumed at most once,
+/// from any server. `MFA_RESULT_OK` only when approved; denials as their own
+/// codes, notably `MFA_RESULT_CODE_EXPIRED`.
+///
+/// Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_UTF8`,
+/// `MFA_RESULT_INVALID_PARAMETER`, every denial code (`MFA_RESULT_CODE_EXPIRED`,
+/// `MFA_RESULT_CODE_REPLAYED`, `MFA_RESULT_CODE_NOT_IN_WINDOW`,
+/// `MFA_RESULT_LOCKED`, `MFA_RESULT_BLOCKED_BY_FRAUD`, ...),
+/// `MFA_RESULT_DATABASE`.
+///
+/// # Safety
+/// `store` is a live handle; `user` and `code` designate readable bytes;
+/// `client_ip` is NULL or has `client_ip_len` readable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mfa_store_verify_code(
+    store: *const mfa_store,
+    user: *const c_char,
+    user_len: usize,
+    channel: u32,
+    code: *const c_char,
+    code_len: usize,
+    client_ip: *const c_char,
+    client_ip_len: usize,
+    now: u64,
+) -> mfa_result {
+    ffi_panic_boundary! {
+        let store = try_ref!(store);
+        let channel = try_result!(code_channel_from_u32(channel));
+        // SAFETY: forwarded from this function's contract.
+        let (user, code, client) = unsafe {
+            (
+                try_result!(str_in(user, user_len)),
+                try_result!(str_in(code, code_len)),
+                try_result!(opt_str_in(client_ip, client_ip_len)),
+            )
+        };
+        let ctx = try_result!(context_with_client(store, client));
+        let outcome = try_result!(store
+            .inner
+            .verify_code(user, channel, code, UnixTime::from_secs(now), &ctx)
+            .map_err(mfa_result::from));
+        if let Some(denial) = outcome.denial() {
+            return denial.kind().into();
+        }
+        if outcome.is_approved() { mfa_result::Ok } else { mfa_result::Unknown }
     }
 }
 

@@ -297,6 +297,38 @@ TEST(reports_and_null_checks) {
   mfa_store_free(s);
 }
 
+TEST(one_time_codes_expire_and_are_used_once) {
+  make_url("otc");
+  mfa_store *s = open_store();
+  uint64_t expires = 0;
+  CHECK_OK(mfa_store_create_code(s, S("ida@contoso.com"), MFA_CODE_CHANNEL_SMS, S("482913"), T, &expires));
+  CHECK_EQ_U(expires, T + 300);
+  /* Past its lifetime: the reference's "code expired". */
+  CHECK_RC(mfa_store_verify_code(s, S("ida@contoso.com"), MFA_CODE_CHANNEL_SMS, S("482913"), NULL, 0, T + 301),
+           MFA_RESULT_CODE_EXPIRED);
+  CHECK_OK(mfa_store_create_code(s, S("ida@contoso.com"), MFA_CODE_CHANNEL_SMS, S("771204"), T + 400, &expires));
+  CHECK_RC(mfa_store_verify_code(s, S("ida@contoso.com"), MFA_CODE_CHANNEL_VOICE, S("771204"), NULL, 0, T + 410),
+           MFA_RESULT_CODE_NOT_IN_WINDOW);
+  CHECK_OK(mfa_store_verify_code(s, S("ida@contoso.com"), MFA_CODE_CHANNEL_SMS, S("771204"), S("203.0.113.5"), T + 410));
+  CHECK_RC(mfa_store_verify_code(s, S("ida@contoso.com"), MFA_CODE_CHANNEL_SMS, S("771204"), NULL, 0, T + 411),
+           MFA_RESULT_CODE_REPLAYED);
+  /* Arguments. */
+  expires = 5;
+  CHECK_RC(mfa_store_create_code(s, S("ida@contoso.com"), 0, S("1"), T, &expires), MFA_RESULT_INVALID_PARAMETER);
+  CHECK_RC(mfa_store_create_code(s, S("ida@contoso.com"), 1, S(""), T, &expires), MFA_RESULT_FIELD_LENGTH);
+  CHECK_RC(mfa_store_create_code(NULL, S("u"), 1, S("1"), T, &expires), MFA_RESULT_NULL_PARAMETER);
+  CHECK_RC(mfa_store_create_code(s, NULL, 1, 1, S("1"), T, &expires), MFA_RESULT_NULL_PARAMETER);
+  CHECK_RC(mfa_store_create_code(s, S("u"), 1, NULL, 1, T, &expires), MFA_RESULT_NULL_PARAMETER);
+  CHECK_RC(mfa_store_create_code(s, S("u"), 1, S("1"), T, NULL), MFA_RESULT_NULL_PARAMETER);
+  CHECK_EQ_U(expires, 5);
+  CHECK_RC(mfa_store_verify_code(s, S("u"), 3, S("1"), NULL, 0, T), MFA_RESULT_INVALID_PARAMETER);
+  CHECK_RC(mfa_store_verify_code(s, S("u"), 1, S("1"), S("bad ip"), T), MFA_RESULT_INVALID_PARAMETER);
+  CHECK_RC(mfa_store_verify_code(NULL, S("u"), 1, S("1"), NULL, 0, T), MFA_RESULT_NULL_PARAMETER);
+  CHECK_RC(mfa_store_verify_code(s, NULL, 1, 1, S("1"), NULL, 0, T), MFA_RESULT_NULL_PARAMETER);
+  CHECK_RC(mfa_store_verify_code(s, S("u"), 1, NULL, 1, NULL, 0, T), MFA_RESULT_NULL_PARAMETER);
+  mfa_store_free(s);
+}
+
 struct race {
   mfa_store *store;
   const char *code;
@@ -347,5 +379,6 @@ int main(void) {
   RUN(assignment_rules);
   RUN(reports_and_null_checks);
   RUN(two_threads_one_code_one_approval);
+  RUN(one_time_codes_expire_and_are_used_once);
   TEST_MAIN_END();
 }
