@@ -71,15 +71,31 @@ fn csv_error(e: &csv::Error) -> Error {
 /// but not yet reported, so that a record's byte offset becomes a line
 /// number (the csv crate's own line count is off after CRLF and blank
 /// lines). Holds at most one read-ahead buffer's worth of offsets.
+///
+/// It also bounds memory: the csv crate buffers a whole record, so a record
+/// may not span more than `max_record` bytes, nor the input more than the
+/// document limit.
 struct Lines<R> {
     inner: R,
     offset: u64,
     newlines: VecDeque<u64>,
     before: u64,
+    record_start: u64,
+    max_record: u64,
+    max_total: u64,
+    over: Option<(LimitKind, u64)>,
 }
 
 impl<R: Read> Read for Lines<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.offset.saturating_sub(self.record_start) > self.max_record {
+            self.over = Some((LimitKind::ValueBytes, self.max_record));
+            return Err(io::Error::other("record size limit exceeded"));
+        }
+        if self.offset > self.max_total {
+            self.over = Some((LimitKind::DocumentBytes, self.max_total));
+            return Err(io::Error::other("document size limit exceeded"));
+        }
         let n = self.inner.read(buf)?;
         for (i, &b) in buf.get(..n).unwrap_or_default().iter().enumerate() {
             if b == b'\n' {
@@ -123,6 +139,14 @@ impl<R: BufRead> Rows<R> {
                 offset: 0,
                 newlines: VecDeque::new(),
                 before: 0,
+                record_start: 0,
+                // A row of the formats has 3 to a handful of fields of at
+                // most max_value_bytes each; allow generous room.
+                max_record: (limits.max_value_bytes as u64)
+                    .saturating_mul(8)
+                    .saturating_add(4096),
+                max_total: limits.max_document_bytes,
+                over: None,
             });
         Rows {
             csv,
@@ -145,6 +169,8 @@ impl<R: BufRead> Rows<R> {
                     return None;
                 }
                 Ok(true) => {
+                    let next_start = self.csv.position().byte();
+                    self.csv.get_mut().record_start = next_start;
                     if self.record.iter().all(|f| f.trim().is_empty()) {
                         continue;
                     }
@@ -183,12 +209,16 @@ impl<R: BufRead> Rows<R> {
                     self.done = true;
                     let line = match e.position() {
                         Some(p) => self.csv.get_mut().line_of(p.byte()),
-                        None => 0,
+                        None => {
+                            let start = self.csv.get_ref().record_start;
+                            self.csv.get_mut().line_of(start)
+                        }
                     };
-                    return Some(Err(Rejection::new(
-                        Location::Document { line },
-                        csv_error(&e),
-                    )));
+                    let error = match self.csv.get_ref().over {
+                        Some((kind, max)) => Error::LimitExceeded { kind, max },
+                        None => csv_error(&e),
+                    };
+                    return Some(Err(Rejection::new(Location::Document { line }, error)));
                 }
             }
         }

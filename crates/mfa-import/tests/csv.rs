@@ -299,3 +299,37 @@ fn errors_csv_for_pskc() {
         "line,package,serial,key_id,error\n1,1,'=1+1,k,\"unsupported algorithm \"\"urn:ietf:params:xml:ns:keyprov:pskc:ocra\"\": only HOTP and TOTP tokens can be imported\"\n"
     );
 }
+
+#[test]
+fn a_huge_record_is_stopped_before_it_is_buffered_whole() {
+    let big = "A".repeat(20 << 20);
+    let csv = format!("1,JBSWY3DPEHPK3PXP,30\n2,{big},30\n3,JBSWY3DPEHPK3PXP,30\n");
+    let items: Vec<_> = ServerCsvReader::new(csv.as_bytes()).collect();
+    assert_eq!(items.len(), 2);
+    assert!(items[0].is_ok());
+    let e = items[1].as_ref().unwrap_err();
+    assert_eq!(
+        e.error,
+        Error::LimitExceeded {
+            kind: LimitKind::ValueBytes,
+            max: 8 * 64 * 1024 + 4096
+        }
+    );
+    assert_eq!(e.location.line(), 2);
+}
+
+#[test]
+fn csv_document_size_limit() {
+    let mut limits = Limits::default();
+    limits.max_document_bytes = 30;
+    let csv = "1,JBSWY3DPEHPK3PXP,30\n".repeat(1000);
+    let items: Vec<_> = ServerCsvReader::with_limits(csv.as_bytes(), limits).collect();
+    let last = items.last().unwrap().as_ref().unwrap_err();
+    assert_eq!(
+        last.error,
+        Error::LimitExceeded {
+            kind: LimitKind::DocumentBytes,
+            max: 30
+        }
+    );
+}
