@@ -977,34 +977,34 @@ impl Store {
                 return Ok(outcome);
             };
             let outcome = if let Some(reason) = fraud_denial(fraud.check(now)) {
+                // Blocked or at risk: denied without looking at the code,
+                // not counted as a lockout failure.
+                denied(reason)
+            } else if let Some(reason) = lock_denial(lock.check(&policy, now)) {
+                // Locked: denied without being verified; the lock is not extended.
                 denied(reason)
             } else {
-                if let Some(reason) = lock_denial(lock.check(&policy, now)) {
-                    // Denied without being verified; the lock is not extended.
-                    denied(reason)
-                } else {
-                    let checked = check(tx)?;
-                    let outcome = checked.outcome;
-                    match checked.counts {
-                        Some(true) if lock != LockoutState::new() => {
-                            // Also the approval-time re-check of the lock.
-                            let (next, _) =
-                                lock.record_success(&policy, now).map_err(Error::Lockout)?;
-                            save_lock(tx, user, class, &next)?;
-                        }
-                        Some(true) | None => {}
-                        Some(false) => {
-                            let (next, _) =
-                                lock.record_failure(&policy, now).map_err(Error::Lockout)?;
-                            save_lock(tx, user, class, &next)?;
-                        }
+                let checked = check(tx)?;
+                let outcome = checked.outcome;
+                match checked.counts {
+                    Some(true) if lock != LockoutState::new() => {
+                        // Also the approval-time re-check of the lock.
+                        let (next, _) =
+                            lock.record_success(&policy, now).map_err(Error::Lockout)?;
+                        save_lock(tx, user, class, &next)?;
                     }
-                    if outcome.is_approved() {
-                        // Approval-time re-check of the fraud state too.
-                        fraud.ensure_can_approve(now).map_err(Error::Fraud)?;
+                    Some(true) | None => {}
+                    Some(false) => {
+                        let (next, _) =
+                            lock.record_failure(&policy, now).map_err(Error::Lockout)?;
+                        save_lock(tx, user, class, &next)?;
                     }
-                    outcome
                 }
+                if outcome.is_approved() {
+                    // Approval-time re-check of the fraud state too.
+                    fraud.ensure_can_approve(now).map_err(Error::Fraud)?;
+                }
+                outcome
             };
             log_event(
                 tx,
