@@ -121,7 +121,7 @@ if [ -f "$so" ]; then
   exported=$(nm -D --defined-only "$so" | awk '{print $3}' | grep -E '^mfa_' | sort -u)
   unexported=""
   for fn in $(grep -oE '^[a-z_ *]*\bmfa_[a-z0-9_]+\(' "$crate/include/mfa.h" | grep -oE 'mfa_[a-z0-9_]+\($' | tr -d '(' | sort -u); do
-    echo "$exported" | grep -qx "$fn" || unexported="$unexported $fn"
+    grep -qx "$fn" <<<"$exported" || unexported="$unexported $fn"
   done
   if [ -z "$unexported" ]; then
     pass "libmfa_ffi.so exports every function of the header"

@@ -300,6 +300,12 @@ TEST(reports_and_null_checks) {
 TEST(one_time_codes_expire_and_are_used_once) {
   make_url("otc");
   mfa_store *s = open_store();
+  /* The user exists once a token is imported for them. */
+  mfa_store_import_result r;
+  char csv[512];
+  snprintf(csv, sizeof csv, "upn,serial number,secret key,time interval,manufacturer,model\n"
+                            "ida@contoso.com,5000001,%s,30,Contoso,HardwareKey\n", B32);
+  CHECK_OK(import_csv(s, MFA_IMPORT_FORMAT_CSV_CLOUD, csv, MFA_STORE_IMPORT_MODE_ALL_OR_NOTHING, &r));
   uint64_t expires = 0;
   CHECK_OK(mfa_store_create_code(s, S("ida@contoso.com"), MFA_CODE_CHANNEL_SMS, S("482913"), T, &expires));
   CHECK_EQ_U(expires, T + 300);
