@@ -30,6 +30,16 @@ fn big_cloud_csv(rows: usize) -> String {
     s
 }
 
+/// A command in `dir` with none of the caller's mfa settings.
+fn clean(program: &str, dir: &std::path::Path) -> Command {
+    let mut c = Command::new(program);
+    c.current_dir(dir)
+        .env_remove("MFA_MASTER_KEY")
+        .env_remove("MFA_DB")
+        .env_remove("MFA_KEY_FILE");
+    c
+}
+
 #[test]
 fn progress_bar_on_a_terminal_only() {
     if Command::new("script").arg("--version").output().is_err() {
@@ -40,23 +50,15 @@ fn progress_bar_on_a_terminal_only() {
     std::fs::write(dir.path().join("big.csv"), big_cloud_csv(20_000)).unwrap();
     let mfa = assert_cmd::cargo::cargo_bin("mfa");
     let mfa = mfa.display();
-    let init = Command::new(mfa.to_string())
+    let init = clean(&mfa.to_string(), dir.path())
         .arg("init")
-        .current_dir(dir.path())
-        .env_remove("MFA_MASTER_KEY")
-        .env_remove("MFA_DB")
-        .env_remove("MFA_KEY_FILE")
         .output()
         .unwrap();
     assert!(init.status.success());
 
     // In a terminal: the bar (with bytes, rate and ETA) is drawn on stderr.
-    let tty = Command::new("script")
+    let tty = clean("script", dir.path())
         .args(["-qfec", &format!("{mfa} import big.csv"), "/dev/null"])
-        .current_dir(dir.path())
-        .env_remove("MFA_MASTER_KEY")
-        .env_remove("MFA_DB")
-        .env_remove("MFA_KEY_FILE")
         .env("TERM", "xterm")
         .env("COLUMNS", "160")
         .output()
@@ -77,12 +79,8 @@ fn progress_bar_on_a_terminal_only() {
         big_cloud_csv(3).replace("S000", "T000"),
     )
     .unwrap();
-    let piped = Command::new(mfa.to_string())
+    let piped = clean(&mfa.to_string(), dir.path())
         .args(["import", "small.csv"])
-        .current_dir(dir.path())
-        .env_remove("MFA_MASTER_KEY")
-        .env_remove("MFA_DB")
-        .env_remove("MFA_KEY_FILE")
         .output()
         .unwrap();
     assert!(

@@ -168,63 +168,30 @@ impl OtpAuthUri {
             let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
             let name = decode(name, "parameter name")?;
             let lname = name.to_ascii_lowercase();
-            let dup = || Error::from(UriError::DuplicateParameter(lname.clone()));
             match lname.as_str() {
-                "secret" => {
-                    if secret.is_some() {
-                        return Err(dup());
-                    }
+                "secret" => set_once(&mut secret, &lname, || {
                     let v = Zeroizing::new(decode(value, "secret")?.into_owned());
-                    secret =
-                        Some(Secret::from_base32(&v).map_err(|e| UriError::Secret(Box::new(e)))?);
-                }
-                "issuer" => {
-                    if issuer.is_some() {
-                        return Err(dup());
-                    }
-                    issuer = Some(decode(value, "issuer")?.trim().to_string());
-                }
-                "algorithm" => {
-                    if algorithm.is_some() {
-                        return Err(dup());
-                    }
-                    let v = decode(value, "algorithm")?;
-                    algorithm = Some(
-                        v.parse::<Algorithm>()
-                            .map_err(|_| invalid("algorithm", &v))?,
-                    );
-                }
-                "digits" => {
-                    if digits.is_some() {
-                        return Err(dup());
-                    }
-                    let v = decode(value, "digits")?;
-                    digits = Some(
-                        v.parse::<u32>()
-                            .ok()
-                            .and_then(|n| Digits::new(n).ok())
-                            .ok_or_else(|| invalid("digits", &v))?,
-                    );
-                }
-                "period" => {
-                    if period.is_some() {
-                        return Err(dup());
-                    }
-                    let v = decode(value, "period")?;
-                    period = Some(
-                        v.parse::<u64>()
-                            .ok()
-                            .and_then(|n| Period::new(n).ok())
-                            .ok_or_else(|| invalid("period", &v))?,
-                    );
-                }
-                "counter" => {
-                    if counter.is_some() {
-                        return Err(dup());
-                    }
-                    let v = decode(value, "counter")?;
-                    counter = Some(v.parse::<u64>().map_err(|_| invalid("counter", &v))?);
-                }
+                    Secret::from_base32(&v).map_err(|e| UriError::Secret(Box::new(e)).into())
+                })?,
+                "issuer" => set_once(&mut issuer, &lname, || {
+                    Ok(decode(value, "issuer")?.trim().to_string())
+                })?,
+                "algorithm" => set_once(&mut algorithm, &lname, || {
+                    param(value, "algorithm", |v| v.parse::<Algorithm>().ok())
+                })?,
+                "digits" => set_once(&mut digits, &lname, || {
+                    param(value, "digits", |v| {
+                        v.parse().ok().and_then(|n| Digits::new(n).ok())
+                    })
+                })?,
+                "period" => set_once(&mut period, &lname, || {
+                    param(value, "period", |v| {
+                        v.parse().ok().and_then(|n| Period::new(n).ok())
+                    })
+                })?,
+                "counter" => set_once(&mut counter, &lname, || {
+                    param(value, "counter", |v| v.parse::<u64>().ok())
+                })?,
                 _ => {} // image, color, … are for apps; ignored.
             }
         }
@@ -341,6 +308,29 @@ fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     head.eq_ignore_ascii_case(prefix)
         .then(|| s.get(prefix.len()..))
         .flatten()
+}
+
+/// Fills `slot` from `value`, refusing a parameter given twice.
+fn set_once<T>(
+    slot: &mut Option<T>,
+    name: &str,
+    value: impl FnOnce() -> Result<T, Error>,
+) -> Result<(), Error> {
+    if slot.is_some() {
+        return Err(UriError::DuplicateParameter(name.into()).into());
+    }
+    *slot = Some(value()?);
+    Ok(())
+}
+
+/// Decodes a parameter value and parses it, naming it when it is invalid.
+fn param<T>(
+    raw: &str,
+    name: &'static str,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> Result<T, Error> {
+    let v = decode(raw, name)?;
+    parse(&v).ok_or_else(|| invalid(name, &v))
 }
 
 fn split_once_ignore_case<'a>(s: &'a str, sep: &str) -> Option<(&'a str, &'a str)> {
