@@ -50,7 +50,9 @@ fn fraud(c: &mut Criterion) {
     let now = UnixTime::from_secs(1_700_000_000);
     let state = FraudState::new();
     let mut g = c.benchmark_group("fraud");
-    g.bench_function("check", |b| b.iter(|| black_box(&state).check(black_box(now))));
+    g.bench_function("check", |b| {
+        b.iter(|| black_box(&state).check(black_box(now)))
+    });
     g.bench_function("apply_report_block_and_risk", |b| {
         b.iter(|| {
             black_box(&state).apply(

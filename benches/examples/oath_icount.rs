@@ -11,7 +11,12 @@
 //!
 //! Each run does 100,000 operations; divide the total by 100,000.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stderr,
+    missing_docs
+)]
 
 use std::hint::black_box;
 
@@ -42,10 +47,26 @@ fn main() {
         .build_noncompliant();
     match which.as_str() {
         "valid" => (0..N).for_each(|_| {
-            black_box(totp.verify(black_box(&valid), black_box(now), TotpState::default(), window).is_ok());
+            black_box(
+                totp.verify(
+                    black_box(&valid),
+                    black_box(now),
+                    TotpState::default(),
+                    window,
+                )
+                .is_ok(),
+            );
         }),
         "invalid" => (0..N).for_each(|_| {
-            black_box(totp.verify(black_box(&invalid), black_box(now), TotpState::default(), window).is_ok());
+            black_box(
+                totp.verify(
+                    black_box(&invalid),
+                    black_box(now),
+                    TotpState::default(),
+                    window,
+                )
+                .is_ok(),
+            );
         }),
         "floor" => (0..N).for_each(|i| {
             let mut m = keyed.clone();
