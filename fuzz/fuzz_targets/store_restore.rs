@@ -33,7 +33,8 @@ fuzz_target!(|data: &[u8]| {
             let mut first = Vec::new();
             a.backup(&mut first).expect("backup a");
             let b = fresh(&dir, "b.db");
-            b.restore(first.as_slice()).expect("a backup of ours restores");
+            b.restore(first.as_slice())
+                .expect("a backup of ours restores");
             let mut second = Vec::new();
             b.backup(&mut second).expect("backup b");
             assert_eq!(first, second);
