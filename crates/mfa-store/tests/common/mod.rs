@@ -35,7 +35,11 @@ impl Backend {
     /// `None` (after a loud SKIPPED line) when no PostgreSQL is configured.
     pub fn postgres(test: &str) -> Option<Backend> {
         let Ok(base) = std::env::var("MFA_TEST_POSTGRES_URL") else {
-            eprintln!("SKIPPED: {test} on PostgreSQL: MFA_TEST_POSTGRES_URL is not set");
+            // Straight to the process's stderr, past libtest's capture, so
+            // the line shows in CI logs even though the test passes.
+            use std::io::Write as _;
+            let line = format!("SKIPPED: {test} on PostgreSQL: MFA_TEST_POSTGRES_URL is not set\n");
+            let _ = std::io::stderr().lock().write_all(line.as_bytes());
             return None;
         };
         let schema = format!(
