@@ -4,7 +4,10 @@
 #   1. gcc -std=c11 -Wall -Wextra -Wpedantic -Werror -fsanitize=address,undefined,
 #      run (AddressSanitizer + LeakSanitizer + UBSan, any report fails);
 #   2. the same without sanitizers, run under
-#      valgrind --error-exitcode=1 --leak-check=full.
+#      valgrind --error-exitcode=1 --leak-check=full (tests/c/valgrind.supp
+#      holds the one, explained, suppression of a Rust std false positive).
+# test_store.c also runs its PostgreSQL case on a fresh schema when .ci/test
+# provides MFA_TEST_POSTGRES_URL (else that case prints SKIPPED).
 # Each C test case counts once per run. Further cases: every function declared
 # in include/mfa.h is called by some C test; libmfa_ffi.so exports every one
 # and a test runs against it; the header compiles and runs as C++17
@@ -19,7 +22,6 @@ target=${CARGO_TARGET_DIR:-$root/target}
 work=$(mktemp -d)
 # The RFC 6030 examples and other fixtures (CI clones shared/ beside the repo).
 export MFA_TEST_CORPUS=${MFA_TEST_CORPUS:-$root/../shared/corpus}
-trap 'rm -rf "$work"' EXIT
 
 passed=0
 failed=0
@@ -52,6 +54,7 @@ tally() { # tally <label> <exit status> <output file>
   elif [ "$f" -ne 0 ]; then
     grep -aE '^(not ok| +FAIL)' "$out"
   fi
+  grep -a '^SKIPPED' "$out" >&2 || true
   echo "$label: $p cases passed, $f failed"
 }
 
@@ -75,14 +78,41 @@ fi
 libs="-lpthread -ldl -lm -lrt"
 cflags=(-std=c11 -Wall -Wextra -Wpedantic -Werror -g -I"$crate/include" -I"$crate/tests/c")
 
+# PostgreSQL (test_store.c's postgres_backend): a fresh schema per run when
+# .ci/test provides MFA_TEST_POSTGRES_URL and psql is there; otherwise that
+# case prints SKIPPED.
+pg_schemas=""
+pg_url=""
+pg_url_for() { # pg_url_for <run label>: sets pg_url to a store URL on a fresh schema
+  pg_url=""
+  [ -n "${MFA_TEST_POSTGRES_URL:-}" ] && command -v psql >/dev/null 2>&1 || return 0
+  local schema="ffi_c_$$_$1" sep
+  if psql "$MFA_TEST_POSTGRES_URL" -qAtc "DROP SCHEMA IF EXISTS $schema CASCADE; CREATE SCHEMA $schema" >/dev/null 2>&1; then
+    pg_schemas="$pg_schemas $schema"
+    case "$MFA_TEST_POSTGRES_URL" in *\?*) sep='&' ;; *) sep='?' ;; esac
+    pg_url="${MFA_TEST_POSTGRES_URL}${sep}options=-csearch_path%3D${schema}"
+  else
+    echo "ffi-c: WARNING: cannot create schema $schema on MFA_TEST_POSTGRES_URL" >&2
+  fi
+}
+cleanup() {
+  for schema in $pg_schemas; do
+    psql "$MFA_TEST_POSTGRES_URL" -qAtc "DROP SCHEMA IF EXISTS $schema CASCADE" >/dev/null 2>&1 || true
+  done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
 for src in "$crate"/tests/c/test_*.c; do
   name=$(basename "$src" .c)
 
   echo "== $name (ASan + UBSan)"
   if gcc "${cflags[@]}" -fsanitize=address,undefined -fno-sanitize-recover=all \
       -fno-omit-frame-pointer "$src" "$lib" $libs -o "$work/$name.asan" 2>"$work/$name.asan.cc"; then
+    pg_url=""
+    [ "$name" = test_store ] && pg_url_for asan
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
-      MFA_TEST_TMPDIR="$work" "$work/$name.asan" >"$work/$name.asan.out" 2>&1
+      MFA_TEST_STORE_PG_URL="$pg_url" MFA_TEST_TMPDIR="$work" "$work/$name.asan" >"$work/$name.asan.out" 2>&1
     rc=$?
     tally "$name (asan)" "$rc" "$work/$name.asan.out"
   else
@@ -92,7 +122,10 @@ for src in "$crate"/tests/c/test_*.c; do
 
   echo "== $name (valgrind)"
   if gcc "${cflags[@]}" "$src" "$lib" $libs -o "$work/$name.plain" 2>"$work/$name.plain.cc"; then
-    MFA_TEST_TMPDIR="$work" valgrind -q --error-exitcode=1 --leak-check=full \
+    pg_url=""
+    [ "$name" = test_store ] && pg_url_for vg
+    MFA_TEST_STORE_PG_URL="$pg_url" MFA_TEST_TMPDIR="$work" \
+      valgrind -q --error-exitcode=1 --leak-check=full --suppressions="$crate/tests/c/valgrind.supp" \
       "$work/$name.plain" >"$work/$name.vg.out" 2>&1
     rc=$?
     tally "$name (valgrind)" "$rc" "$work/$name.vg.out"

@@ -378,6 +378,44 @@ TEST(two_threads_one_code_one_approval) {
   mfa_store_free(s);
 }
 
+/* The same flow on PostgreSQL, when .ci/tests.d/ffi-c.sh gives a fresh
+ * schema (MFA_TEST_STORE_PG_URL, from MFA_TEST_POSTGRES_URL). */
+TEST(postgres_backend) {
+  const char *pg = getenv("MFA_TEST_STORE_PG_URL");
+  if (pg == NULL || pg[0] == 0) {
+    fprintf(stderr, "SKIPPED: postgres_backend: MFA_TEST_STORE_PG_URL is not set (no PostgreSQL)\n");
+    return;
+  }
+  snprintf(url, sizeof url, "%s", pg);
+  mfa_store *s = open_store();
+  if (s == NULL) return;
+  mfa_store_import_result r;
+  char csv[512];
+  snprintf(csv, sizeof csv, "upn,serial number,secret key,time interval,manufacturer,model\n"
+                            "pg@contoso.com,6000001,%s,30,Contoso,HardwareKey\n", B32);
+  CHECK_OK(import_csv(s, MFA_IMPORT_FORMAT_CSV_CLOUD, csv, MFA_STORE_IMPORT_MODE_ALL_OR_NOTHING, &r));
+  CHECK_EQ_U(r.imported, 1);
+  char code[10];
+  uint64_t step;
+  code_at(T, code);
+  CHECK_RC(verify(s, "pg@contoso.com", code, T, &step), MFA_RESULT_NOT_ACTIVATED);
+  CHECK_OK(mfa_store_activate(s, S("6000001"), code, strlen(code), T, &step));
+  code_at(T + 30, code);
+  CHECK_OK(verify(s, "pg@contoso.com", code, T + 30, &step));
+  CHECK_RC(verify(s, "pg@contoso.com", code, T + 31, &step), MFA_RESULT_CODE_REPLAYED);
+  mfa_store_stats st;
+  CHECK_OK(mfa_store_stats_get(s, &st));
+  CHECK_EQ_U(st.tokens, 1);
+  mfa_store_free(s);
+  /* Reopening with another key is refused on this backend too. */
+  uint8_t other[32];
+  memcpy(other, KEY, sizeof other);
+  other[31] ^= 1;
+  mfa_store *s2 = NULL;
+  CHECK_RC(mfa_store_open(url, strlen(url), other, sizeof other, 1, S("r"), S("192.0.2.1"), &s2),
+           MFA_RESULT_WRONG_MASTER_KEY);
+}
+
 int main(void) {
   RUN(open_errors);
   RUN(import_activate_verify_replay);
@@ -386,5 +424,6 @@ int main(void) {
   RUN(reports_and_null_checks);
   RUN(two_threads_one_code_one_approval);
   RUN(one_time_codes_expire_and_are_used_once);
+  RUN(postgres_backend);
   TEST_MAIN_END();
 }
