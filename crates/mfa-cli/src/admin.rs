@@ -256,7 +256,7 @@ pub(crate) struct EnrollArgs {
     /// The service name shown in the app.
     #[arg(long)]
     issuer: String,
-    /// Serial for the new software token (default: app-<user>-<time>).
+    /// Serial for the new software token (default: app-USER-UNIXTIME).
     #[arg(long)]
     serial: Option<String>,
     /// Do not draw the QR code.
