@@ -28,6 +28,7 @@ const HEX: data_encoding::Encoding = data_encoding::HEXLOWER;
 /// Log tables are written without their surrogate ids, in id order.
 const TABLES: &[(&str, &[&str], &str)] = &[
     ("mfa_keys", &["key_id", "check_value"], "key_id"),
+    ("settings", &["name", "value"], "name"),
     (
         "users",
         &[

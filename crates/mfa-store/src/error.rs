@@ -156,6 +156,22 @@ pub enum Error {
         /// The text given.
         text: String,
     },
+    /// No setting has this name (see [`crate::SETTINGS`]).
+    #[error("unknown setting {name:?} (see `mfa config show` for the names)")]
+    UnknownSetting {
+        /// The name given.
+        name: String,
+    },
+    /// A setting's value cannot be used.
+    #[error("setting {name}: {value:?} is not valid; expected {expected}")]
+    InvalidSetting {
+        /// The setting.
+        name: String,
+        /// The value given (cut to 64 characters).
+        value: String,
+        /// What is expected.
+        expected: &'static str,
+    },
     /// A text field (user id, serial, ...) is empty or longer than allowed.
     #[error("the {field} must be 1 to {max} bytes long; got {len}")]
     FieldLength {

@@ -8,6 +8,7 @@ mod error;
 mod model;
 mod net;
 mod schema;
+mod settings;
 mod state;
 mod store;
 
@@ -28,4 +29,5 @@ pub use model::{
 };
 pub use net::Cidr;
 pub use schema::SCHEMA_VERSION;
+pub use settings::{SETTINGS, Setting, setting};
 pub use store::{MAX_SERIAL_LEN, MAX_USER_ID_LEN, Store};

@@ -4,7 +4,7 @@ use crate::db::{BackendKind, Tx, Val, int};
 use crate::{Error, MasterKey};
 
 /// The schema version this code writes and understands.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Migration `i` takes the schema from version `i` to `i + 1`. `{BLOB}` and
 /// `{ID}` are replaced per backend. Never edit a released migration: append.
@@ -103,6 +103,13 @@ CREATE TABLE devices (
     hash {BLOB} NOT NULL,
     expires_at BIGINT NOT NULL,
     PRIMARY KEY (user_id, hash)
+);
+",
+    // 1 -> 2: settings shared by every server (mfa config set).
+    "
+CREATE TABLE settings (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
 );
 ",
 ];

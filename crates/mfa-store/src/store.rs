@@ -66,9 +66,12 @@ pub const MAX_SERIAL_LEN: usize = 128;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Store {
-    pool: Pool,
+    pub(crate) pool: Pool,
     keys: Keys,
-    config: StoreConfig,
+    /// The configuration in force: `base_config` with the stored settings over it.
+    pub(crate) config: StoreConfig,
+    /// The configuration the caller opened the store with.
+    pub(crate) base_config: StoreConfig,
 }
 
 impl core::fmt::Debug for Store {
@@ -275,7 +278,7 @@ fn ensure_user(tx: &mut dyn Tx, user: &str, now: UnixTime) -> Result<(), Error> 
     Ok(())
 }
 
-fn audit(
+pub(crate) fn audit(
     tx: &mut dyn Tx,
     now: UnixTime,
     user: Option<&str>,
@@ -460,10 +463,17 @@ impl Store {
             }
             (r, _) => r?,
         }
+        // Settings stored by `set_settings` (any server) override the
+        // caller's configuration.
+        let mut effective = config.clone();
+        pool.run(Mode::Snapshot, |tx| {
+            crate::settings::apply_stored(tx, &mut effective)
+        })?;
         Ok(Store {
             pool,
             keys: key.keys(),
-            config,
+            config: effective,
+            base_config: config,
         })
     }
 

@@ -789,7 +789,7 @@ fn newer_schema_is_refused(b: &Backend) {
             e,
             Error::SchemaTooNew {
                 found: 999,
-                supported: 1
+                supported: mfa_store::SCHEMA_VERSION
             }
         ),
         "{e:?}"

@@ -1,0 +1,176 @@
+//! Settings stored in the store: shared by every server, validated all or
+//! nothing, audited, carried by backups. Each test runs on both backends.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use common::*;
+use mfa_lockout::FactorClass;
+use mfa_record::DenialKind;
+use mfa_store::{Error, SETTINGS, Store, StoreConfig};
+
+both_backends!(
+    a_stored_setting_applies_to_every_server,
+    invalid_settings_change_nothing,
+    empty_value_restores_the_default,
+    settings_travel_in_backups,
+    a_version_1_store_is_upgraded_on_open,
+);
+
+fn a_stored_setting_applies_to_every_server(b: &Backend) {
+    let mut admin = b.open();
+    let other = b.open(); // a second server, opened before the change
+    admin
+        .set_settings(
+            &[("lockout.denials", "2"), ("lockout.unblock_minutes", "0")],
+            "root",
+            at(T0),
+        )
+        .unwrap();
+    assert_eq!(admin.config().lockout.get(FactorClass::Otp).threshold(), 2);
+    assert_eq!(other.config().lockout.get(FactorClass::Otp).threshold(), 10);
+    // A server opened afterwards uses the stored policy: two denials lock,
+    // until an administrator unblocks.
+    let s = b.open();
+    assert_eq!(s.config().lockout.get(FactorClass::Pin).threshold(), 2);
+    let t = enrol(&s, "alice", "T1", 1);
+    for i in 0..2 {
+        let o = s
+            .verify("alice", &wrong_code(1, t), at(t + i), &ctx())
+            .unwrap();
+        assert!(!o.is_approved());
+    }
+    let o = s
+        .verify("alice", &code_at(1, t + 30), at(t + 9999), &ctx())
+        .unwrap();
+    assert_eq!(
+        o.denial().map(|r| r.kind()),
+        Some(DenialKind::LockedUntilAdmin)
+    );
+    // Listed with their values and marked as stored; every setting is listed.
+    let listed = s.settings().unwrap();
+    assert_eq!(listed.len(), SETTINGS.len());
+    let denials = listed
+        .iter()
+        .find(|(s, _, _)| s.name == "lockout.denials")
+        .unwrap();
+    assert_eq!((denials.1.as_str(), denials.2), ("2", true));
+    let ttl = listed
+        .iter()
+        .find(|(s, _, _)| s.name == "sms.code_ttl_seconds")
+        .unwrap();
+    assert_eq!((ttl.1.as_str(), ttl.2), ("300", false));
+    // Audited with the actor.
+    let audit = s.audit_log(at(0), at(u64::MAX / 2)).unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.action == "setting" && e.reason.as_deref() == Some("lockout.denials=2"))
+    );
+}
+
+fn invalid_settings_change_nothing(b: &Backend) {
+    let mut s = b.open();
+    for (name, value) in [
+        ("lockout.denials", "0"),
+        ("lockout.denials", "ten"),
+        ("fraud.alert", "maybe"),
+        ("fraud.code", "12a"),
+        ("sms.code_ttl_seconds", "5"),
+    ] {
+        let err = s
+            .set_settings(
+                &[("sms.code_ttl_seconds", "120"), (name, value)],
+                "root",
+                at(T0),
+            )
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidSetting { .. }),
+            "{name}={value}: {err:?}"
+        );
+    }
+    assert!(matches!(
+        s.set_settings(&[("no.such.setting", "1")], "root", at(T0)),
+        Err(Error::UnknownSetting { .. })
+    ));
+    // The valid first pair was not stored either.
+    assert_eq!(s.config().code_ttl, 300);
+    assert!(s.settings().unwrap().iter().all(|(_, _, stored)| !stored));
+}
+
+fn empty_value_restores_the_default(b: &Backend) {
+    let mut s = b.open();
+    s.set_settings(
+        &[("fraud.auto_block", "off"), ("log.client_ip", "off")],
+        "root",
+        at(T0),
+    )
+    .unwrap();
+    assert!(!s.config().fields.client_ip);
+    s.set_settings(&[("log.client_ip", "")], "root", at(T0))
+        .unwrap();
+    assert!(s.config().fields.client_ip);
+    let reopened = b.open();
+    assert!(reopened.config().fields.client_ip);
+    let stored: Vec<_> = reopened
+        .settings()
+        .unwrap()
+        .into_iter()
+        .filter(|(_, _, st)| *st)
+        .map(|(s, v, _)| (s.name, v))
+        .collect();
+    assert_eq!(stored, vec![("fraud.auto_block", "off".to_string())]);
+}
+
+fn settings_travel_in_backups(b: &Backend) {
+    let mut s = b.open();
+    s.set_settings(&[("fraud.block_days", "30")], "root", at(T0))
+        .unwrap();
+    let mut file = Vec::new();
+    s.backup(&mut file).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("restored.db").display());
+    let target = Store::open(&url, &key()).unwrap();
+    target.restore(file.as_slice()).unwrap();
+    let again = Store::open_with(&url, &key(), StoreConfig::default()).unwrap();
+    let v = again.settings().unwrap();
+    assert!(
+        v.iter()
+            .any(|(s, v, stored)| s.name == "fraud.block_days" && v == "30" && *stored)
+    );
+}
+
+fn a_version_1_store_is_upgraded_on_open(b: &Backend) {
+    let s = b.open();
+    let t = enrol(&s, "alice", "T1", 1);
+    drop(s);
+    // Take the database back to schema version 1, as the first release wrote it.
+    let downgrade =
+        "DROP TABLE settings; UPDATE mfa_meta SET value = '1' WHERE name = 'schema_version'";
+    match b.url.strip_prefix("sqlite:") {
+        Some(path) => rusqlite::Connection::open(path)
+            .unwrap()
+            .execute_batch(downgrade)
+            .unwrap(),
+        None => {
+            let mut c = ::postgres::Client::connect(&b.url, ::postgres::NoTls).unwrap();
+            c.batch_execute(downgrade).unwrap();
+        }
+    }
+    let mut s = b.open();
+    assert_eq!(s.schema_version().unwrap(), mfa_store::SCHEMA_VERSION);
+    // The data of version 1 is intact and the new table works.
+    let ok = s
+        .verify("alice", &code_at(1, t + 30), at(t + 30), &ctx())
+        .unwrap();
+    assert!(ok.is_approved());
+    s.set_settings(&[("log.email", "off")], "root", at(T0))
+        .unwrap();
+    assert!(!b.open().config().fields.email);
+}
