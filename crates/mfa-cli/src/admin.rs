@@ -71,6 +71,28 @@ pub(crate) enum ListFormat {
     Json,
 }
 
+/// `mfa config …`
+#[derive(Debug, Subcommand)]
+pub(crate) enum ConfigCommand {
+    /// Every setting with its value, whether it is stored, and what it means.
+    #[command(after_help = "Example:\n  mfa config show\n  mfa config show --json")]
+    Show,
+    /// Store settings for every server that shares the store (all or nothing).
+    /// An empty value (`name=`) goes back to the default. `trusted_ips` takes
+    /// a comma-separated list of CIDR ranges (IPv4 or IPv6, at most 50) that
+    /// replaces the current one.
+    #[command(
+        after_help = "Examples:\n  mfa config set lockout.denials=5 lockout.reset_minutes=15 lockout.unblock_minutes=30\n  \
+        mfa config set fraud.auto_block=on fraud.block_days=30 log.phone=off sms.code_ttl_seconds=180\n  \
+        mfa config set trusted_ips=10.0.0.0/8,2001:db8::/32"
+    )]
+    Set {
+        /// `name=value` pairs.
+        #[arg(required = true)]
+        pairs: Vec<String>,
+    },
+}
+
 /// `mfa users …`
 #[derive(Debug, Subcommand)]
 pub(crate) enum UsersCommand {
@@ -890,4 +912,99 @@ pub(crate) fn rekey(g: &Global, new_key_file: PathBuf, out: &mut dyn Write) -> R
             new_key_file.display()
         ),
     )
+}
+
+pub(crate) fn config(g: &Global, cmd: ConfigCommand, out: &mut dyn Write) -> Result<(), Failure> {
+    let mut store = g.open()?;
+    let db = |e| Failure::store(&g.db, e);
+    match cmd {
+        ConfigCommand::Show => {
+            let settings = store.settings().map_err(db)?;
+            let ranges = store.trusted_ranges().map_err(db)?;
+            let ranges: Vec<String> = ranges.iter().map(ToString::to_string).collect();
+            let mut text = String::new();
+            for (s, value, stored) in &settings {
+                text.push_str(&format!(
+                    "{:<26} {:<8} {}{}\n",
+                    s.name,
+                    value,
+                    s.description,
+                    if *stored { "" } else { " (default)" }
+                ));
+            }
+            text.push_str(&format!(
+                "{:<26} {:<8} ranges that bypass MFA ({} of at most {})",
+                "trusted_ips",
+                if ranges.is_empty() {
+                    "-".to_string()
+                } else {
+                    ranges.join(",")
+                },
+                ranges.len(),
+                mfa_store::MAX_TRUSTED_RANGES
+            ));
+            let mut v = serde_json::Map::new();
+            for (s, value, stored) in &settings {
+                v.insert(
+                    s.name.to_string(),
+                    json!({"value": value, "stored": stored, "default": s.default}),
+                );
+            }
+            v.insert("trusted_ips".into(), json!(ranges));
+            emit(out, g.json, &serde_json::Value::Object(v), &text)
+        }
+        ConfigCommand::Set { pairs } => {
+            let mut parsed: Vec<(&str, &str)> = Vec::new();
+            let mut trusted: Option<Vec<&str>> = None;
+            for p in &pairs {
+                let (name, value) = p
+                    .split_once('=')
+                    .ok_or_else(|| Failure::input(format!("{p:?}: expected name=value")))?;
+                let name = name.trim();
+                if name == "trusted_ips" {
+                    trusted = Some(
+                        value
+                            .split(',')
+                            .map(str::trim)
+                            .filter(|r| !r.is_empty())
+                            .collect(),
+                    );
+                } else {
+                    parsed.push((name, value.trim()));
+                }
+            }
+            if let Some(ranges) = &trusted {
+                // Check every range before changing anything.
+                for r in ranges {
+                    r.parse::<mfa_store::Cidr>()
+                        .map_err(|e| Failure::input(format!("trusted_ips: {r:?}: {e}")))?;
+                }
+                if ranges.len() > mfa_store::MAX_TRUSTED_RANGES {
+                    return Err(Failure::input(format!(
+                        "trusted_ips: {} ranges; at most {}",
+                        ranges.len(),
+                        mfa_store::MAX_TRUSTED_RANGES
+                    )));
+                }
+            }
+            let at = now();
+            if !parsed.is_empty() {
+                store.set_settings(&parsed, &actor(), at).map_err(db)?;
+            }
+            if let Some(ranges) = &trusted {
+                for old in store.trusted_ranges().map_err(db)? {
+                    store.remove_trusted_range(&old.to_string()).map_err(db)?;
+                }
+                for r in ranges {
+                    store.add_trusted_range(r, at).map_err(db)?;
+                }
+            }
+            emit(
+                out,
+                g.json,
+                &json!({"set": pairs}),
+                &format!("{} setting(s) stored", pairs.len()),
+            )
+        }
+    }
 }

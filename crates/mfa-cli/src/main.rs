@@ -47,6 +47,9 @@ enum Command {
     Enroll(admin::EnrollArgs),
     /// Verify a user's code (exit 0 approved, 1 denied).
     Verify(admin::VerifyArgs),
+    /// Show and change the settings every server sharing the store applies.
+    #[command(subcommand)]
+    Config(admin::ConfigCommand),
     /// Lockout status and unblock.
     #[command(subcommand)]
     Lockout(admin::LockoutCommand),
@@ -168,6 +171,7 @@ fn main() -> ExitCode {
         Command::Users(cmd) => admin::users(g, cmd, out),
         Command::Enroll(args) => admin::enroll(g, args, out),
         Command::Verify(args) => admin::verify(g, args, out),
+        Command::Config(cmd) => admin::config(g, cmd, out),
         Command::Lockout(cmd) => admin::lockout(g, cmd, out),
         Command::Fraud(cmd) => admin::fraud(g, cmd, out),
         Command::Risk(cmd) => admin::risk(g, cmd, out),

@@ -401,3 +401,70 @@ fn bad_input_is_one_clear_line() {
         b"not a database at all, really not"
     );
 }
+
+fn config(env: &Env) {
+    env.ok(&["init"]);
+    let v = env.json(&["config", "show"]);
+    assert_eq!(v["lockout.denials"]["value"], "10");
+    assert_eq!(v["lockout.denials"]["stored"], false);
+    // All or nothing: one bad pair stores none.
+    let err = env.fails(
+        &["config", "set", "lockout.denials=3", "fraud.alert=perhaps"],
+        2,
+    );
+    assert!(err.contains("fraud.alert"), "{err}");
+    let err = env.fails(&["config", "set", "no.such=1"], 2);
+    assert!(err.contains("no.such"), "{err}");
+    let err = env.fails(&["config", "set", "trusted_ips=10.0.0.0/33"], 2);
+    assert!(err.contains("10.0.0.0/33"), "{err}");
+    assert_eq!(
+        env.json(&["config", "show"])["lockout.denials"]["stored"],
+        false
+    );
+    env.ok(&[
+        "config",
+        "set",
+        "lockout.denials=3",
+        "lockout.unblock_minutes=0",
+        "trusted_ips=10.0.0.0/8, 2001:db8::/32",
+    ]);
+    let v = env.json(&["config", "show"]);
+    assert_eq!(v["lockout.denials"]["value"], "3");
+    assert_eq!(
+        v["trusted_ips"],
+        serde_json::json!(["10.0.0.0/8", "2001:db8::/32"])
+    );
+    // The stored policy is the one verification applies: three denials lock
+    // until an administrator unblocks.
+    env.ok(&[
+        "import",
+        &corpus("pskc/rfc6030/figure6.pskcxml"),
+        "--psk",
+        "12345678901234567890123456789012",
+    ]);
+    env.ok(&["tokens", "assign", "987654321", "helga"]);
+    env.ok(&["tokens", "activate", "987654321", HOTP8[0]]);
+    for _ in 0..3 {
+        env.json_denied(&["verify", "helga", "00000000"]);
+    }
+    let v = env.json_denied(&["verify", "helga", HOTP8[1]]);
+    assert_eq!(v["reason"], "locked_until_admin", "{v}");
+    // Back to the default with an empty value.
+    env.ok(&["config", "set", "lockout.denials="]);
+    assert_eq!(
+        env.json(&["config", "show"])["lockout.denials"]["value"],
+        "10"
+    );
+}
+
+#[test]
+fn config_sqlite() {
+    config(&Env::sqlite());
+}
+
+#[test]
+fn config_postgres() {
+    if let Some(env) = Env::postgres("config") {
+        config(&env);
+    }
+}
