@@ -2637,6 +2637,35 @@ mfa_result mfa_store_activate(const struct mfa_store *store,
                               uint64_t *out_step);
 
 /**
+ * Resynchronises token `serial` from consecutive codes it shows now
+ * (`count` codes given as arrays of pointers and lengths: 2 for TOTP, 2 or 3
+ * for HOTP) within `window` steps or counters (at most 100000), and stores
+ * the result: the last step used and, for TOTP, the learned clock drift.
+ * `*out_step` receives the step (or counter) of the last code. The codes
+ * cannot be used again.
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_UTF8`,
+ * `MFA_RESULT_UNKNOWN_TOKEN`, `MFA_RESULT_TOKEN_NOT_ASSIGNED`,
+ * `MFA_RESULT_RESYNC_CODE_COUNT`, `MFA_RESULT_WINDOW_TOO_LARGE`,
+ * `MFA_RESULT_CODE_MALFORMED`, `MFA_RESULT_RESYNC_FAILED`,
+ * `MFA_RESULT_DATABASE`.
+ *
+ * # Safety
+ * `store` is a live handle; `serial` has `serial_len` readable bytes;
+ * `codes` and `code_lens` have `count` readable elements, each code
+ * `code_lens[i]` readable bytes; `out_step` is writable.
+ */
+mfa_result mfa_store_resync(const struct mfa_store *store,
+                            const char *serial,
+                            size_t serial_len,
+                            const char *const *codes,
+                            const size_t *code_lens,
+                            size_t count,
+                            uint32_t window,
+                            uint64_t now,
+                            uint64_t *out_step);
+
+/**
  * Verifies an OATH code of `user` at `now`, in one transaction: fraud
  * block, lockout, the user's active tokens, replay protection across
  * servers, lockout counters, authentication log (with `client_ip`, text,

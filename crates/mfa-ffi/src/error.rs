@@ -732,6 +732,7 @@ impl From<mfa_store::Error> for mfa_result {
             E::TooManyTokens { .. } => R::TooManyTokens,
             E::ImportRefused { .. } => R::ImportRefused,
             E::ActivationFailed { reason, .. } => reason.into(),
+            E::ResyncFailed { reason, .. } => reason.into(),
             E::TokenParams { .. } => R::TokenMisconfigured,
             E::FieldLength { .. } => R::FieldLength,
             E::Lockout(e) => e.into(),

@@ -94,7 +94,7 @@ impl From<TotpState> for mfa_totp_state {
 /// # Safety
 /// `codes` and `code_lens` point to `count` readable elements; each
 /// `codes[i]` to `code_lens[i]` readable bytes.
-unsafe fn codes_in<'a>(
+pub(crate) unsafe fn codes_in<'a>(
     codes: *const *const c_char,
     code_lens: *const usize,
     count: usize,

@@ -16,6 +16,7 @@ use ::mfa_store::{
 use crate::error::mfa_result;
 use crate::ffi::{bytes_in, free_box, opt_str_in, str_in, text_out, to_raw, write_out};
 use crate::import::mfa_import;
+use crate::otp::codes_in;
 use crate::uri::mfa_otp_kind;
 
 /// An open store (opaque): an embedded SQLite file or a PostgreSQL
@@ -314,6 +315,52 @@ pub unsafe extern "C" fn mfa_store_activate(
         // SAFETY: forwarded from this function's contract.
         let (serial, code) = unsafe { (try_result!(str_in(serial, serial_len)), try_result!(str_in(code, code_len))) };
         let step = try_result!(store.inner.activate(serial, code, UnixTime::from_secs(now)).map_err(mfa_result::from));
+        // SAFETY: checked non-NULL, writable per the contract.
+        unsafe { write_out(out_step, step) };
+        mfa_result::Ok
+    }
+}
+
+/// Resynchronises token `serial` from consecutive codes it shows now
+/// (`count` codes given as arrays of pointers and lengths: 2 for TOTP, 2 or 3
+/// for HOTP) within `window` steps or counters (at most 100000), and stores
+/// the result: the last step used and, for TOTP, the learned clock drift.
+/// `*out_step` receives the step (or counter) of the last code. The codes
+/// cannot be used again.
+///
+/// Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_UTF8`,
+/// `MFA_RESULT_UNKNOWN_TOKEN`, `MFA_RESULT_TOKEN_NOT_ASSIGNED`,
+/// `MFA_RESULT_RESYNC_CODE_COUNT`, `MFA_RESULT_WINDOW_TOO_LARGE`,
+/// `MFA_RESULT_CODE_MALFORMED`, `MFA_RESULT_RESYNC_FAILED`,
+/// `MFA_RESULT_DATABASE`.
+///
+/// # Safety
+/// `store` is a live handle; `serial` has `serial_len` readable bytes;
+/// `codes` and `code_lens` have `count` readable elements, each code
+/// `code_lens[i]` readable bytes; `out_step` is writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mfa_store_resync(
+    store: *const mfa_store,
+    serial: *const c_char,
+    serial_len: usize,
+    codes: *const *const c_char,
+    code_lens: *const usize,
+    count: usize,
+    window: u32,
+    now: u64,
+    out_step: *mut u64,
+) -> mfa_result {
+    ffi_panic_boundary! {
+        let store = try_ref!(store);
+        check_not_null!(out_step);
+        // SAFETY: forwarded from this function's contract.
+        let serial = try_result!(unsafe { str_in(serial, serial_len) });
+        // SAFETY: forwarded from this function's contract.
+        let codes = try_result!(unsafe { codes_in(codes, code_lens, count) });
+        let step = try_result!(store
+            .inner
+            .resync(serial, &codes, window, UnixTime::from_secs(now))
+            .map_err(mfa_result::from));
         // SAFETY: checked non-NULL, writable per the contract.
         unsafe { write_out(out_step, step) };
         mfa_result::Ok

@@ -335,6 +335,49 @@ TEST(one_time_codes_expire_and_are_used_once) {
   mfa_store_free(s);
 }
 
+TEST(resync_learns_the_drift) {
+  make_url("resync");
+  mfa_store *s = open_store();
+  mfa_store_import_result r;
+  char csv[512];
+  snprintf(csv, sizeof csv, "upn,serial number,secret key,time interval,manufacturer,model\n"
+                            "jo@contoso.com,7000001,%s,30,Contoso,HardwareKey\n", B32);
+  CHECK_OK(import_csv(s, MFA_IMPORT_FORMAT_CSV_CLOUD, csv, MFA_STORE_IMPORT_MODE_ALL_OR_NOTHING, &r));
+  char code[10];
+  uint64_t step;
+  code_at(T, code);
+  CHECK_OK(mfa_store_activate(s, S("7000001"), code, strlen(code), T, &step));
+  /* The token's clock runs 10 steps (5 minutes) ahead. */
+  const uint64_t now = T + 3000;
+  char a[10], b[10], c[10];
+  code_at(now + 9 * 30, a);
+  code_at(now + 10 * 30, b);
+  code_at(now + 11 * 30, c);
+  CHECK_RC(verify(s, "jo@contoso.com", c, now + 30, &step), MFA_RESULT_CODE_NOT_IN_WINDOW);
+  const char *codes[2] = {a, b};
+  size_t lens[2] = {strlen(a), strlen(b)};
+  step = 0;
+  CHECK_RC(mfa_store_resync(s, S("7000001"), codes, lens, 2, 5, now, &step), MFA_RESULT_RESYNC_FAILED);
+  CHECK_RC(mfa_store_resync(s, S("7000001"), codes, lens, 1, 50, now, &step), MFA_RESULT_RESYNC_CODE_COUNT);
+  CHECK_RC(mfa_store_resync(s, S("7000001"), codes, lens, 2, 100001, now, &step), MFA_RESULT_WINDOW_TOO_LARGE);
+  CHECK_RC(mfa_store_resync(s, S("nope"), codes, lens, 2, 50, now, &step), MFA_RESULT_UNKNOWN_TOKEN);
+  CHECK_RC(mfa_store_resync(NULL, S("7000001"), codes, lens, 2, 50, now, &step), MFA_RESULT_NULL_PARAMETER);
+  CHECK_RC(mfa_store_resync(s, NULL, 1, codes, lens, 2, 50, now, &step), MFA_RESULT_NULL_PARAMETER);
+  CHECK_RC(mfa_store_resync(s, S("7000001"), NULL, lens, 2, 50, now, &step), MFA_RESULT_NULL_PARAMETER);
+  CHECK_RC(mfa_store_resync(s, S("7000001"), codes, NULL, 2, 50, now, &step), MFA_RESULT_NULL_PARAMETER);
+  CHECK_RC(mfa_store_resync(s, S("7000001"), codes, lens, 2, 50, now, NULL), MFA_RESULT_NULL_PARAMETER);
+  CHECK_EQ_U(step, 0);
+  CHECK_OK(mfa_store_resync(s, S("7000001"), codes, lens, 2, 50, now, &step));
+  CHECK_EQ_U(step, now / 30 + 10);
+  mfa_store_token_info info;
+  CHECK_OK(mfa_store_token_info_get(s, S("7000001"), &info));
+  CHECK_EQ_U(info.drift, 10);
+  /* With the learned drift the next code verifies in the normal window. */
+  CHECK_OK(verify(s, "jo@contoso.com", c, now + 30, &step));
+  CHECK_EQ_U(step, now / 30 + 11);
+  mfa_store_free(s);
+}
+
 struct race {
   mfa_store *store;
   const char *code;
@@ -424,6 +467,7 @@ int main(void) {
   RUN(reports_and_null_checks);
   RUN(two_threads_one_code_one_approval);
   RUN(one_time_codes_expire_and_are_used_once);
+  RUN(resync_learns_the_drift);
   RUN(postgres_backend);
   TEST_MAIN_END();
 }
