@@ -12,6 +12,7 @@ use mfa_store::mfa_lockout::{Decision, FactorClass};
 use mfa_store::mfa_record::AuthResult;
 use mfa_store::{NewToken, Store, TokenInfo, TokenKind, UserProfile, VerifyContext};
 use serde_json::json;
+use zeroize::Zeroizing;
 
 use crate::Failure;
 use crate::ctx::{Global, create_key_file, emit, format_time, now, parse_time, read_key_file};
@@ -39,8 +40,29 @@ pub(crate) enum TokensCommand {
         /// The user.
         user: String,
     },
-    #[command(after_help = "Example:\n  mfa tokens unassign 1234567")]
+    /// Write every token, with its secret and state, to a PSKC file that
+    /// another system (or `mfa import`) reads. Encrypted with a pre-shared
+    /// key or a passphrase (AES-CBC + HMAC-SHA256); `--plain` must be asked
+    /// for explicitly. The export is recorded in the audit log.
+    #[command(
+        after_help = "Examples:\n  mfa tokens export tokens.pskcxml --passphrase-file pass.txt\n  \
+        mfa tokens export tokens.pskcxml --psk 000102030405060708090a0b0c0d0e0f"
+    )]
+    Export {
+        /// The PSKC file to write (not overwritten if it exists).
+        file: PathBuf,
+        /// Pre-shared AES key (16, 24 or 32 bytes in hex).
+        #[arg(long, conflicts_with_all = ["passphrase_file", "plain"])]
+        psk: Option<String>,
+        /// A file whose first line is the passphrase (PBKDF2-HMAC-SHA256).
+        #[arg(long, conflicts_with = "plain")]
+        passphrase_file: Option<PathBuf>,
+        /// Write the secrets unencrypted.
+        #[arg(long)]
+        plain: bool,
+    },
     /// Take a token away from its user (it must be assigned and activated again).
+    #[command(after_help = "Example:\n  mfa tokens unassign 1234567")]
     Unassign {
         /// The token's serial number.
         serial: String,
@@ -468,6 +490,97 @@ pub(crate) fn tokens(g: &Global, cmd: TokensCommand, out: &mut dyn Write) -> Res
                 &format!(
                     "token {serial} assigned to {user}; activate it with `mfa tokens activate {serial} <code>`"
                 ),
+            )
+        }
+        TokensCommand::Export {
+            file,
+            psk,
+            passphrase_file,
+            plain,
+        } => {
+            let protection = match (psk, passphrase_file, plain) {
+                (Some(hex), None, false) => {
+                    let key = Zeroizing::new(
+                        crate::import::decode_hex(&hex)
+                            .map_err(|e| Failure::input(format!("--psk: {e}")))?,
+                    );
+                    if ![16, 24, 32].contains(&key.len()) {
+                        return Err(Failure::input(
+                            "--psk: an AES key is 16, 24 or 32 bytes (32, 48 or 64 hex digits)",
+                        ));
+                    }
+                    mfa_import::Protection::pre_shared_key(&key, "Pre-shared-key")
+                }
+                (None, Some(p), false) => {
+                    let text = std::fs::read_to_string(&p)
+                        .map(Zeroizing::new)
+                        .map_err(|e| {
+                            Failure::input(format!("--passphrase-file {}: {e}", p.display()))
+                        })?;
+                    let line = Zeroizing::new(text.lines().next().unwrap_or_default().to_string());
+                    if line.is_empty() {
+                        return Err(Failure::input(format!(
+                            "--passphrase-file {}: the first line is empty",
+                            p.display()
+                        )));
+                    }
+                    mfa_import::Protection::passphrase(&line, 100_000)
+                }
+                (None, None, true) => mfa_import::Protection::None,
+                _ => {
+                    return Err(Failure::input(
+                        "say how to protect the secrets: --psk HEX, --passphrase-file FILE, or --plain",
+                    ));
+                }
+            };
+            let tokens = store.export_tokens(&actor(), now()).map_err(db)?;
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let f = options
+                .open(&file)
+                .map_err(|e| Failure::input(format!("{}: {e}", file.display())))?;
+            let fail =
+                |e: &dyn std::fmt::Display| Failure::input(format!("{}: {e}", file.display()));
+            let mut w = mfa_import::PskcWriter::new(
+                std::io::BufWriter::new(f),
+                protection,
+                getrandom::SysRng,
+            )
+            .map_err(|e| fail(&e))?;
+            for (info, secret) in tokens.iter() {
+                let kind = match info.kind {
+                    TokenKind::Totp(params) => mfa_import::TokenKind::Totp {
+                        params,
+                        state: mfa_oath::TotpState {
+                            last_step: info.last_step,
+                            drift: info.drift,
+                        },
+                    },
+                    TokenKind::Hotp(params) => mfa_import::TokenKind::Hotp {
+                        params,
+                        state: mfa_oath::HotpState {
+                            last_counter: info.last_step,
+                        },
+                    },
+                };
+                let mut t = mfa_import::ImportedToken::new(secret.clone(), kind);
+                t.serial = Some(info.serial.clone());
+                t.user = info.user.clone();
+                w.write_token(&t).map_err(|e| fail(&e))?;
+            }
+            let out_file = w.finish().map_err(|e| fail(&e))?;
+            out_file
+                .into_inner()
+                .map_err(|e| fail(&e))?
+                .sync_all()
+                .map_err(|e| fail(&e))?;
+            emit(
+                out,
+                g.json,
+                &json!({"file": file, "exported": tokens.len()}),
+                &format!("{} token(s) exported to {}", tokens.len(), file.display()),
             )
         }
         TokensCommand::Unassign { serial } => {

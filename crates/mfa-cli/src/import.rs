@@ -477,7 +477,7 @@ fn write_errors(
     std::fs::write(path, &buf).map_err(|e| fail(&e))
 }
 
-fn decode_hex(hex: &str) -> Result<Vec<u8>, String> {
+pub(crate) fn decode_hex(hex: &str) -> Result<Vec<u8>, String> {
     let hex: String = hex.chars().filter(|c| !c.is_whitespace()).collect();
     if !hex.len().is_multiple_of(2) || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err("not a hex key".into());

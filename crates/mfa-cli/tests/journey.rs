@@ -468,3 +468,83 @@ fn config_postgres() {
         config(&env);
     }
 }
+
+#[test]
+fn export_then_import_moves_the_tokens() {
+    let env = Env::sqlite();
+    env.ok(&["init"]);
+    env.ok(&[
+        "import",
+        &corpus("pskc/rfc6030/figure6.pskcxml"),
+        "--psk",
+        "12345678901234567890123456789012",
+    ]);
+    std::fs::write(env.path("pass.txt"), "qwerty\n").unwrap();
+    env.ok(&[
+        "import",
+        &corpus("pskc-generated/pbkdf2-fig7params.pskcxml"),
+        "--passphrase-file",
+        "pass.txt",
+    ]);
+    env.ok(&["tokens", "assign", "987654321", "helga"]);
+    env.ok(&["tokens", "activate", "987654321", HOTP8[0]]);
+    env.ok(&["verify", "helga", HOTP8[1]]);
+
+    // Secrets never leave unprotected unless asked for.
+    let err = env.fails(&["tokens", "export", "out.pskcxml"], 2);
+    assert!(err.contains("--plain"), "{err}");
+    assert!(!env.path("out.pskcxml").exists());
+    std::fs::write(env.path("export-pass.txt"), "correct horse battery\n").unwrap();
+    let v = env.json(&[
+        "tokens",
+        "export",
+        "out.pskcxml",
+        "--passphrase-file",
+        "export-pass.txt",
+    ]);
+    assert_eq!(v["exported"], 3);
+    let xml = std::fs::read_to_string(env.path("out.pskcxml")).unwrap();
+    assert!(
+        xml.contains("EncryptedValue") && !xml.contains("PlainValue>MTIz"),
+        "secrets must be encrypted"
+    );
+    // Never over an existing file.
+    env.fails(
+        &[
+            "tokens",
+            "export",
+            "out.pskcxml",
+            "--passphrase-file",
+            "export-pass.txt",
+        ],
+        2,
+    );
+
+    // Into a fresh store: the wrong passphrase imports nothing, the right one all.
+    let other = Env::sqlite();
+    other.ok(&["init"]);
+    let file = env.path("out.pskcxml").display().to_string();
+    std::fs::write(other.path("wrong.txt"), "qwerty\n").unwrap();
+    other.fails(&["import", &file, "--passphrase-file", "wrong.txt"], 2);
+    std::fs::write(other.path("right.txt"), "correct horse battery\n").unwrap();
+    let v = other.json(&["import", &file, "--passphrase-file", "right.txt"]);
+    assert_eq!(v["imported"], 3, "{v}");
+    let a = env.json(&["tokens", "list"]);
+    let b = other.json(&["tokens", "list"]);
+    let key = |t: &serde_json::Value| (t["serial"].clone(), t["kind"].clone(), t["params"].clone());
+    let ka: Vec<_> = a.as_array().unwrap().iter().map(key).collect();
+    let kb: Vec<_> = b.as_array().unwrap().iter().map(key).collect();
+    assert_eq!(ka, kb);
+    // The HOTP token continues after the last counter used: its old codes
+    // are refused, its next one is accepted once activated.
+    let fig6 = b
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["serial"] == "987654321")
+        .unwrap();
+    assert_eq!(fig6["last_step"], 1, "{fig6}");
+    other.ok(&["tokens", "assign", "987654321", "helga"]);
+    other.fails(&["tokens", "activate", "987654321", HOTP8[1]], 2);
+    other.ok(&["tokens", "activate", "987654321", HOTP8[2]]);
+}

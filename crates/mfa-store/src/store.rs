@@ -697,6 +697,37 @@ impl Store {
         })
     }
 
+    /// Every token with its secret, unsealed, for moving tokens to another
+    /// system (`mfa tokens export` writes them as encrypted PSKC). The
+    /// export is recorded in the audit log with `actor` and the number of
+    /// tokens. Handle the result as the secrets it is.
+    ///
+    /// # Errors
+    /// [`Error::Unseal`] (a token sealed under another key), database errors.
+    pub fn export_tokens(
+        &self,
+        actor: &str,
+        now: UnixTime,
+    ) -> Result<Vec<(TokenInfo, Secret)>, Error> {
+        self.pool.run(Mode::Write, |tx| {
+            let sql = format!("SELECT {TOKEN_COLS} FROM tokens ORDER BY serial");
+            let rows = tx.query("tokens", &sql, &[])?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in &rows {
+                let t = token_from_row(r)?;
+                let raw = self.keys.open(&t.serial, &t.sealed)?;
+                let secret = Secret::from_bytes(&raw).map_err(|source| Error::TokenParams {
+                    serial: t.serial.clone(),
+                    source,
+                })?;
+                out.push((t.info(), secret));
+            }
+            let reason = format!("{} token(s)", out.len());
+            audit(tx, now, None, "token_export", Some(actor), Some(&reason))?;
+            Ok(out)
+        })
+    }
+
     /// The tokens assigned to a user, by serial.
     ///
     /// # Errors
