@@ -138,8 +138,30 @@ pub(crate) enum UsersCommand {
         #[arg(long)]
         phone: Option<String>,
     },
-    #[command(after_help = "Example:\n  mfa users show helga@contoso.com --json")]
+    /// Create an app password (for applications that cannot do MFA); it is
+    /// shown once and only a keyed hash of it is stored.
+    #[command(
+        after_help = "Example:\n  mfa users add-app-password helga@contoso.com mail-on-phone"
+    )]
+    AddAppPassword {
+        /// The user id.
+        id: String,
+        /// A name for it (which application uses it).
+        name: String,
+    },
+    /// Delete all of a user's app passwords at once (e.g. after a lost phone).
+    #[command(
+        after_help = "Example:\n  mfa users delete-app-passwords helga@contoso.com --reason \"phone lost\""
+    )]
+    DeleteAppPasswords {
+        /// The user id.
+        id: String,
+        /// Why (logged).
+        #[arg(long, default_value = "deleted by an administrator")]
+        reason: String,
+    },
     /// Show a user, their tokens, lockout and fraud state.
+    #[command(after_help = "Example:\n  mfa users show helga@contoso.com --json")]
     Show {
         /// The user id.
         id: String,
@@ -632,12 +654,52 @@ pub(crate) fn users(g: &Global, cmd: UsersCommand, out: &mut dyn Write) -> Resul
                 &format!("user {id} saved"),
             )
         }
+        UsersCommand::AddAppPassword { id, name } => {
+            // 20 random bytes as 32 base32 characters, in groups of four.
+            let mut bytes = Zeroizing::new([0u8; 20]);
+            rand_core::TryRng::try_fill_bytes(&mut getrandom::SysRng, bytes.as_mut()).map_err(
+                |e| Failure::input(format!("the system random number generator failed: {e}")),
+            )?;
+            let secret = Secret::from_bytes(bytes.as_ref()).map_err(Failure::input)?;
+            let b32 = secret.to_base32();
+            let password: Zeroizing<String> = Zeroizing::new(
+                b32.as_bytes()
+                    .chunks(4)
+                    .map(|c| String::from_utf8_lossy(c).to_lowercase())
+                    .collect::<Vec<_>>()
+                    .join("-"),
+            );
+            store
+                .add_app_password(&id, &name, &password, now())
+                .map_err(db)?;
+            emit(
+                out,
+                g.json,
+                &json!({"user": id, "name": name, "password": password.as_str()}),
+                &format!(
+                    "app password {name:?} for {id} (shown only now):\n  {}",
+                    password.as_str()
+                ),
+            )
+        }
+        UsersCommand::DeleteAppPasswords { id, reason } => {
+            let n = store
+                .delete_app_passwords(&id, &actor(), &reason, now())
+                .map_err(db)?;
+            emit(
+                out,
+                g.json,
+                &json!({"user": id, "deleted": n}),
+                &format!("{n} app password(s) of {id} deleted"),
+            )
+        }
         UsersCommand::Show { id } => {
             let u = store
                 .user(&id)
                 .map_err(db)?
                 .ok_or_else(|| Failure::input(format!("unknown user {id}")))?;
             let tokens = store.user_tokens(&id).map_err(db)?;
+            let app_passwords = store.app_passwords(&id).map_err(db)?;
             let decision = store
                 .lockout_decision(&id, FactorClass::Otp, now())
                 .map_err(db)?;
@@ -668,6 +730,13 @@ pub(crate) fn users(g: &Global, cmd: UsersCommand, out: &mut dyn Write) -> Resul
             if tokens.is_empty() {
                 text.push_str(" none");
             }
+            text.push_str("\n  app passwords:");
+            for (name, created) in &app_passwords {
+                text.push_str(&format!("\n    {name} (created {})", format_time(*created)));
+            }
+            if app_passwords.is_empty() {
+                text.push_str(" none");
+            }
             emit(
                 out,
                 g.json,
@@ -676,6 +745,7 @@ pub(crate) fn users(g: &Global, cmd: UsersCommand, out: &mut dyn Write) -> Resul
                     "email": u.email, "phone": u.phone, "lockout": decision_json(&decision),
                     "blocked_until": fraud.block.as_ref().map(|b| b.until.secs()),
                     "high_risk": at_risk, "tokens": tokens.iter().map(token_json).collect::<Vec<_>>(),
+                    "app_passwords": app_passwords.iter().map(|(n, c)| json!({"name": n, "created": c.secs()})).collect::<Vec<_>>(),
                 }),
                 &text,
             )

@@ -17,6 +17,8 @@ const COMMANDS: &[&str] = &[
     "tokens unassign",
     "tokens activate",
     "users add",
+    "users add-app-password",
+    "users delete-app-passwords",
     "users show",
     "enroll",
     "verify",

@@ -548,3 +548,33 @@ fn export_then_import_moves_the_tokens() {
     other.fails(&["tokens", "activate", "987654321", HOTP8[1]], 2);
     other.ok(&["tokens", "activate", "987654321", HOTP8[2]]);
 }
+
+#[test]
+fn app_passwords_are_shown_once_and_deleted_together() {
+    let env = Env::sqlite();
+    env.ok(&["init"]);
+    env.ok(&["users", "add", "helga"]);
+    let a = env.json(&["users", "add-app-password", "helga", "mail"]);
+    let b = env.json(&["users", "add-app-password", "helga", "calendar"]);
+    let pa = a["password"].as_str().unwrap();
+    assert_eq!(pa.len(), 39, "{pa}"); // 32 characters in 8 groups
+    assert_ne!(pa, b["password"].as_str().unwrap());
+    env.fails(&["users", "add-app-password", "helga", "mail"], 2);
+    let shown = env.ok(&["users", "show", "helga"]);
+    assert!(
+        shown.contains("mail (created") && shown.contains("calendar (created"),
+        "{shown}"
+    );
+    assert!(!shown.contains(pa), "the password is never shown again");
+    let v = env.json(&[
+        "users",
+        "delete-app-passwords",
+        "helga",
+        "--reason",
+        "phone lost",
+    ]);
+    assert_eq!(v["deleted"], 2);
+    let v = env.json(&["users", "show", "helga"]);
+    assert_eq!(v["app_passwords"], serde_json::json!([]));
+    env.fails(&["users", "delete-app-passwords", "nobody"], 2);
+}

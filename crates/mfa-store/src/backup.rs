@@ -125,6 +125,11 @@ const TABLES: &[(&str, &[&str], &str)] = &[
         &["user_id", "hash", "expires_at"],
         "user_id, hash",
     ),
+    (
+        "app_passwords",
+        &["user_id", "name", "hash", "created_at"],
+        "user_id, name",
+    ),
 ];
 
 fn header() -> String {

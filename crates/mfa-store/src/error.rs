@@ -156,6 +156,22 @@ pub enum Error {
         /// The text given.
         text: String,
     },
+    /// The user already has an app password with this name.
+    #[error("user {user} already has an app password named {name:?}")]
+    AppPasswordExists {
+        /// The user.
+        user: String,
+        /// The name.
+        name: String,
+    },
+    /// The user has the most app passwords allowed.
+    #[error("user {user} already has {max} app passwords")]
+    TooManyAppPasswords {
+        /// The user.
+        user: String,
+        /// The limit.
+        max: usize,
+    },
     /// No setting has this name (see [`crate::SETTINGS`]).
     #[error("unknown setting {name:?} (see `mfa config show` for the names)")]
     UnknownSetting {

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+mod app_passwords;
 mod backup;
 mod crypto;
 mod db;
@@ -19,6 +20,7 @@ pub use mfa_lockout;
 pub use mfa_oath;
 pub use mfa_record;
 
+pub use app_passwords::MAX_APP_PASSWORDS;
 pub use crypto::MasterKey;
 pub use db::BackendKind;
 pub use error::{BackupProblem, Error};

@@ -105,11 +105,19 @@ CREATE TABLE devices (
     PRIMARY KEY (user_id, hash)
 );
 ",
-    // 1 -> 2: settings shared by every server (mfa config set).
+    // 1 -> 2: settings shared by every server (mfa config set), and app
+    // passwords (only a keyed hash of each).
     "
 CREATE TABLE settings (
     name TEXT PRIMARY KEY,
     value TEXT NOT NULL
+);
+CREATE TABLE app_passwords (
+    user_id TEXT NOT NULL REFERENCES users (user_id),
+    name TEXT NOT NULL,
+    hash {BLOB} NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (user_id, name)
 );
 ",
 ];

@@ -67,7 +67,7 @@ pub const MAX_SERIAL_LEN: usize = 128;
 /// ```
 pub struct Store {
     pub(crate) pool: Pool,
-    keys: Keys,
+    pub(crate) keys: Keys,
     /// The configuration in force: `base_config` with the stored settings over it.
     pub(crate) config: StoreConfig,
     /// The configuration the caller opened the store with.
@@ -83,7 +83,7 @@ impl core::fmt::Debug for Store {
     }
 }
 
-fn check_len(field: &'static str, s: &str, max: usize) -> Result<(), Error> {
+pub(crate) fn check_len(field: &'static str, s: &str, max: usize) -> Result<(), Error> {
     if s.is_empty() || s.len() > max {
         return Err(Error::FieldLength {
             field,
@@ -205,7 +205,10 @@ fn consume_step(tx: &mut dyn Tx, serial: &str, step: u64) -> Result<bool, Error>
 
 /// Locks the user's row (PostgreSQL `FOR UPDATE`; SQLite holds the write
 /// lock already) and reads the profile and fraud state. `None`: no such user.
-fn lock_user(tx: &mut dyn Tx, user: &str) -> Result<Option<(UserProfile, FraudState)>, Error> {
+pub(crate) fn lock_user(
+    tx: &mut dyn Tx,
+    user: &str,
+) -> Result<Option<(UserProfile, FraudState)>, Error> {
     let sql = format!(
         "SELECT first_name, last_name, email, phone, {FRAUD_COLS} FROM users WHERE user_id = $1{}",
         tx.for_update()

@@ -151,8 +151,7 @@ fn a_version_1_store_is_upgraded_on_open(b: &Backend) {
     let t = enrol(&s, "alice", "T1", 1);
     drop(s);
     // Take the database back to schema version 1, as the first release wrote it.
-    let downgrade =
-        "DROP TABLE settings; UPDATE mfa_meta SET value = '1' WHERE name = 'schema_version'";
+    let downgrade = "DROP TABLE settings; DROP TABLE app_passwords; UPDATE mfa_meta SET value = '1' WHERE name = 'schema_version'";
     match b.url.strip_prefix("sqlite:") {
         Some(path) => rusqlite::Connection::open(path)
             .unwrap()
