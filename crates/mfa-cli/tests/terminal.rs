@@ -94,3 +94,57 @@ fn progress_bar_on_a_terminal_only() {
         String::from_utf8_lossy(&piped.stderr)
     );
 }
+
+#[test]
+fn enroll_draws_the_qr_code_in_a_terminal() {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("SKIPPED: util-linux `script` not found; cannot make a pseudo-terminal");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mfa = assert_cmd::cargo::cargo_bin("mfa").display().to_string();
+    assert!(
+        clean(&mfa, dir.path())
+            .arg("init")
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    assert!(
+        clean(&mfa, dir.path())
+            .args(["users", "add", "helga"])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    let tty = clean("script", dir.path())
+        .args([
+            "-qfec",
+            &format!("{mfa} enroll helga --issuer Contoso --serial APP-1"),
+            "/dev/null",
+        ])
+        .env("TERM", "xterm")
+        .output()
+        .unwrap();
+    let screen = String::from_utf8_lossy(&tty.stdout);
+    assert!(tty.status.success(), "{screen}");
+    assert!(
+        screen.contains("otpauth://totp/Contoso:helga?secret="),
+        "{screen}"
+    );
+    // The QR code: rows of half blocks, all the same width.
+    let rows: Vec<&str> = screen
+        .lines()
+        .map(|l| l.trim_end_matches('\r'))
+        .filter(|l| !l.is_empty() && l.chars().all(|c| matches!(c, ' ' | '█' | '▀' | '▄')))
+        .collect();
+    assert!(rows.len() >= 20, "{screen}");
+    let width = rows[0].chars().count();
+    assert!(
+        width >= 41 && rows.iter().all(|r| r.chars().count() == width),
+        "{screen}"
+    );
+    assert!(screen.contains("mfa tokens activate APP-1"), "{screen}");
+}

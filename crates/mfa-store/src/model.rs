@@ -41,6 +41,10 @@ pub struct StoreConfig {
     pub hotp_window: Window,
     /// How long to wait for a lock held by another connection (SQLite).
     pub busy_timeout: Duration,
+    /// Days a device is remembered after MFA ("remember MFA on this
+    /// device"); 0 switches the feature off. Callers pass it to
+    /// [`crate::Store::remember_device`].
+    pub remember_device_days: u32,
 }
 
 impl Default for StoreConfig {
@@ -53,6 +57,7 @@ impl Default for StoreConfig {
             totp_window: Window::TOTP_DEFAULT,
             hotp_window: Window::HOTP_DEFAULT,
             busy_timeout: Duration::from_secs(30),
+            remember_device_days: 0,
         }
     }
 }

@@ -107,6 +107,11 @@ pub const SETTINGS: &[Setting] = &[
         "lifetime of SMS and voice one-time codes",
         "300",
     ),
+    s(
+        "remember_device.days",
+        "days MFA is remembered on a device (0: off)",
+        "0",
+    ),
 ];
 
 /// Looks a setting up by name.
@@ -199,6 +204,13 @@ impl StoreConfig {
                     return Err(invalid(name, value, "30 to 86400 seconds"));
                 }
                 self.code_ttl = ttl;
+            }
+            "remember_device.days" => {
+                let days: u32 = number(name, value)?;
+                if days > 365 {
+                    return Err(invalid(name, value, "0 to 365 days"));
+                }
+                self.remember_device_days = days;
             }
             _ => {
                 return Err(Error::UnknownSetting {

@@ -173,3 +173,13 @@ fn a_version_1_store_is_upgraded_on_open(b: &Backend) {
         .unwrap();
     assert!(!b.open().config().fields.email);
 }
+
+#[test]
+fn remember_device_days_is_a_bounded_setting() {
+    let mut c = StoreConfig::default();
+    assert_eq!(c.remember_device_days, 0);
+    c.apply_setting("remember_device.days", "14").unwrap();
+    assert_eq!(c.remember_device_days, 14);
+    assert!(c.apply_setting("remember_device.days", "366").is_err());
+    assert!(c.apply_setting("remember_device.days", "-1").is_err());
+}
