@@ -180,7 +180,7 @@ fn main() -> ExitCode {
         Command::Restore { file } => admin::restore(g, file, out),
         Command::Rekey { new_key_file } => admin::rekey(g, new_key_file, out),
         Command::Demo { dir } => demo::run(dir, out),
-        Command::Otp(cmd) => otp::run(cmd, out),
+        Command::Otp(cmd) => otp::run(cmd, g.json, out),
         Command::Completions { shell } => {
             // Rendered into a buffer: clap_complete panics if its writer fails
             // (e.g. a closed pipe); our write reports the error instead.

@@ -148,7 +148,7 @@ fn read_secret(arg: &str) -> Result<Secret, Failure> {
     Secret::from_base32(&text).map_err(|e| Failure::input(format!("--secret: {e}")))
 }
 
-pub(crate) fn run(cmd: OtpCommand, out: &mut dyn Write) -> Result<(), Failure> {
+pub(crate) fn run(cmd: OtpCommand, json: bool, out: &mut dyn Write) -> Result<(), Failure> {
     let io = Failure::write;
     match cmd {
         OtpCommand::Code(args) => {
@@ -158,7 +158,11 @@ pub(crate) fn run(cmd: OtpCommand, out: &mut dyn Write) -> Result<(), Failure> {
                     .map_err(Failure::input)?,
                 Token::Hotp(h, counter) => h.generate(counter),
             };
-            writeln!(out, "{code}").map_err(io)
+            if json {
+                writeln!(out, "{}", serde_json::json!({"code": code.to_string()})).map_err(io)
+            } else {
+                writeln!(out, "{code}").map_err(io)
+            }
         }
         OtpCommand::Uri {
             issuer,
@@ -174,6 +178,9 @@ pub(crate) fn run(cmd: OtpCommand, out: &mut dyn Write) -> Result<(), Failure> {
                 }
             };
             let text = uri.to_uri();
+            if json {
+                return writeln!(out, "{}", serde_json::json!({"uri": text.as_str()})).map_err(io);
+            }
             writeln!(out, "{}", text.as_str()).map_err(io)?;
             if qr {
                 writeln!(out, "{}", render_qr(&text)?.as_str()).map_err(io)?;

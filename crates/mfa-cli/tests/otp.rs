@@ -184,3 +184,34 @@ fn hotp_uri_carries_counter() {
     ]);
     assert!(out.trim_end().ends_with("&digits=6&counter=7"), "{out}");
 }
+
+#[test]
+fn json_output() {
+    let out = stdout_of(&[
+        "--json",
+        "otp",
+        "code",
+        "--secret",
+        RFC_SECRET_B32,
+        "--hotp",
+        "--counter",
+        "1",
+    ]);
+    assert_eq!(out, "{\"code\":\"287082\"}\n");
+    let out = stdout_of(&[
+        "otp",
+        "uri",
+        "--json",
+        "--issuer",
+        "I",
+        "--account",
+        "a",
+        "--secret",
+        RFC_SECRET_B32,
+        "--totp",
+    ]);
+    assert!(
+        out.starts_with("{\"uri\":\"otpauth://totp/I:a?secret="),
+        "{out}"
+    );
+}
