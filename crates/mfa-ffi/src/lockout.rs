@@ -190,6 +190,38 @@ fn decision_out(d: Decision) -> mfa_lockout_decision {
     }
 }
 
+/// `LockoutState::record_failure` or `LockoutState::record_success`.
+type Transition =
+    fn(LockoutState, &Policy, UnixTime) -> Result<(LockoutState, Decision), mfa_lockout::Error>;
+
+/// The body of `mfa_lockout_record_failure` and `_record_success`: reads
+/// the caller's state, applies `step` at `now`, writes the new state and the
+/// decision (only on success).
+///
+/// # Safety
+/// As `mfa_lockout_record_failure`.
+unsafe fn transition(
+    policy: *const mfa_lockout_policy,
+    state: *const mfa_lockout_state,
+    now: u64,
+    out_state: *mut mfa_lockout_state,
+    out_decision: *mut mfa_lockout_decision,
+    step: Transition,
+) -> mfa_result {
+    let policy = try_ref!(policy);
+    check_not_null!(state, out_state, out_decision);
+    // SAFETY: checked non-NULL, readable per the contract.
+    let state = try_result!(unsafe { read_state(state) });
+    let (next, d) =
+        try_result!(step(state, &policy.inner, UnixTime::from_secs(now)).map_err(mfa_result::from));
+    // SAFETY: both checked non-NULL, writable per the contract.
+    unsafe {
+        write_out(out_state, state_out(&next));
+        write_out(out_decision, decision_out(d));
+    }
+    mfa_result::Ok
+}
+
 /// Reads and validates a caller-stored state.
 ///
 /// # Safety
@@ -385,17 +417,8 @@ pub unsafe extern "C" fn mfa_lockout_record_failure(
     out_decision: *mut mfa_lockout_decision,
 ) -> mfa_result {
     ffi_panic_boundary! {
-        let policy = try_ref!(policy);
-        check_not_null!(state, out_state, out_decision);
-        // SAFETY: checked non-NULL, readable per the contract.
-        let state = try_result!(unsafe { read_state(state) });
-        let (next, d) = try_result!(state.record_failure(&policy.inner, UnixTime::from_secs(now)).map_err(mfa_result::from));
-        // SAFETY: both checked non-NULL, writable per the contract.
-        unsafe {
-            write_out(out_state, state_out(&next));
-            write_out(out_decision, decision_out(d));
-        }
-        mfa_result::Ok
+        // SAFETY: forwarded from this function's contract.
+        unsafe { transition(policy, state, now, out_state, out_decision, LockoutState::record_failure) }
     }
 }
 
@@ -416,17 +439,8 @@ pub unsafe extern "C" fn mfa_lockout_record_success(
     out_decision: *mut mfa_lockout_decision,
 ) -> mfa_result {
     ffi_panic_boundary! {
-        let policy = try_ref!(policy);
-        check_not_null!(state, out_state, out_decision);
-        // SAFETY: checked non-NULL, readable per the contract.
-        let state = try_result!(unsafe { read_state(state) });
-        let (next, d) = try_result!(state.record_success(&policy.inner, UnixTime::from_secs(now)).map_err(mfa_result::from));
-        // SAFETY: both checked non-NULL, writable per the contract.
-        unsafe {
-            write_out(out_state, state_out(&next));
-            write_out(out_decision, decision_out(d));
-        }
-        mfa_result::Ok
+        // SAFETY: forwarded from this function's contract.
+        unsafe { transition(policy, state, now, out_state, out_decision, LockoutState::record_success) }
     }
 }
 
