@@ -15,7 +15,10 @@ use serde_json::json;
 use zeroize::Zeroizing;
 
 use crate::Failure;
-use crate::ctx::{Global, create_key_file, emit, format_time, now, parse_time, read_key_file};
+use crate::ctx::{
+    Global, create_key_file, create_private_file, decode_hex, emit, format_time, now, parse_time,
+    random_bytes, read_key_file, read_passphrase,
+};
 
 /// `mfa tokens …`
 #[derive(Debug, Subcommand)]
@@ -522,10 +525,8 @@ pub(crate) fn tokens(g: &Global, cmd: TokensCommand, out: &mut dyn Write) -> Res
         } => {
             let protection = match (psk, passphrase_file, plain) {
                 (Some(hex), None, false) => {
-                    let key = Zeroizing::new(
-                        crate::import::decode_hex(&hex)
-                            .map_err(|e| Failure::input(format!("--psk: {e}")))?,
-                    );
+                    let key =
+                        decode_hex(&hex).map_err(|e| Failure::input(format!("--psk: {e}")))?;
                     if ![16, 24, 32].contains(&key.len()) {
                         return Err(Failure::input(
                             "--psk: an AES key is 16, 24 or 32 bytes (32, 48 or 64 hex digits)",
@@ -534,12 +535,7 @@ pub(crate) fn tokens(g: &Global, cmd: TokensCommand, out: &mut dyn Write) -> Res
                     mfa_import::Protection::pre_shared_key(&key, "Pre-shared-key")
                 }
                 (None, Some(p), false) => {
-                    let text = std::fs::read_to_string(&p)
-                        .map(Zeroizing::new)
-                        .map_err(|e| {
-                            Failure::input(format!("--passphrase-file {}: {e}", p.display()))
-                        })?;
-                    let line = Zeroizing::new(text.lines().next().unwrap_or_default().to_string());
+                    let line = read_passphrase(&p)?;
                     if line.is_empty() {
                         return Err(Failure::input(format!(
                             "--passphrase-file {}: the first line is empty",
@@ -556,12 +552,7 @@ pub(crate) fn tokens(g: &Global, cmd: TokensCommand, out: &mut dyn Write) -> Res
                 }
             };
             let tokens = store.export_tokens(&actor(), now()).map_err(db)?;
-            let mut options = std::fs::OpenOptions::new();
-            options.write(true).create_new(true);
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-            let f = options
-                .open(&file)
+            let f = create_private_file(&file)
                 .map_err(|e| Failure::input(format!("{}: {e}", file.display())))?;
             let fail =
                 |e: &dyn std::fmt::Display| Failure::input(format!("{}: {e}", file.display()));
@@ -656,10 +647,7 @@ pub(crate) fn users(g: &Global, cmd: UsersCommand, out: &mut dyn Write) -> Resul
         }
         UsersCommand::AddAppPassword { id, name } => {
             // 20 random bytes as 32 base32 characters, in groups of four.
-            let mut bytes = Zeroizing::new([0u8; 20]);
-            rand_core::TryRng::try_fill_bytes(&mut getrandom::SysRng, bytes.as_mut()).map_err(
-                |e| Failure::input(format!("the system random number generator failed: {e}")),
-            )?;
+            let bytes = random_bytes::<20>()?;
             let secret = Secret::from_bytes(bytes.as_ref()).map_err(Failure::input)?;
             let b32 = secret.to_base32();
             let password: Zeroizing<String> = Zeroizing::new(

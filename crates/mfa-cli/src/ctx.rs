@@ -68,19 +68,50 @@ pub(crate) fn parse_key(text: &str) -> Result<MasterKey, String> {
     MasterKey::from_hex(id, hex.trim()).map_err(|e| e.to_string())
 }
 
-/// A new master key file: 32 random bytes, written with mode 0600, never
-/// over an existing file.
-pub(crate) fn create_key_file(path: &Path, id: u32) -> Result<MasterKey, Failure> {
-    let mut bytes = Zeroizing::new([0u8; 32]);
+/// `N` bytes from the operating system's random number generator.
+pub(crate) fn random_bytes<const N: usize>() -> Result<Zeroizing<[u8; N]>, Failure> {
+    let mut bytes = Zeroizing::new([0u8; N]);
     rand_core::TryRng::try_fill_bytes(&mut getrandom::SysRng, bytes.as_mut())
         .map_err(|e| Failure::input(format!("the system random number generator failed: {e}")))?;
-    let hex: Zeroizing<String> = Zeroizing::new(bytes.iter().map(|b| format!("{b:02x}")).collect());
-    let key = MasterKey::from_hex(id, &hex).map_err(|e| Failure::input(e.to_string()))?;
+    Ok(bytes)
+}
+
+/// A new file only the owner can read (mode 0600), never over an existing one.
+pub(crate) fn create_private_file(path: &Path) -> std::io::Result<std::fs::File> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).map_err(|e| {
+    options.open(path)
+}
+
+/// The first line of a passphrase file (`--passphrase-file`).
+pub(crate) fn read_passphrase(path: &Path) -> Result<Zeroizing<String>, Failure> {
+    let text = std::fs::read_to_string(path)
+        .map(Zeroizing::new)
+        .map_err(|e| Failure::input(format!("--passphrase-file {}: {e}", path.display())))?;
+    Ok(Zeroizing::new(
+        text.lines().next().unwrap_or_default().to_string(),
+    ))
+}
+
+/// A key given in hex (upper or lower case, white space ignored).
+pub(crate) fn decode_hex(text: &str) -> Result<Zeroizing<Vec<u8>>, String> {
+    let digits: Zeroizing<Vec<u8>> =
+        Zeroizing::new(text.bytes().filter(|b| !b.is_ascii_whitespace()).collect());
+    data_encoding::HEXLOWER_PERMISSIVE
+        .decode(&digits)
+        .map(Zeroizing::new)
+        .map_err(|_| "not a hex key".to_string())
+}
+
+/// A new master key file: 32 random bytes, written with mode 0600, never
+/// over an existing file.
+pub(crate) fn create_key_file(path: &Path, id: u32) -> Result<MasterKey, Failure> {
+    let bytes = random_bytes::<32>()?;
+    let hex = Zeroizing::new(data_encoding::HEXLOWER.encode(bytes.as_ref()));
+    let key = MasterKey::from_hex(id, &hex).map_err(|e| Failure::input(e.to_string()))?;
+    let mut file = create_private_file(path).map_err(|e| {
         Failure::input(format!(
             "cannot create the master key file {}: {e}",
             path.display()
@@ -203,5 +234,15 @@ mod tests {
         assert!(parse_key("ab").is_err());
         assert!(parse_key("x:ab").is_err());
         assert!(parse_key("1:abc").is_err());
+    }
+
+    #[test]
+    fn hex_keys() {
+        assert_eq!(
+            decode_hex("00 ff\nAb").unwrap().as_slice(),
+            &[0x00, 0xff, 0xab]
+        );
+        assert!(decode_hex("abc").is_err());
+        assert!(decode_hex("zz").is_err());
     }
 }

@@ -16,10 +16,9 @@ use mfa_import::{
 };
 use mfa_store::{ImportMode, NewToken, TokenKind};
 use serde_json::json;
-use zeroize::Zeroizing;
 
 use crate::Failure;
-use crate::ctx::{Global, emit, now};
+use crate::ctx::{Global, decode_hex, emit, now, read_passphrase};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum Format {
@@ -202,16 +201,11 @@ fn open_source(args: &ImportArgs, path: &str) -> Result<Opened, Failure> {
 fn pskc_options(args: &ImportArgs) -> Result<PskcOptions, Failure> {
     let mut options = PskcOptions::new();
     if let Some(hex) = &args.psk {
-        let key =
-            Zeroizing::new(decode_hex(hex).map_err(|e| Failure::input(format!("--psk: {e}")))?);
+        let key = decode_hex(hex).map_err(|e| Failure::input(format!("--psk: {e}")))?;
         options = options.key(&key);
     }
     if let Some(p) = &args.passphrase_file {
-        let text = std::fs::read_to_string(p)
-            .map(Zeroizing::new)
-            .map_err(|e| Failure::input(format!("--passphrase-file {}: {e}", p.display())))?;
-        let line = Zeroizing::new(text.lines().next().unwrap_or_default().to_string());
-        options = options.passphrase(&line);
+        options = options.passphrase(&read_passphrase(p)?);
     }
     Ok(options)
 }
@@ -475,21 +469,6 @@ fn write_errors(
         w.flush().map_err(|e| fail(&e))?;
     }
     std::fs::write(path, &buf).map_err(|e| fail(&e))
-}
-
-pub(crate) fn decode_hex(hex: &str) -> Result<Vec<u8>, String> {
-    let hex: String = hex.chars().filter(|c| !c.is_whitespace()).collect();
-    if !hex.len().is_multiple_of(2) || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err("not a hex key".into());
-    }
-    (0..hex.len())
-        .step_by(2)
-        .map(|i| {
-            hex.get(i..i + 2)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-                .ok_or_else(|| "not a hex key".to_string())
-        })
-        .collect()
 }
 
 fn progress_bar(total: u64, json: bool, what: &str) -> ProgressBar {
