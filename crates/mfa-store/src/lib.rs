@@ -1,7 +1,6 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
-mod app_passwords;
 mod backup;
 mod crypto;
 mod db;
@@ -20,7 +19,6 @@ pub use mfa_lockout;
 pub use mfa_oath;
 pub use mfa_record;
 
-pub use app_passwords::MAX_APP_PASSWORDS;
 pub use crypto::MasterKey;
 pub use db::BackendKind;
 pub use error::{BackupProblem, Error};
@@ -32,4 +30,4 @@ pub use model::{
 pub use net::Cidr;
 pub use schema::SCHEMA_VERSION;
 pub use settings::{SETTINGS, Setting, setting};
-pub use store::{MAX_SERIAL_LEN, MAX_USER_ID_LEN, Store};
+pub use store::{MAX_APP_PASSWORDS, MAX_SERIAL_LEN, MAX_USER_ID_LEN, Store};
