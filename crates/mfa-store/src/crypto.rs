@@ -88,11 +88,10 @@ impl MasterKey {
 
     fn derive(&self, label: &[u8]) -> Zeroizing<[u8; 32]> {
         let mut out = Zeroizing::new([0u8; 32]);
-        if let Ok(mut m) = <Hmac<Sha256> as KeyInit>::new_from_slice(self.key.as_slice()) {
-            m.update(b"mfa-store/v1/");
-            m.update(label);
-            out.copy_from_slice(&m.finalize().into_bytes());
-        }
+        let mut m = hmac_sha256(self.key.as_slice());
+        m.update(b"mfa-store/v1/");
+        m.update(label);
+        out.copy_from_slice(&m.finalize().into_bytes());
         out
     }
 
@@ -177,16 +176,72 @@ impl Keys {
 
     /// Keyed hash (HMAC-SHA256) of a one-time code or device token, bound to
     /// its purpose and user: only the hash is stored.
-    pub(crate) fn code_hash(&self, purpose: &str, user: &str, code: &str) -> Vec<u8> {
-        let Ok(mut m) = <Hmac<Sha256> as KeyInit>::new_from_slice(self.hash.as_slice()) else {
-            return Vec::new();
-        };
+    pub(crate) fn code_hash(
+        &self,
+        purpose: &str,
+        user: &str,
+        code: &str,
+    ) -> Result<Vec<u8>, Error> {
+        let mut m = hmac_sha256(self.hash.as_slice());
         for part in [purpose.as_bytes(), user.as_bytes(), code.as_bytes()] {
             m.update(&(part.len() as u64).to_be_bytes());
             m.update(part);
         }
-        m.finalize().into_bytes().to_vec()
+        Ok(m.finalize().into_bytes().to_vec())
     }
+}
+
+/// HMAC-SHA256 keyed with `key`. HMAC accepts keys of any length, so
+/// `new_from_slice` cannot fail; there is no fallback key.
+fn hmac_sha256(key: &[u8]) -> Hmac<Sha256> {
+    #[allow(clippy::expect_used)] // HMAC takes keys of every length (RFC 2104 §2).
+    <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC accepts keys of any length")
+}
+
+/// A secret the store issues to a person or client and keeps only as a
+/// keyed hash: an app password, a remembered-device token, a one-time code.
+/// Show or send it once. Wiped on drop; `Debug` does not show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credential(Zeroizing<String>);
+
+impl Credential {
+    /// The text, to hand to the user or client once.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl core::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Credential([REDACTED])")
+    }
+}
+
+/// 128 random bits from the operating system as 26 lower-case base32
+/// characters.
+pub(crate) fn random_token() -> Result<Credential, Error> {
+    let mut bytes = Zeroizing::new([0u8; 16]);
+    getrandom::fill(bytes.as_mut_slice()).map_err(|_| Error::Rng)?;
+    let text = data_encoding::BASE32_NOPAD
+        .encode(bytes.as_slice())
+        .to_ascii_lowercase();
+    Ok(Credential(Zeroizing::new(text)))
+}
+
+/// `digits` uniformly random decimal digits (rejection sampling, no modulo bias).
+pub(crate) fn random_digits(digits: u32) -> Result<Credential, Error> {
+    let mut out = Zeroizing::new(String::with_capacity(digits as usize));
+    let mut buf = Zeroizing::new([0u8; 32]);
+    while out.len() < digits as usize {
+        getrandom::fill(buf.as_mut_slice()).map_err(|_| Error::Rng)?;
+        for &b in buf.iter() {
+            // 250 = 25 * 10: bytes 250..=255 would bias the digits.
+            if b < 250 && out.len() < digits as usize {
+                out.push(char::from(b'0' + b % 10));
+            }
+        }
+    }
+    Ok(Credential(out))
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ pub use mfa_lockout;
 pub use mfa_oath;
 pub use mfa_record;
 
-pub use crypto::MasterKey;
+pub use crypto::{Credential, MasterKey};
 pub use db::BackendKind;
 pub use error::{BackupProblem, Error};
 pub use model::{
@@ -30,4 +30,7 @@ pub use model::{
 pub use net::Cidr;
 pub use schema::SCHEMA_VERSION;
 pub use settings::{SETTINGS, Setting, setting};
-pub use store::{MAX_APP_PASSWORDS, MAX_SERIAL_LEN, MAX_USER_ID_LEN, Store};
+pub use store::{
+    ApprovedBy, AuthOutcome, AuthRequest, CodeIssue, MAX_APP_PASSWORDS, MAX_SERIAL_LEN,
+    MAX_USER_ID_LEN, Method, Presented, Store,
+};

@@ -38,7 +38,6 @@ both_backends!(
     fraud_report_blocks_and_admin_unblocks,
     one_time_codes_expire_and_are_consumed_once,
     trusted_ranges,
-    remembered_devices,
     reports_and_retention,
     rekey_reseals_and_old_key_is_refused,
     wrong_master_key_changes_nothing,
@@ -602,31 +601,6 @@ fn trusted_ranges(b: &Backend) {
     assert_eq!(s.trusted_ranges().unwrap().len(), 50);
     assert!(s.remove_trusted_range("10.0.0.0/16").unwrap());
     s.add_trusted_range("172.16.0.0/12", at(T0)).unwrap();
-}
-
-fn remembered_devices(b: &Backend) {
-    let s = b.open();
-    assert!(matches!(
-        s.remember_device("alice", "device-a", 14, at(T0)),
-        Err(Error::UnknownUser { .. })
-    ));
-    s.put_user(&UserProfile::new("alice"), at(T0)).unwrap();
-    s.remember_device("alice", "device-a", 14, at(T0)).unwrap();
-    s.remember_device("alice", "device-b", 1, at(T0)).unwrap();
-    assert!(
-        s.is_device_remembered("alice", "device-a", at(T0 + 13 * 86_400))
-            .unwrap()
-    );
-    assert!(!s.is_device_remembered("bob", "device-a", at(T0)).unwrap());
-    assert!(
-        !s.is_device_remembered("alice", "device-b", at(T0 + 86_400))
-            .unwrap()
-    );
-    assert_eq!(s.revoke_devices("alice", "admin", at(T0 + 10)).unwrap(), 2);
-    assert!(
-        !s.is_device_remembered("alice", "device-a", at(T0 + 20))
-            .unwrap()
-    );
 }
 
 fn reports_and_retention(b: &Backend) {

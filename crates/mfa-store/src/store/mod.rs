@@ -30,6 +30,8 @@ mod tokens;
 mod users;
 
 pub use app_passwords::MAX_APP_PASSWORDS;
+pub use authenticate::{ApprovedBy, AuthOutcome, AuthRequest, Method, Presented};
+pub use codes::CodeIssue;
 
 /// Longest user id, in bytes.
 pub const MAX_USER_ID_LEN: usize = 256;
