@@ -574,7 +574,13 @@ fn app_passwords_are_shown_once_and_deleted_together() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stdout).contains("approved (app password \"mail\")"));
     let err = env.fails(
-        &["verify", "helga", "aaaaaaaaaaaaaaaaaaaaaaaaaa", "--method", "app-password"],
+        &[
+            "verify",
+            "helga",
+            "aaaaaaaaaaaaaaaaaaaaaaaaaa",
+            "--method",
+            "app-password",
+        ],
         1,
     );
     assert!(err.contains("denied"), "{err}");
