@@ -1129,7 +1129,7 @@ pub(crate) fn restore(g: &Global, file: PathBuf, out: &mut dyn Write) -> Result<
 }
 
 pub(crate) fn rekey(g: &Global, new_key_file: PathBuf, out: &mut dyn Write) -> Result<(), Failure> {
-    let mut store = g.open()?;
+    let store = g.open()?;
     let old = g.master_key()?;
     let new = if new_key_file.exists() {
         read_key_file(&new_key_file)?
@@ -1140,9 +1140,10 @@ pub(crate) fn rekey(g: &Global, new_key_file: PathBuf, out: &mut dyn Write) -> R
     emit(
         out,
         g.json,
-        &json!({"resealed": n, "key_id": new.id(), "key_file": new_key_file}),
+        &json!({"tokens": n, "key_id": new.id(), "key_file": new_key_file}),
         &format!(
-            "{n} token secret(s) resealed under key {} ({}); use it from now on",
+            "data key re-wrapped under master key {} ({}); {n} token(s), app passwords, codes and \
+             remembered devices stay usable; use the new key from now on",
             new.id(),
             new_key_file.display()
         ),

@@ -115,8 +115,17 @@ impl Row {
             .ok_or_else(|| self.corrupt(column))
     }
     pub(crate) fn blob(&self, i: usize, column: &'static str) -> Result<Vec<u8>, Error> {
+        self.opt_blob(i, column)?
+            .ok_or_else(|| self.corrupt(column))
+    }
+    pub(crate) fn opt_blob(
+        &self,
+        i: usize,
+        column: &'static str,
+    ) -> Result<Option<Vec<u8>>, Error> {
         match self.get(i) {
-            Val::Blob(v) => Ok(v.clone()),
+            Val::Null => Ok(None),
+            Val::Blob(v) => Ok(Some(v.clone())),
             _ => Err(self.corrupt(column)),
         }
     }

@@ -64,6 +64,16 @@ pub enum Error {
         /// The token's serial.
         serial: String,
     },
+    /// A token row changed in the database without the store's key (its
+    /// owner, kind, parameters, active flag, last step or drift do not match
+    /// the row's MAC): it is never used to approve a sign-in.
+    #[error(
+        "token {serial} was changed in the database without the store's key (its row MAC does not match); it is not used"
+    )]
+    TokenTampered {
+        /// The token's serial.
+        serial: String,
+    },
     /// A master key file or value is not 32 bytes (64 hex digits).
     #[error("a master key must be 32 bytes (64 hex digits); got {len} bytes")]
     MasterKeyLength {
@@ -216,7 +226,7 @@ pub enum Error {
     },
     /// A backup file's checksum does not match its content.
     #[error(
-        "the backup checksum does not match its content (file truncated or altered); nothing restored"
+        "the backup's MAC does not match its content (file truncated or altered, or not written under this master key); nothing restored"
     )]
     BackupChecksum,
     /// mfa-record refused a value (a user id or server name it does not
@@ -263,9 +273,20 @@ pub enum BackupProblem {
     /// A field that is not `N`, `i<int>`, `t<hex>` or `b<hex>`.
     #[error("malformed field")]
     Field,
-    /// The file ends without the checksum trailer.
-    #[error("missing checksum trailer")]
+    /// The file ends without the MAC trailer.
+    #[error("missing MAC trailer")]
     Truncated,
+    /// A backup of format 1 (before mfa-store 0.2), whose SHA-256 checksum
+    /// anyone can recompute: it is not restored. Take a new backup with this
+    /// version.
+    #[error(
+        "backup format 1 is not authenticated (plain SHA-256); take a new backup with this version"
+    )]
+    Unauthenticated,
+    /// The backup's `mfa_keys` table has no row for the master key this
+    /// store was opened with.
+    #[error("no data key for this master key")]
+    NoDataKey,
 }
 
 impl From<rusqlite::Error> for Error {

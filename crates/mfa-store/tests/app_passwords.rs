@@ -166,6 +166,6 @@ fn app_passwords_in_backups(b: &Backend) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite:{}", dir.path().join("r.db").display());
     let target = Store::open(&url, &key()).unwrap();
-    target.restore(file.as_slice()).unwrap();
+    target.restore(std::io::Cursor::new(&file)).unwrap();
     assert!(sign_in(&target, "alice", pw.expose(), T0 + 1).is_approved());
 }

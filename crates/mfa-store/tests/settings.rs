@@ -137,7 +137,7 @@ fn settings_travel_in_backups(b: &Backend) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite:{}", dir.path().join("restored.db").display());
     let target = Store::open(&url, &key()).unwrap();
-    target.restore(file.as_slice()).unwrap();
+    target.restore(std::io::Cursor::new(&file)).unwrap();
     let again = Store::open_with(&url, &key(), StoreConfig::default()).unwrap();
     let v = again.settings().unwrap();
     assert!(

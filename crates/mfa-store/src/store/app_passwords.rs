@@ -32,8 +32,8 @@ impl Store {
         check_len("app password name", name, 64)?;
         let password = crate::crypto::random_token()?;
         let hash = self
-            .keys
-            .code_hash("app-password", user, password.expose())?;
+            .keys()
+            .code_hash("app-password", user, password.expose());
         self.pool.run(Mode::Write, |tx| {
             lock_user(tx, user)?.ok_or_else(|| Error::UnknownUser { user: user.to_owned() })?;
             let rows = tx.query(

@@ -419,12 +419,11 @@ impl Store {
             device: req
                 .device_token
                 .filter(|_| self.config.remember_device_days > 0)
-                .map(|t| self.keys.code_hash("device", user, t))
-                .transpose()?,
+                .map(|t| self.keys().code_hash("device", user, t)),
             presented: match req.presented {
-                Presented::AppPassword(p) => Some(self.keys.code_hash("app-password", user, p)?),
+                Presented::AppPassword(p) => Some(self.keys().code_hash("app-password", user, p)),
                 Presented::OneTimeCode { channel, code } => {
-                    Some(self.keys.code_hash(channel.as_str(), user, code)?)
+                    Some(self.keys().code_hash(channel.as_str(), user, code))
                 }
                 _ => None,
             },
@@ -436,9 +435,8 @@ impl Store {
         };
         let new_device_hash = new_device
             .as_ref()
-            .map(|t| self.keys.code_hash("device", user, t.expose()))
-            .transpose()?;
-        self.pool.run(Mode::Write, |tx| {
+            .map(|t| self.keys().code_hash("device", user, t.expose()));
+        let decided = self.pool.run(Mode::Write, |tx| {
             let (mut outcome, profile) = self.decide(tx, req, &hashes, now, ctx)?;
             if let (AuthOutcome::Approved { by, device_token }, Some(token), Some(hash)) =
                 (&mut outcome, &new_device, &new_device_hash)
@@ -477,6 +475,39 @@ impl Store {
                 )?;
             }
             Ok(outcome)
+        });
+        if let Err(Error::TokenTampered { serial }) = &decided {
+            // The sign-in is refused with the error; the attempt and the
+            // tampered row are still recorded, in a transaction of their own.
+            self.record_tampering(user, serial, req.presented.mode(), now, ctx)?;
+        }
+        decided
+    }
+
+    /// Logs a sign-in refused because a token row was changed without the
+    /// key, and puts it in the audit log.
+    fn record_tampering(
+        &self,
+        user: &str,
+        serial: &str,
+        mode: AuthMode,
+        now: UnixTime,
+        ctx: &VerifyContext,
+    ) -> Result<(), Error> {
+        self.pool.run(Mode::Write, |tx| {
+            let profile = lock_user(tx, user)?.map(|(p, _)| p);
+            log_event(
+                tx,
+                &self.config.fields,
+                now,
+                user,
+                profile.as_ref(),
+                mode,
+                AuthResult::Denied(DenialReason::TokenMisconfigured),
+                Some(serial),
+                ctx,
+            )?;
+            super::audit(tx, now, Some(user), "token_tampered", None, Some(serial))
         })
     }
 
@@ -813,17 +844,17 @@ impl Store {
         if rows.is_empty() {
             return Ok(Checked::failure(DenialReason::NotActivated));
         }
+        let keys = self.keys();
         // Of several tokens' refusals, report the most telling: a replay,
         // then a wrong code, then a malformed one.
         let mut best: Option<(u8, DenialReason, Option<String>)> = None;
         for r in &rows {
             let t = token_from_row(r)?;
-            if t.key_id != self.keys.key_id {
-                return Err(Error::Unseal { serial: t.serial });
-            }
-            let refusal = match t.check(&self.keys, code, now, &self.config)? {
+            // A row changed without the key is never used (the caller logs it).
+            t.verify(&keys)?;
+            let refusal = match t.check(&keys, code, now, &self.config)? {
                 Ok(step) => {
-                    if consume_step(tx, &t.serial, step)? {
+                    if consume_step(tx, &keys, &t, step)? {
                         return Ok(Checked::success(ApprovedBy::OathCode {
                             serial: t.serial,
                             step,

@@ -44,7 +44,7 @@ impl Store {
     ) -> Result<UnixTime, Error> {
         check_len("code", code, 64)?;
         let expires = now.secs().saturating_add(self.config.code_ttl);
-        let hash = self.keys.code_hash(channel.as_str(), user, code)?;
+        let hash = self.keys().code_hash(channel.as_str(), user, code);
         self.pool.run(Mode::Write, |tx| {
             lock_user(tx, user)?.ok_or_else(|| Error::UnknownUser {
                 user: user.to_owned(),
@@ -99,7 +99,7 @@ impl Store {
             });
         }
         let code = crate::crypto::random_digits(digits)?;
-        let hash = self.keys.code_hash(channel.as_str(), user, code.expose())?;
+        let hash = self.keys().code_hash(channel.as_str(), user, code.expose());
         let expires = now.secs().saturating_add(self.config.code_ttl);
         self.pool.run(Mode::Write, |tx| {
             lock_user(tx, user)?.ok_or_else(|| Error::UnknownUser {

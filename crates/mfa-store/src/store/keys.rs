@@ -6,69 +6,74 @@ use crate::db::{BackendKind, Mode, Val, int};
 use crate::{Error, MasterKey};
 
 impl Store {
-    /// Re-seals every token secret under `new` (which must have a new key
-    /// id) in one transaction, and makes it the store's key. Pending
-    /// one-time codes and remembered devices are hashed under the old key
-    /// and are dropped (users request a new code / sign in with MFA again).
-    /// Returns the number of tokens re-sealed.
+    /// Rotates the master key: the store's data key is re-wrapped under
+    /// `new` (which must have a new key id) and the key check value replaced,
+    /// in one transaction, and this handle uses `new` from then on. Token
+    /// secrets, app passwords, pending one-time codes and remembered devices
+    /// are sealed or hashed under the data key, so every one of them keeps
+    /// working. Other processes must be restarted with the new key: their
+    /// next open with the old key is refused, and so are their administrative
+    /// writes (imports, settings) until then.
+    ///
+    /// The data key itself is not rotated: someone who holds a copy of the
+    /// database *and* the old master key can still unwrap it from that copy.
+    /// Returns the number of tokens in the store.
+    ///
+    /// ```
+    /// use mfa_store::{MasterKey, Store, UserProfile};
+    /// use mfa_oath::UnixTime;
+    /// let dir = tempfile::tempdir()?;
+    /// let url = format!("sqlite:{}", dir.path().join("m.db").display());
+    /// let store = Store::open(&url, &MasterKey::new(1, [1; 32]))?;
+    /// store.put_user(&UserProfile::new("alice"), UnixTime::from_secs(0))?;
+    /// let pw = store.add_app_password("alice", "mail", UnixTime::from_secs(0))?;
+    /// store.rekey(&MasterKey::new(2, [2; 32]))?;
+    /// drop(store);
+    /// assert!(Store::open(&url, &MasterKey::new(1, [1; 32])).is_err());
+    /// let store = Store::open(&url, &MasterKey::new(2, [2; 32]))?;
+    /// assert_eq!(store.app_passwords("alice")?.len(), 1);
+    /// # let _ = pw;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::SameKeyId`], [`Error::WrongMasterKey`] if the store's key
-    /// changed under this handle, [`Error::Unseal`], database errors. On
-    /// error nothing is changed.
-    pub fn rekey(&mut self, new: &MasterKey) -> Result<u64, Error> {
-        if new.id() == self.keys.key_id {
+    /// changed under this handle, database errors. On error nothing is
+    /// changed.
+    pub fn rekey(&self, new: &MasterKey) -> Result<u64, Error> {
+        let old = self.master();
+        if new.id() == old.id {
             return Err(Error::SameKeyId { key_id: new.id() });
         }
-        let new_keys = new.keys();
-        let old = &self.keys;
+        let new_wrap = new.wrapping();
         let n = self.pool.run(Mode::Write, |tx| {
             if tx.kind() == BackendKind::Postgres {
                 tx.exec("LOCK TABLE mfa_keys IN EXCLUSIVE MODE", &[])?;
-                tx.exec("LOCK TABLE tokens IN EXCLUSIVE MODE", &[])?;
             }
-            let rows = tx.query("mfa_keys", "SELECT key_id FROM mfa_keys", &[])?;
-            let current = rows.first().map(|r| r.i64(0, "key_id")).transpose()?;
-            if current != Some(i64::from(old.key_id)) {
-                return Err(Error::WrongMasterKey {
-                    expected: current.and_then(|c| u32::try_from(c).ok()).unwrap_or_default(),
-                    given: old.key_id,
-                });
-            }
-            let mut count = 0u64;
-            let mut after = String::new();
-            loop {
-                let batch = tx.query(
-                    "tokens",
-                    "SELECT serial, key_id, sealed FROM tokens WHERE serial > $1 ORDER BY serial LIMIT 1000",
-                    &[after.as_str().into()],
-                )?;
-                let Some(last) = batch.last() else { break };
-                after = last.text(0, "serial")?;
-                for r in &batch {
-                    let serial = r.text(0, "serial")?;
-                    if r.i64(1, "key_id")? != i64::from(old.key_id) {
-                        return Err(Error::Unseal { serial });
-                    }
-                    let secret = old.open(&serial, &r.blob(2, "sealed")?)?;
-                    let sealed = new_keys.seal(&serial, &secret)?;
-                    tx.exec(
-                        "UPDATE tokens SET key_id = $1, sealed = $2 WHERE serial = $3",
-                        &[int(new.id().into()), Val::Blob(sealed), serial.into()],
-                    )?;
-                    count += 1;
-                }
-            }
-            tx.exec("DELETE FROM one_time_codes", &[])?;
-            tx.exec("DELETE FROM devices", &[])?;
+            self.ensure_current_master(tx)?;
+            let data = crate::schema::read_data_key(tx, &old)?.ok_or(Error::Corrupt {
+                table: "mfa_keys",
+                column: "wrapped",
+            })?;
             tx.exec("DELETE FROM mfa_keys", &[])?;
             tx.exec(
-                "INSERT INTO mfa_keys (key_id, check_value) VALUES ($1, $2)",
-                &[int(new.id().into()), Val::Blob(new.check_value())],
+                "INSERT INTO mfa_keys (key_id, check_value, data_key_id, wrapped) \
+                 VALUES ($1, $2, $3, $4)",
+                &[
+                    int(new.id().into()),
+                    Val::Blob(new.check_value()),
+                    int(data.id.into()),
+                    Val::Blob(new_wrap.wrap(&data)?),
+                ],
             )?;
-            Ok(count)
+            let tokens = tx
+                .query_opt("tokens", "SELECT count(*) FROM tokens", &[])?
+                .map(|r| r.u64(0, "count"))
+                .transpose()?
+                .unwrap_or_default();
+            Ok(tokens)
         })?;
-        self.keys = new_keys;
+        self.set_master(new_wrap);
         Ok(n)
     }
 }

@@ -12,7 +12,9 @@ use mfa_record::{
     UserId,
 };
 
-use crate::crypto::Keys;
+use std::sync::{Arc, RwLock};
+
+use crate::crypto::{Keys, MasterWrap};
 use crate::db::{BackendKind, Mode, Pool, Tx, Val, int};
 use crate::state::{FRAUD_COLS, LOCK_COLS, fraud_from_row, load_lock, lock_from_row};
 use crate::{Error, MasterKey, StoreConfig, UserProfile, VerifyContext};
@@ -32,6 +34,7 @@ mod users;
 pub use app_passwords::MAX_APP_PASSWORDS;
 pub use authenticate::{ApprovedBy, AuthOutcome, AuthRequest, Method, Presented};
 pub use codes::CodeIssue;
+pub(crate) use tokens::mac_every_token;
 
 /// Longest user id, in bytes.
 pub const MAX_USER_ID_LEN: usize = 256;
@@ -74,7 +77,11 @@ pub const MAX_SERIAL_LEN: usize = 128;
 /// ```
 pub struct Store {
     pub(crate) pool: Pool,
-    pub(crate) keys: Keys,
+    /// The working keys of the data key; replaced by `restore` (which
+    /// adopts the backup's data key).
+    keys: RwLock<Arc<Keys>>,
+    /// What this handle holds of the master key; replaced by `rekey`.
+    master: RwLock<Arc<MasterWrap>>,
     /// The configuration in force: `base_config` with the stored settings over it.
     pub(crate) config: StoreConfig,
     /// The configuration the caller opened the store with.
@@ -85,7 +92,7 @@ impl core::fmt::Debug for Store {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Store")
             .field("backend", &self.pool.kind())
-            .field("key_id", &self.keys.key_id)
+            .field("key_id", &self.master().id)
             .finish_non_exhaustive()
     }
 }
@@ -300,7 +307,7 @@ impl Store {
         };
         let path_for_errors = url.strip_prefix("sqlite:").map(str::to_owned);
         let r = pool.run(Mode::Write, |tx| crate::schema::migrate(tx, key));
-        match (r, path_for_errors) {
+        let data = match (r, path_for_errors) {
             (Err(Error::Sqlite(e)), Some(path))
                 if matches!(
                     e.sqlite_error_code(),
@@ -318,7 +325,7 @@ impl Store {
                 return Err(Error::NotADatabase { path });
             }
             (r, _) => r?,
-        }
+        };
         // Settings stored by `set_settings` (any server) override the
         // caller's configuration.
         let mut effective = config.clone();
@@ -327,7 +334,8 @@ impl Store {
         })?;
         Ok(Store {
             pool,
-            keys: key.keys(),
+            keys: RwLock::new(Arc::new(data.keys())),
+            master: RwLock::new(Arc::new(key.wrapping())),
             config: effective,
             base_config: config,
         })
@@ -355,7 +363,50 @@ impl Store {
         &self.pool
     }
 
-    pub(crate) fn keys(&self) -> &Keys {
-        &self.keys
+    /// The working keys in force. The lock guards a pointer swap that
+    /// cannot panic, so a poisoned lock still holds a whole `Arc`.
+    pub(crate) fn keys(&self) -> Arc<Keys> {
+        self.keys
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    pub(crate) fn master(&self) -> Arc<MasterWrap> {
+        self.master
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    pub(crate) fn set_keys(&self, keys: Keys) {
+        *self
+            .keys
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(keys);
+    }
+
+    pub(crate) fn set_master(&self, master: MasterWrap) {
+        *self
+            .master
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(master);
+    }
+
+    /// Refuses a write when the store's master key changed under this
+    /// handle (another process ran `rekey`): restart with the new key.
+    pub(crate) fn ensure_current_master(&self, tx: &mut dyn Tx) -> Result<(), Error> {
+        let master = self.master();
+        let rows = tx.query("mfa_keys", "SELECT key_id FROM mfa_keys", &[])?;
+        let current = rows.first().map(|r| r.i64(0, "key_id")).transpose()?;
+        if current == Some(i64::from(master.id)) && rows.len() == 1 {
+            return Ok(());
+        }
+        Err(Error::WrongMasterKey {
+            expected: current
+                .and_then(|c| u32::try_from(c).ok())
+                .unwrap_or_default(),
+            given: master.id,
+        })
     }
 }

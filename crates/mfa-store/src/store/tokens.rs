@@ -7,7 +7,9 @@ use mfa_oath::{
 
 use super::{MAX_SERIAL_LEN, MAX_USER_ID_LEN, Store, audit, ensure_user, lock_user};
 
-use crate::crypto::Keys;
+use subtle::ConstantTimeEq;
+
+use crate::crypto::{Keys, MacField};
 use crate::db::{Mode, Row, Tx, Val, int};
 use crate::{
     Error, ImportMode, ImportRejection, ImportReport, MAX_TOKENS_PER_USER, NewToken, RejectedToken,
@@ -24,9 +26,11 @@ pub(super) struct TokenRow {
     pub(super) active: bool,
     pub(super) last_step: Option<u64>,
     pub(super) drift: i64,
+    /// The row MAC as stored (`None`: missing, which never verifies).
+    pub(super) mac: Option<Vec<u8>>,
 }
 
-pub(super) const TOKEN_COLS: &str = "serial, kind, algorithm, digits, period, t0, key_id, sealed, user_id, active, last_step, drift";
+pub(super) const TOKEN_COLS: &str = "serial, kind, algorithm, digits, period, t0, key_id, sealed, user_id, active, last_step, drift, row_mac";
 
 pub(super) fn token_from_row(r: &Row) -> Result<TokenRow, Error> {
     let serial = r.text(0, "serial")?;
@@ -59,10 +63,147 @@ pub(super) fn token_from_row(r: &Row) -> Result<TokenRow, Error> {
         active: r.i64(9, "active")? != 0,
         last_step: r.opt_u64(10, "last_step")?,
         drift: r.i64(11, "drift")?,
+        mac: r.opt_blob(12, "row_mac")?,
     })
 }
 
+/// The MAC of a token row's security-relevant columns under the data key:
+/// owner, kind and parameters, key id and sealed secret, active flag, last
+/// step or counter, drift. Someone with write access to the database but
+/// not the key cannot give a token to another user or rewind its step.
+fn row_mac(keys: &Keys, t: &TokenRow) -> [u8; 32] {
+    let (kind, p_alg, p_digits, period, t0) = match t.kind {
+        TokenKind::Totp(p) => (
+            "totp",
+            p.algorithm,
+            p.digits,
+            p.period.seconds(),
+            p.t0.secs(),
+        ),
+        TokenKind::Hotp(p) => ("hotp", p.algorithm, p.digits, 0, 0),
+    };
+    let signed = |v: u64| MacField::Int(i64::try_from(v).unwrap_or(i64::MAX));
+    keys.mac(
+        b"token-row/v1",
+        &[
+            MacField::Bytes(t.serial.as_bytes()),
+            MacField::Bytes(kind.as_bytes()),
+            MacField::Bytes(p_alg.name().as_bytes()),
+            MacField::Int(p_digits.get().into()),
+            signed(period),
+            signed(t0),
+            MacField::Int(t.key_id.into()),
+            MacField::Bytes(&t.sealed),
+            t.user
+                .as_deref()
+                .map_or(MacField::None, |u| MacField::Bytes(u.as_bytes())),
+            MacField::Int(i64::from(t.active)),
+            t.last_step.map_or(MacField::None, signed),
+            MacField::Int(t.drift),
+        ],
+    )
+}
+
+/// Writes a token row's state (owner, active, last step, drift) with its
+/// new MAC. With `guard`, only if no server consumed this step (or a later
+/// one) first: the conditional update is the replay guard. Returns whether
+/// the row was written.
+pub(super) fn write_state(
+    tx: &mut dyn Tx,
+    keys: &Keys,
+    new: &TokenRow,
+    guard: bool,
+) -> Result<bool, Error> {
+    let mac = row_mac(keys, new);
+    let sql = if guard {
+        "UPDATE tokens SET user_id = $1, active = $2, last_step = $3, drift = $4, row_mac = $5 \
+         WHERE serial = $6 AND (last_step IS NULL OR last_step < $3)"
+    } else {
+        "UPDATE tokens SET user_id = $1, active = $2, last_step = $3, drift = $4, row_mac = $5 \
+         WHERE serial = $6"
+    };
+    let n = tx.exec(
+        sql,
+        &[
+            new.user.clone().into(),
+            Val::Int(i64::from(new.active)),
+            new.last_step.map(int).unwrap_or(Val::Null),
+            Val::Int(new.drift),
+            Val::Blob(mac.to_vec()),
+            new.serial.as_str().into(),
+        ],
+    )?;
+    Ok(n == 1)
+}
+
+/// Computes the row MAC of every token (the schema 3 migration of a store
+/// whose rows had none), in batches.
+pub(crate) fn mac_every_token(tx: &mut dyn Tx, keys: &Keys) -> Result<(), Error> {
+    let mut after = String::new();
+    loop {
+        let sql =
+            format!("SELECT {TOKEN_COLS} FROM tokens WHERE serial > $1 ORDER BY serial LIMIT 1000");
+        let batch = tx.query("tokens", &sql, &[after.as_str().into()])?;
+        let Some(last) = batch.last() else {
+            return Ok(());
+        };
+        after = last.text(0, "serial")?;
+        for r in &batch {
+            let t = token_from_row(r)?;
+            tx.exec(
+                "UPDATE tokens SET row_mac = $1 WHERE serial = $2",
+                &[
+                    Val::Blob(row_mac(keys, &t).to_vec()),
+                    t.serial.as_str().into(),
+                ],
+            )?;
+        }
+    }
+}
+
 impl TokenRow {
+    /// Refuses a row sealed under another data key or whose MAC does not
+    /// match ([`Error::TokenTampered`]).
+    pub(super) fn verify(&self, keys: &Keys) -> Result<(), Error> {
+        if self.key_id != keys.key_id {
+            return Err(Error::Unseal {
+                serial: self.serial.clone(),
+            });
+        }
+        let ok = self
+            .mac
+            .as_deref()
+            .is_some_and(|m| bool::from(m.ct_eq(row_mac(keys, self).as_slice())));
+        if ok {
+            Ok(())
+        } else {
+            Err(Error::TokenTampered {
+                serial: self.serial.clone(),
+            })
+        }
+    }
+
+    /// This row with another state (for [`write_state`]).
+    pub(super) fn with_state(
+        &self,
+        user: Option<&str>,
+        active: bool,
+        last_step: Option<u64>,
+        drift: i64,
+    ) -> TokenRow {
+        TokenRow {
+            serial: self.serial.clone(),
+            kind: self.kind,
+            key_id: self.key_id,
+            sealed: self.sealed.clone(),
+            user: user.map(str::to_owned),
+            active,
+            last_step,
+            drift,
+            mac: None,
+        }
+    }
+
     pub(super) fn info(&self) -> TokenInfo {
         TokenInfo {
             serial: self.serial.clone(),
@@ -113,14 +254,16 @@ impl TokenRow {
     }
 }
 
-/// Consumes `step` of token `serial` only if no server consumed it (or a
-/// later one) first: the conditional update is the replay guard.
-pub(super) fn consume_step(tx: &mut dyn Tx, serial: &str, step: u64) -> Result<bool, Error> {
-    let n = tx.exec(
-        "UPDATE tokens SET last_step = $1 WHERE serial = $2 AND (last_step IS NULL OR last_step < $1)",
-        &[int(step), serial.into()],
-    )?;
-    Ok(n == 1)
+/// Consumes `step` of the (verified) token `t` only if no server consumed
+/// it (or a later one) first: the conditional update is the replay guard.
+pub(super) fn consume_step(
+    tx: &mut dyn Tx,
+    keys: &Keys,
+    t: &TokenRow,
+    step: u64,
+) -> Result<bool, Error> {
+    let next = t.with_state(t.user.as_deref(), t.active, Some(step), t.drift);
+    write_state(tx, keys, &next, true)
 }
 
 impl Store {
@@ -151,6 +294,8 @@ impl Store {
             let Some(iter) = tokens.take() else {
                 return Err(Error::Busy);
             };
+            // A server still holding a rotated-out master key does not write.
+            self.ensure_current_master(tx)?;
             for (index, t) in iter.enumerate() {
                 if let Some(reason) = self.import_one(tx, &t, now)? {
                     report.rejected.push(RejectedToken {
@@ -211,11 +356,24 @@ impl Store {
                 0,
             ),
         };
-        let sealed = self.keys.seal(&t.serial, t.secret.expose_secret())?;
+        let keys = self.keys();
+        let sealed = keys.seal(&t.serial, t.secret.expose_secret())?;
+        let row = TokenRow {
+            serial: t.serial.clone(),
+            kind: t.kind,
+            key_id: keys.key_id,
+            sealed: sealed.clone(),
+            user: t.user.clone(),
+            active: false,
+            last_step,
+            drift,
+            mac: None,
+        };
+        let mac = row_mac(&keys, &row);
         let n = tx.exec(
             "INSERT INTO tokens (serial, kind, algorithm, digits, period, t0, key_id, sealed, user_id, \
-             active, last_step, drift, manufacturer, model, imported_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $11, $12, $13, $14) \
+             active, last_step, drift, manufacturer, model, imported_at, row_mac) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $11, $12, $13, $14, $15) \
              ON CONFLICT (serial) DO NOTHING",
             &[
                 t.serial.as_str().into(),
@@ -224,7 +382,7 @@ impl Store {
                 Val::Int(digits.get().into()),
                 int(period),
                 int(t0),
-                int(self.keys.key_id.into()),
+                int(keys.key_id.into()),
                 Val::Blob(sealed),
                 t.user.clone().into(),
                 last_step.map(int).unwrap_or(Val::Null),
@@ -232,6 +390,7 @@ impl Store {
                 t.manufacturer.clone().into(),
                 t.model.clone().into(),
                 int(now.secs()),
+                Val::Blob(mac.to_vec()),
             ],
         )?;
         Ok(if n == 0 {
@@ -281,13 +440,15 @@ impl Store {
         actor: &str,
         now: UnixTime,
     ) -> Result<Vec<(TokenInfo, Secret)>, Error> {
+        let keys = self.keys();
         self.pool.run(Mode::Write, |tx| {
             let sql = format!("SELECT {TOKEN_COLS} FROM tokens ORDER BY serial");
             let rows = tx.query("tokens", &sql, &[])?;
             let mut out = Vec::with_capacity(rows.len());
             for r in &rows {
                 let t = token_from_row(r)?;
-                let raw = self.keys.open(&t.serial, &t.sealed)?;
+                t.verify(&keys)?;
+                let raw = keys.open(&t.serial, &t.sealed)?;
                 let secret = Secret::from_bytes(&raw).map_err(|source| Error::TokenParams {
                     serial: t.serial.clone(),
                     source,
@@ -327,16 +488,8 @@ impl Store {
             ensure_user(tx, user, now)?;
             // Lock order everywhere: user row, then token rows.
             lock_user(tx, user)?;
-            let sql = format!(
-                "SELECT user_id FROM tokens WHERE serial = $1{}",
-                tx.for_update()
-            );
-            let row = tx
-                .query_opt("tokens", &sql, &[serial.into()])?
-                .ok_or_else(|| Error::UnknownToken {
-                    serial: serial.to_owned(),
-                })?;
-            match row.opt_text(0, "user_id")? {
+            let t = read_token(tx, serial)?;
+            match t.user.clone() {
                 Some(owner) if owner == user => return Ok(()),
                 Some(owner) => {
                     return Err(Error::TokenAssigned {
@@ -352,10 +505,10 @@ impl Store {
                     max: MAX_TOKENS_PER_USER,
                 });
             }
-            tx.exec(
-                "UPDATE tokens SET user_id = $1, active = 0 WHERE serial = $2 AND user_id IS NULL",
-                &[user.into(), serial.into()],
-            )?;
+            let keys = self.keys();
+            t.verify(&keys)?;
+            let next = t.with_state(Some(user), false, t.last_step, t.drift);
+            write_state(tx, &keys, &next, false)?;
             audit(tx, now, Some(user), "token_assign", None, Some(serial))
         })
     }
@@ -367,20 +520,12 @@ impl Store {
     /// [`Error::UnknownToken`], database errors.
     pub fn unassign(&self, serial: &str, now: UnixTime) -> Result<(), Error> {
         self.pool.run(Mode::Write, |tx| {
-            let row = tx
-                .query_opt(
-                    "tokens",
-                    "SELECT user_id FROM tokens WHERE serial = $1",
-                    &[serial.into()],
-                )?
-                .ok_or_else(|| Error::UnknownToken {
-                    serial: serial.to_owned(),
-                })?;
-            let user = row.opt_text(0, "user_id")?;
-            tx.exec(
-                "UPDATE tokens SET user_id = NULL, active = 0 WHERE serial = $1",
-                &[serial.into()],
-            )?;
+            let t = read_token(tx, serial)?;
+            let keys = self.keys();
+            t.verify(&keys)?;
+            let user = t.user.clone();
+            let next = t.with_state(None, false, t.last_step, t.drift);
+            write_state(tx, &keys, &next, false)?;
             audit(
                 tx,
                 now,
@@ -428,22 +573,21 @@ impl Store {
                     serial: serial.to_owned(),
                 });
             }
-            let step = t
-                .check(&self.keys, code, now, &self.config)?
-                .map_err(|reason| Error::ActivationFailed {
+            let keys = self.keys();
+            t.verify(&keys)?;
+            let step = t.check(&keys, code, now, &self.config)?.map_err(|reason| {
+                Error::ActivationFailed {
                     serial: serial.to_owned(),
                     reason,
-                })?;
-            if !consume_step(tx, serial, step)? {
+                }
+            })?;
+            let next = t.with_state(t.user.as_deref(), true, Some(step), t.drift);
+            if !write_state(tx, &keys, &next, true)? {
                 return Err(Error::ActivationFailed {
                     serial: serial.to_owned(),
                     reason: mfa_oath::Error::CodeReplayed { step },
                 });
             }
-            tx.exec(
-                "UPDATE tokens SET active = 1 WHERE serial = $1",
-                &[serial.into()],
-            )?;
             audit(tx, now, Some(&owner), "token_activate", None, Some(serial))?;
             Ok(step)
         })
@@ -488,7 +632,9 @@ impl Store {
                     serial: serial.to_owned(),
                 })?;
             let t = token_from_row(&row)?;
-            let raw = self.keys.open(&t.serial, &t.sealed)?;
+            let keys = self.keys();
+            t.verify(&keys)?;
+            let raw = keys.open(&t.serial, &t.sealed)?;
             let secret = Secret::from_bytes(&raw).map_err(|source| Error::TokenParams {
                 serial: t.serial.clone(),
                 source,
@@ -518,12 +664,8 @@ impl Store {
                     (ok.counter, 0)
                 }
             };
-            let n = tx.exec(
-                "UPDATE tokens SET last_step = $1, drift = $2 WHERE serial = $3 \
-                 AND (last_step IS NULL OR last_step < $1)",
-                &[int(step), Val::Int(drift), serial.into()],
-            )?;
-            if n != 1 {
+            let next = t.with_state(t.user.as_deref(), t.active, Some(step), drift);
+            if !write_state(tx, &keys, &next, true)? {
                 return Err(failed(mfa_oath::Error::CodeReplayed { step }));
             }
             audit(
@@ -537,6 +679,20 @@ impl Store {
             Ok(step)
         })
     }
+}
+
+/// The token row `serial`, locked (PostgreSQL), or [`Error::UnknownToken`].
+fn read_token(tx: &mut dyn Tx, serial: &str) -> Result<TokenRow, Error> {
+    let sql = format!(
+        "SELECT {TOKEN_COLS} FROM tokens WHERE serial = $1{}",
+        tx.for_update()
+    );
+    let row = tx
+        .query_opt("tokens", &sql, &[serial.into()])?
+        .ok_or_else(|| Error::UnknownToken {
+            serial: serial.to_owned(),
+        })?;
+    token_from_row(&row)
 }
 
 fn count_tokens(tx: &mut dyn Tx, user: &str) -> Result<u64, Error> {

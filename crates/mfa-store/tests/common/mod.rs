@@ -54,8 +54,7 @@ impl Backend {
                 .subsec_nanos()
         )
         .to_lowercase();
-        let mut c = postgres::Client::connect(&base, postgres::NoTls)
-            .expect("connect to MFA_TEST_POSTGRES_URL");
+        let mut c = pg_client(&base);
         c.batch_execute(&format!(
             "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
         ))
@@ -86,6 +85,12 @@ impl Drop for Backend {
             let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
         }
     }
+}
+
+/// A direct connection to the test database (as an operator or attacker
+/// with database access would have), outside the store.
+pub fn pg_client(url: &str) -> postgres::Client {
+    postgres::Client::connect(url, postgres::NoTls).expect("connect to MFA_TEST_POSTGRES_URL")
 }
 
 /// Runs each named test function `fn(&Backend)` on both backends.
