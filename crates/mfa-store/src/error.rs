@@ -245,6 +245,100 @@ pub enum Error {
     /// An error from PostgreSQL.
     #[error("PostgreSQL: {0}")]
     Postgres(#[source] postgres::Error),
+    /// PostgreSQL over TLS: the URL's TLS parameters cannot be used, or the
+    /// handshake failed (certificate refused). Nothing was sent to the
+    /// server but the TLS handshake; the text never holds the password.
+    #[error("PostgreSQL TLS: {problem}")]
+    Tls {
+        /// What is wrong.
+        problem: TlsProblem,
+    },
+}
+
+/// Why a PostgreSQL connection over TLS was not made (see
+/// [`crate::SslMode`] and docs/store.md).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TlsProblem {
+    /// `sslmode` is not one of libpq's `disable`, `prefer`, `require`,
+    /// `verify-ca`, `verify-full`.
+    #[error(
+        "unknown sslmode {value:?}; expected disable, prefer, require, verify-ca or verify-full"
+    )]
+    UnknownSslMode {
+        /// The value given (cut to 32 characters).
+        value: String,
+    },
+    /// A mode that verifies the server, but no `sslrootcert` to verify it
+    /// against (`verify-full` is also the mode when the URL names none).
+    #[error(
+        "sslmode={mode} verifies the server and needs sslrootcert=<PEM file of CA certificates> in the URL \
+         (verify-full is the default; sslmode=require encrypts without verifying, sslmode=disable does not encrypt)"
+    )]
+    RootCertRequired {
+        /// The mode in force.
+        mode: crate::SslMode,
+    },
+    /// The `sslrootcert` file cannot be read.
+    #[error("cannot read sslrootcert {path}: {kind}")]
+    RootCertUnreadable {
+        /// The path given.
+        path: String,
+        /// What the operating system said.
+        kind: std::io::ErrorKind,
+    },
+    /// The `sslrootcert` file holds no PEM `CERTIFICATE`.
+    #[error("sslrootcert {path} holds no PEM certificate")]
+    RootCertEmpty {
+        /// The path given.
+        path: String,
+    },
+    /// A certificate of the `sslrootcert` file cannot be parsed or used as a
+    /// trust anchor.
+    #[error("sslrootcert {path}: certificate {index} is not a usable CA certificate")]
+    RootCertInvalid {
+        /// The path given.
+        path: String,
+        /// Which certificate of the file, from 1.
+        index: usize,
+    },
+    /// A libpq TLS parameter this crate does not implement (client
+    /// certificates, CRLs): refused rather than ignored.
+    #[error("the URL parameter {name} is not supported by mfa-store")]
+    UnsupportedParameter {
+        /// The parameter.
+        name: &'static str,
+    },
+    /// A URL parameter that is not percent-encoded UTF-8.
+    #[error("the URL parameter {name} is not valid percent-encoded UTF-8")]
+    NotUtf8 {
+        /// The parameter.
+        name: &'static str,
+    },
+    /// The URL lists a Unix-socket host, which never uses TLS, next to TCP
+    /// hosts, with a mode that requires TLS.
+    #[error(
+        "sslmode={mode} requires TLS, but the URL also names a Unix-socket host, which never uses TLS"
+    )]
+    UnixSocketWithTls {
+        /// The mode in force.
+        mode: crate::SslMode,
+    },
+    /// rustls refused the client configuration.
+    #[error("TLS configuration: {reason}")]
+    Config {
+        /// What rustls said.
+        reason: rustls::Error,
+    },
+    /// The TLS handshake failed: the server's certificate was refused
+    /// (unknown issuer, wrong name, expired) or the handshake broke off.
+    #[error("TLS handshake with {host} failed: {reason}")]
+    Handshake {
+        /// The host name(s) of the URL.
+        host: String,
+        /// What rustls said.
+        reason: rustls::Error,
+    },
 }
 
 /// What is wrong with a line of a backup file.

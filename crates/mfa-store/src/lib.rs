@@ -12,6 +12,7 @@ mod schema;
 mod settings;
 mod state;
 mod store;
+mod tls;
 
 // The crates whose types appear in this API, so callers use the same versions.
 pub use mfa_fraud;
@@ -23,7 +24,7 @@ pub use mfa_record;
 pub use app_passwords::MAX_APP_PASSWORDS;
 pub use crypto::MasterKey;
 pub use db::BackendKind;
-pub use error::{BackupProblem, Error};
+pub use error::{BackupProblem, Error, TlsProblem};
 pub use model::{
     AuditEntry, Channel, DEFAULT_CODE_TTL, DEFAULT_RETENTION_DAYS, ImportMode, ImportRejection,
     ImportReport, MAX_TOKENS_PER_USER, MAX_TRUSTED_RANGES, NewToken, RejectedToken, StoreConfig,
@@ -33,3 +34,4 @@ pub use net::Cidr;
 pub use schema::SCHEMA_VERSION;
 pub use settings::{SETTINGS, Setting, setting};
 pub use store::{MAX_SERIAL_LEN, MAX_USER_ID_LEN, Store};
+pub use tls::{SslMode, connect_postgres};
