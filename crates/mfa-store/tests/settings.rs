@@ -158,7 +158,7 @@ fn a_version_1_store_is_upgraded_on_open(b: &Backend) {
             .execute_batch(downgrade)
             .unwrap(),
         None => {
-            let mut c = ::postgres::Client::connect(&b.url, ::postgres::NoTls).unwrap();
+            let mut c = mfa_store::connect_postgres(&b.url).unwrap();
             c.batch_execute(downgrade).unwrap();
         }
     }

@@ -54,8 +54,10 @@ impl Backend {
                 .subsec_nanos()
         )
         .to_lowercase();
-        let mut c = postgres::Client::connect(&base, postgres::NoTls)
-            .expect("connect to MFA_TEST_POSTGRES_URL");
+        // Connected as the store connects (sslmode, sslrootcert), so plain
+        // SQL goes over the same verified TLS as the tests.
+        let mut c = mfa_store::connect_postgres(&base)
+            .unwrap_or_else(|e| panic!("connect to MFA_TEST_POSTGRES_URL: {e}"));
         c.batch_execute(&format!(
             "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
         ))
@@ -81,7 +83,7 @@ impl Backend {
 impl Drop for Backend {
     fn drop(&mut self) {
         if let Some((base, schema)) = &self.pg
-            && let Ok(mut c) = postgres::Client::connect(base, postgres::NoTls)
+            && let Ok(mut c) = mfa_store::connect_postgres(base)
         {
             let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
         }
