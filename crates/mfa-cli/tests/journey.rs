@@ -53,8 +53,7 @@ impl Env {
             return None;
         };
         let schema = format!("cli_{test}_{}", std::process::id());
-        let mut c = mfa_store::connect_postgres(&base)
-            .expect("connect to MFA_TEST_POSTGRES_URL");
+        let mut c = mfa_store::connect_postgres(&base).expect("connect to MFA_TEST_POSTGRES_URL");
         c.batch_execute(&format!(
             "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
         ))

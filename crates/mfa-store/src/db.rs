@@ -337,7 +337,7 @@ enum Target {
     /// connection, then kept: a URL that cannot be used fails every time.
     Postgres {
         url: String,
-        parsed: OnceLock<PgTarget>,
+        parsed: OnceLock<Box<PgTarget>>,
     },
 }
 
@@ -425,7 +425,7 @@ impl Pool {
                     Some(t) => t,
                     None => {
                         // Two threads may both parse; either result is the same.
-                        let t = PgTarget::new(url)?;
+                        let t = Box::new(PgTarget::new(url)?);
                         parsed.get_or_init(|| t)
                     }
                 };
