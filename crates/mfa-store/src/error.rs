@@ -242,12 +242,14 @@ pub enum Error {
     /// An error from SQLite.
     #[error("SQLite: {0}")]
     Sqlite(#[source] rusqlite::Error),
-    /// An error from PostgreSQL.
-    #[error("PostgreSQL: {0}")]
+    /// An error from PostgreSQL. The text adds the server's message and
+    /// SQLSTATE (e.g. `pg_hba.conf` refusing a connection without TLS), never
+    /// its detail, which may quote row values.
+    #[error("PostgreSQL: {}{}", .0, server_message(.0))]
     Postgres(#[source] postgres::Error),
     /// PostgreSQL over TLS: the URL's TLS parameters cannot be used, or the
-    /// handshake failed (certificate refused). Nothing was sent to the
-    /// server but the TLS handshake; the text never holds the password.
+    /// handshake failed (certificate refused). No user name or password was
+    /// sent; the text never holds the password.
     #[error("PostgreSQL TLS: {problem}")]
     Tls {
         /// What is wrong.
@@ -371,6 +373,13 @@ impl From<rusqlite::Error> for Error {
             _ => Error::Sqlite(e),
         }
     }
+}
+
+/// `": <message> (SQLSTATE <code>)"` for an error the server reported.
+fn server_message(e: &postgres::Error) -> String {
+    e.as_db_error()
+        .map(|d| format!(": {} (SQLSTATE {})", d.message(), d.code().code()))
+        .unwrap_or_default()
 }
 
 impl From<postgres::Error> for Error {

@@ -162,6 +162,9 @@ pub(crate) fn split_ssl_params(url: &str) -> Result<SslParams, TlsProblem> {
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         let key = decode(key, "URL parameter name")?;
+        if let Some(name) = UNSUPPORTED.into_iter().find(|u| *u == key) {
+            return Err(TlsProblem::UnsupportedParameter { name });
+        }
         match key.as_str() {
             "sslmode" => {
                 let value = decode(value, "sslmode")?;
@@ -172,11 +175,6 @@ pub(crate) fn split_ssl_params(url: &str) -> Result<SslParams, TlsProblem> {
                 );
             }
             "sslrootcert" => root_cert = Some(decode(value, "sslrootcert")?),
-            k if UNSUPPORTED.contains(&k) => {
-                return Err(TlsProblem::UnsupportedParameter {
-                    name: UNSUPPORTED.into_iter().find(|u| *u == k).unwrap_or("ssl"),
-                });
-            }
             _ => kept.push(pair),
         }
     }
@@ -259,7 +257,7 @@ impl PgTarget {
             .join(",");
 
         let mode = params.mode;
-        if unix && !tcp || mode == SslMode::Disable {
+        if (unix && !tcp) || mode == SslMode::Disable {
             config.ssl_mode(PgSslMode::Disable);
             return Ok(PgTarget {
                 config,

@@ -312,11 +312,15 @@ fn disable_is_refused_by_a_server_that_requires_tls() {
     let url = with(&url, "sslmode", Some("disable"));
     match refused(&url) {
         // pg_hba.conf: "no pg_hba.conf entry for host …, no encryption".
-        Error::Postgres(e) => assert_eq!(
-            e.code(),
-            Some(&postgres::error::SqlState::INVALID_AUTHORIZATION_SPECIFICATION),
-            "{e}"
-        ),
+        Error::Postgres(e) => {
+            assert_eq!(
+                e.code(),
+                Some(&postgres::error::SqlState::INVALID_AUTHORIZATION_SPECIFICATION),
+                "{e}"
+            );
+            let shown = Error::Postgres(e).to_string();
+            assert!(shown.contains("no encryption"), "{shown}");
+        }
         other => panic!("expected the server's refusal, got {other:?}"),
     }
 }
