@@ -685,6 +685,53 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Any text: an answer, never a panic.
+        #[test]
+        fn any_url_is_split_or_refused(url in ".{0,200}") {
+            let _ = split_ssl_params(&url);
+        }
+
+        /// The TLS parameters are taken out, everything else is kept in
+        /// order, and the last `sslmode` wins.
+        #[test]
+        fn tls_parameters_are_taken_out_and_the_rest_kept(
+            pairs in proptest::collection::vec(
+                (proptest::sample::select(vec!["sslmode", "sslrootcert", "options", "application_name", "user"]),
+                 proptest::sample::select(vec!["disable", "prefer", "require", "verify-ca", "verify-full", "%2Fca.pem", "x"])),
+                0..8,
+            )
+        ) {
+            let query = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&");
+            let url = format!("postgres://u:p@h:5432/db?{query}");
+            let last_mode = pairs.iter().rev().find(|(k, _)| *k == "sslmode").map(|(_, v)| *v);
+            match split_ssl_params(&url) {
+                Ok(p) => {
+                    let kept = pairs
+                        .iter()
+                        .filter(|(k, _)| *k != "sslmode" && *k != "sslrootcert")
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect::<Vec<_>>();
+                    let want = if kept.is_empty() {
+                        "postgres://u:p@h:5432/db".to_owned()
+                    } else {
+                        format!("postgres://u:p@h:5432/db?{}", kept.join("&"))
+                    };
+                    proptest::prop_assert_eq!(p.rest, want);
+                    proptest::prop_assert_eq!(
+                        p.mode,
+                        last_mode.map_or(SslMode::DEFAULT, |m| SslMode::parse(m).unwrap())
+                    );
+                }
+                // Only an sslmode that is not a mode is refused.
+                Err(e) => proptest::prop_assert!(
+                    matches!(e, TlsProblem::UnknownSslMode { .. }),
+                    "{e:?}"
+                ),
+            }
+        }
+    }
+
     #[test]
     fn errors_never_show_the_password() {
         for url in [
