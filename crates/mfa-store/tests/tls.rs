@@ -189,6 +189,9 @@ fn verify_full_connects_over_tls() {
     assert_eq!(param(&url, "sslmode").as_deref(), Some("verify-full"));
     let mut c = mfa_store::connect_postgres(&url).unwrap();
     assert!(encrypted(&mut c));
+    // No sslmode at all: verify-full, the default.
+    let mut c = mfa_store::connect_postgres(&with(&url, "sslmode", None)).unwrap();
+    assert!(encrypted(&mut c));
 }
 
 #[test]
