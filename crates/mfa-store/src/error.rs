@@ -326,6 +326,13 @@ pub enum TlsProblem {
         /// The mode in force.
         mode: crate::SslMode,
     },
+    /// The mode requires TLS and the server (or something in between)
+    /// answered that it does not speak it; nothing else was sent.
+    #[error("{host} does not offer TLS, and the sslmode requires it")]
+    NotOffered {
+        /// The host name(s) of the URL.
+        host: String,
+    },
     /// rustls refused the client configuration.
     #[error("TLS configuration: {reason}")]
     Config {

@@ -316,16 +316,31 @@ impl PgTarget {
             None => self.config.connect(postgres::NoTls),
             Some(tls) => self.config.connect(tls.clone()),
         };
-        r.map_err(|e| match rustls_error(&e) {
-            Some(reason) => Error::Tls {
-                problem: TlsProblem::Handshake {
+        r.map_err(|e| {
+            let problem = if let Some(reason) = rustls_error(&e) {
+                TlsProblem::Handshake {
                     host: self.hosts.clone(),
                     reason,
-                },
-            },
-            None => Error::Postgres(e),
+                }
+            } else if tls_not_offered(&e) {
+                TlsProblem::NotOffered {
+                    host: self.hosts.clone(),
+                }
+            } else {
+                return Error::Postgres(e);
+            };
+            Error::Tls { problem }
         })
     }
+}
+
+/// Whether tokio-postgres gave up because the server answered the TLS
+/// request with "no" (its error for `sslmode=require`; the text is the only
+/// mark it has). Anything else stays an `Error::Postgres`.
+fn tls_not_offered(e: &postgres::Error) -> bool {
+    e.to_string() == "error performing TLS handshake"
+        && std::error::Error::source(e)
+            .is_some_and(|s| s.to_string() == "server does not support TLS")
 }
 
 /// The rustls error under a failed TLS handshake, if that is what failed

@@ -344,3 +344,71 @@ fn verify_full_without_a_root_certificate_is_refused_before_connecting() {
         }
     ));
 }
+
+/// A server on 127.0.0.1 that answers PostgreSQL's TLS request with `N`
+/// ("no TLS here"), as a downgrading attacker would, and records whether the
+/// client then sent anything else (a startup message with the user name).
+fn no_tls_server() -> (u16, std::thread::JoinHandle<usize>) {
+    use std::io::Read as _;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handle = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .unwrap();
+        let mut request = [0u8; 8];
+        s.read_exact(&mut request).unwrap();
+        // SSLRequest: length 8, code 80877103.
+        assert_eq!(request, [0, 0, 0, 8, 4, 210, 22, 47]);
+        s.write_all(b"N").unwrap();
+        // The client either hangs up (0) or goes on in plain text.
+        let mut next = [0u8; 512];
+        s.read(&mut next).unwrap_or(0)
+    });
+    (port, handle)
+}
+
+#[test]
+fn a_server_that_refuses_tls_is_not_talked_to_in_plain_text() {
+    // No PostgreSQL needed: the server is a stand-in that says "no TLS".
+    for mode in ["require", "verify-ca", "verify-full"] {
+        let (port, server) = no_tls_server();
+        let dir = tempfile::tempdir().unwrap();
+        let ca = dir.path().join("ca.pem");
+        // Any CA will do: the handshake never starts.
+        std::fs::write(&ca, include_str!("data/unused-ca.pem")).unwrap();
+        let url = format!(
+            "postgres://mfa:hunter2@127.0.0.1:{port}/mfa?sslmode={mode}&sslrootcert={}",
+            ca.display()
+        );
+        let e = refused(&url);
+        let shown = e.to_string();
+        assert!(
+            matches!(
+                e,
+                Error::Tls {
+                    problem: TlsProblem::NotOffered { .. }
+                }
+            ),
+            "{mode}: {e:?}"
+        );
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert_eq!(
+            server.join().unwrap(),
+            0,
+            "{mode}: the client sent more after the refusal"
+        );
+    }
+}
+
+#[test]
+fn prefer_goes_on_in_plain_text_when_the_server_refuses_tls() {
+    // What `prefer` means, and why it is not the default: the stand-in says
+    // "no TLS" and the client sends its startup message (user name) in
+    // plain text.
+    let (port, server) = no_tls_server();
+    let url = format!("postgres://mfa@127.0.0.1:{port}/mfa?sslmode=prefer");
+    let e = refused(&url);
+    assert!(matches!(e, Error::Postgres(_)), "{e:?}");
+    assert!(server.join().unwrap() > 0, "no plain-text startup message");
+}
