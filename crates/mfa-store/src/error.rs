@@ -281,31 +281,63 @@ pub enum TlsProblem {
         /// The mode in force.
         mode: crate::SslMode,
     },
-    /// The `sslrootcert` file cannot be read.
-    #[error("cannot read sslrootcert {path}: {kind}")]
-    RootCertUnreadable {
+    /// A file named by `sslrootcert`, `sslcert` or `sslkey` cannot be read.
+    #[error("cannot read {parameter} {path}: {kind}")]
+    Unreadable {
+        /// The URL parameter.
+        parameter: &'static str,
         /// The path given.
         path: String,
         /// What the operating system said.
         kind: std::io::ErrorKind,
     },
-    /// The `sslrootcert` file holds no PEM `CERTIFICATE`.
-    #[error("sslrootcert {path} holds no PEM certificate")]
-    RootCertEmpty {
+    /// The `sslrootcert` or `sslcert` file holds no PEM `CERTIFICATE`.
+    #[error("{parameter} {path} holds no PEM certificate")]
+    NoCertificate {
+        /// The URL parameter.
+        parameter: &'static str,
         /// The path given.
         path: String,
     },
-    /// A certificate of the `sslrootcert` file cannot be parsed or used as a
-    /// trust anchor.
-    #[error("sslrootcert {path}: certificate {index} is not a usable CA certificate")]
-    RootCertInvalid {
+    /// A certificate of the `sslrootcert` or `sslcert` file cannot be parsed
+    /// (or, in `sslrootcert`, used as a trust anchor).
+    #[error("{parameter} {path}: certificate {index} is not usable")]
+    InvalidCertificate {
+        /// The URL parameter.
+        parameter: &'static str,
         /// The path given.
         path: String,
         /// Which certificate of the file, from 1.
         index: usize,
     },
-    /// A libpq TLS parameter this crate does not implement (client
-    /// certificates, CRLs): refused rather than ignored.
+    /// The `sslkey` file holds no usable private key (PEM PKCS#8, PKCS#1 or
+    /// SEC1, not encrypted).
+    #[error(
+        "sslkey {path} holds no usable PEM private key (PKCS#8, PKCS#1 or SEC1, not encrypted)"
+    )]
+    InvalidKey {
+        /// The path given.
+        path: String,
+    },
+    /// The `sslkey` file may be read by other users (libpq's rule: at most
+    /// 0600, or 0640 when owned by root).
+    #[error("sslkey {path} has mode {mode:03o}, readable by others; make it 0600")]
+    KeyPermissions {
+        /// The path given.
+        path: String,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// `sslcert` without `sslkey` or the other way round.
+    #[error("{given} is given without {missing}")]
+    ClientCertIncomplete {
+        /// The parameter given.
+        given: &'static str,
+        /// The one missing.
+        missing: &'static str,
+    },
+    /// A libpq TLS parameter this crate does not implement (encrypted
+    /// keys, CRLs): refused rather than ignored.
     #[error("the URL parameter {name} is not supported by mfa-store")]
     UnsupportedParameter {
         /// The parameter.

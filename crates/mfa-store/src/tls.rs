@@ -1,4 +1,5 @@
-//! PostgreSQL over TLS: libpq's `sslmode` and `sslrootcert`, with rustls.
+//! PostgreSQL over TLS: libpq's `sslmode`, `sslrootcert`, `sslcert` and
+//! `sslkey`, with rustls.
 //!
 //! tokio-postgres knows only `sslmode=disable|prefer|require` and rejects
 //! every other `ssl…` parameter, and its `require` encrypts without checking
@@ -18,7 +19,8 @@
 //! Even where the certificate is not checked, the handshake signature is:
 //! the peer proves it holds the key of the certificate it sent. The default,
 //! when the URL names no `sslmode`, is [`SslMode::DEFAULT`] (`verify-full`).
-//! Unix-socket hosts never use TLS.
+//! Unix-socket hosts never use TLS. `sslcert` and `sslkey` give a client
+//! certificate for servers that ask for one.
 
 use std::sync::Arc;
 
@@ -26,9 +28,10 @@ use postgres::config::{Host, SslMode as PgSslMode};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use tokio_postgres_rustls::MakeRustlsConnect;
+use zeroize::Zeroizing;
 
 use crate::Error;
 use crate::error::TlsProblem;
@@ -110,14 +113,11 @@ impl std::fmt::Display for SslMode {
 
 /// libpq parameters that change what TLS proves and that this crate does not
 /// implement: refused rather than silently ignored.
-const UNSUPPORTED: [&str; 6] = [
-    "sslcert",
-    "sslkey",
-    "sslpassword",
-    "sslcertmode",
-    "sslcrl",
-    "sslcrldir",
-];
+const UNSUPPORTED: [&str; 4] = ["sslpassword", "sslcertmode", "sslcrl", "sslcrldir"];
+
+/// Largest certificate or key file read (a chain of a few certificates is a
+/// few kilobytes).
+const MAX_PEM_FILE: u64 = 1 << 20;
 
 /// Longest `sslmode` value quoted back in an error.
 const MAX_QUOTED: usize = 32;
@@ -125,16 +125,19 @@ const MAX_QUOTED: usize = 32;
 /// A PostgreSQL URL with its TLS parameters taken out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SslParams {
-    /// The URL without `sslmode` and `sslrootcert`, for [`postgres::Config`].
+    /// The URL without the TLS parameters, for [`postgres::Config`].
     pub(crate) rest: String,
     /// The mode asked for, or [`SslMode::DEFAULT`].
     pub(crate) mode: SslMode,
     /// The `sslrootcert` file, percent-decoded.
     pub(crate) root_cert: Option<String>,
+    /// The `sslcert` and `sslkey` files (both or neither).
+    pub(crate) client: Option<(String, String)>,
 }
 
-/// Takes `sslmode` and `sslrootcert` out of a `postgres://` URL (the last
-/// one wins, as in libpq) and refuses the TLS parameters not implemented.
+/// Takes `sslmode`, `sslrootcert`, `sslcert` and `sslkey` out of a
+/// `postgres://` URL (the last one wins, as in libpq) and refuses the TLS
+/// parameters not implemented.
 /// Reads no file.
 pub(crate) fn split_ssl_params(url: &str) -> Result<SslParams, TlsProblem> {
     // The query starts at the first `?` after the credentials (which may
@@ -158,6 +161,8 @@ pub(crate) fn split_ssl_params(url: &str) -> Result<SslParams, TlsProblem> {
 
     let mut mode = None;
     let mut root_cert = None;
+    let mut cert = None;
+    let mut key_file = None;
     let mut kept = Vec::new();
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
@@ -175,6 +180,8 @@ pub(crate) fn split_ssl_params(url: &str) -> Result<SslParams, TlsProblem> {
                 );
             }
             "sslrootcert" => root_cert = Some(decode(value, "sslrootcert")?),
+            "sslcert" => cert = Some(decode(value, "sslcert")?),
+            "sslkey" => key_file = Some(decode(value, "sslkey")?),
             _ => kept.push(pair),
         }
     }
@@ -183,10 +190,27 @@ pub(crate) fn split_ssl_params(url: &str) -> Result<SslParams, TlsProblem> {
     } else {
         format!("{head}?{}", kept.join("&"))
     };
+    let client = match (cert, key_file) {
+        (Some(c), Some(k)) => Some((c, k)),
+        (None, None) => None,
+        (Some(_), None) => {
+            return Err(TlsProblem::ClientCertIncomplete {
+                given: "sslcert",
+                missing: "sslkey",
+            });
+        }
+        (None, Some(_)) => {
+            return Err(TlsProblem::ClientCertIncomplete {
+                given: "sslkey",
+                missing: "sslcert",
+            });
+        }
+    };
     Ok(SslParams {
         rest,
         mode: mode.unwrap_or(SslMode::DEFAULT),
         root_cert,
+        client,
     })
 }
 
@@ -202,20 +226,102 @@ fn decode(text: &str, name: &'static str) -> Result<String, TlsProblem> {
 /// as a trust anchor; other blocks (keys, CRLs) are ignored.
 pub(crate) fn root_store(pem: &[u8], path: &str) -> Result<RootCertStore, TlsProblem> {
     let mut roots = RootCertStore::empty();
-    for (i, cert) in CertificateDer::pem_slice_iter(pem).enumerate() {
-        let invalid = || TlsProblem::RootCertInvalid {
-            path: path.to_owned(),
-            index: i + 1,
-        };
-        let cert = cert.map_err(|_| invalid())?;
-        roots.add(cert).map_err(|_| invalid())?;
+    for (i, cert) in certificates(pem, "sslrootcert", path)?
+        .into_iter()
+        .enumerate()
+    {
+        roots
+            .add(cert)
+            .map_err(|_| TlsProblem::InvalidCertificate {
+                parameter: "sslrootcert",
+                path: path.to_owned(),
+                index: i + 1,
+            })?;
     }
-    if roots.is_empty() {
-        return Err(TlsProblem::RootCertEmpty {
+    Ok(roots)
+}
+
+/// The certificates of a PEM file's content, at least one.
+fn certificates(
+    pem: &[u8],
+    parameter: &'static str,
+    path: &str,
+) -> Result<Vec<CertificateDer<'static>>, TlsProblem> {
+    let certs = CertificateDer::pem_slice_iter(pem)
+        .enumerate()
+        .map(|(i, c)| {
+            c.map_err(|_| TlsProblem::InvalidCertificate {
+                parameter,
+                path: path.to_owned(),
+                index: i + 1,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if certs.is_empty() {
+        return Err(TlsProblem::NoCertificate {
+            parameter,
             path: path.to_owned(),
         });
     }
-    Ok(roots)
+    Ok(certs)
+}
+
+/// The client's certificate chain and private key from the PEM contents of
+/// `sslcert` and `sslkey`.
+pub(crate) fn client_identity(
+    cert_pem: &[u8],
+    cert_path: &str,
+    key_pem: &[u8],
+    key_path: &str,
+) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), TlsProblem> {
+    let chain = certificates(cert_pem, "sslcert", cert_path)?;
+    let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(|_| TlsProblem::InvalidKey {
+        path: key_path.to_owned(),
+    })?;
+    Ok((chain, key))
+}
+
+/// Reads a certificate or key file named by `parameter`, at most
+/// [`MAX_PEM_FILE`] bytes; the content is wiped when dropped (keys).
+fn read_pem(parameter: &'static str, path: &str) -> Result<Zeroizing<Vec<u8>>, TlsProblem> {
+    use std::io::Read as _;
+    let unreadable = |e: std::io::Error| TlsProblem::Unreadable {
+        parameter,
+        path: path.to_owned(),
+        kind: e.kind(),
+    };
+    let file = std::fs::File::open(path).map_err(unreadable)?;
+    let mut buf = Zeroizing::new(Vec::new());
+    file.take(MAX_PEM_FILE)
+        .read_to_end(&mut buf)
+        .map_err(unreadable)?;
+    Ok(buf)
+}
+
+/// libpq's rule for `sslkey`: not readable by group or others, except
+/// group-readable when owned by root.
+#[cfg(unix)]
+fn check_key_permissions(path: &str) -> Result<(), TlsProblem> {
+    use std::os::unix::fs::MetadataExt as _;
+    let md = std::fs::metadata(path).map_err(|e| TlsProblem::Unreadable {
+        parameter: "sslkey",
+        path: path.to_owned(),
+        kind: e.kind(),
+    })?;
+    let mode = md.mode() & 0o777;
+    let allowed = if md.uid() == 0 { 0o740 } else { 0o700 };
+    if mode & !allowed != 0 {
+        return Err(TlsProblem::KeyPermissions {
+            path: path.to_owned(),
+            mode,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_key_permissions(_path: &str) -> Result<(), TlsProblem> {
+    Ok(())
 }
 
 /// Everything needed to open connections to one PostgreSQL URL.
@@ -271,15 +377,20 @@ impl PgTarget {
             });
         }
 
+        let tls = |problem| Error::Tls { problem };
         let roots = match &params.root_cert {
             Some(path) => {
-                let pem = std::fs::read(path).map_err(|e| Error::Tls {
-                    problem: TlsProblem::RootCertUnreadable {
-                        path: path.clone(),
-                        kind: e.kind(),
-                    },
-                })?;
-                Some(root_store(&pem, path).map_err(|problem| Error::Tls { problem })?)
+                let pem = read_pem("sslrootcert", path).map_err(tls)?;
+                Some(root_store(&pem, path).map_err(tls)?)
+            }
+            None => None,
+        };
+        let identity = match &params.client {
+            Some((cert, key)) => {
+                check_key_permissions(key).map_err(tls)?;
+                let cert_pem = read_pem("sslcert", cert).map_err(tls)?;
+                let key_pem = read_pem("sslkey", key).map_err(tls)?;
+                Some(client_identity(&cert_pem, cert, &key_pem, key).map_err(tls)?)
             }
             None => None,
         };
@@ -300,12 +411,12 @@ impl PgTarget {
         } else {
             PgSslMode::Prefer
         });
-        let tls = client_config(check).map_err(|reason| Error::Tls {
+        let client = client_config(check, identity).map_err(|reason| Error::Tls {
             problem: TlsProblem::Config { reason },
         })?;
         Ok(PgTarget {
             config,
-            tls: Some(MakeRustlsConnect::new(tls)),
+            tls: Some(MakeRustlsConnect::new(client)),
             hosts: tcp_names,
         })
     }
@@ -368,25 +479,29 @@ fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
-fn client_config(check: Check) -> Result<ClientConfig, rustls::Error> {
+type Identity = (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>);
+
+fn client_config(check: Check, identity: Option<Identity>) -> Result<ClientConfig, rustls::Error> {
     let provider = provider();
     let algs = provider.signature_verification_algorithms;
     let builder =
         ClientConfig::builder_with_provider(provider).with_safe_default_protocol_versions()?;
-    Ok(match check {
-        Check::Full(roots) => builder.with_root_certificates(roots).with_no_client_auth(),
+    let builder = match check {
+        Check::Full(roots) => builder.with_root_certificates(roots),
         Check::Chain(roots) => builder
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(ChainOnly {
                 roots: Arc::new(roots),
                 algs,
-            }))
-            .with_no_client_auth(),
+            })),
         Check::Signature => builder
             .dangerous()
-            .with_custom_certificate_verifier(Arc::new(SignatureOnly { algs }))
-            .with_no_client_auth(),
-    })
+            .with_custom_certificate_verifier(Arc::new(SignatureOnly { algs })),
+    };
+    match identity {
+        Some((chain, key)) => builder.with_client_auth_cert(chain, key),
+        None => Ok(builder.with_no_client_auth()),
+    }
 }
 
 /// `prefer`/`require` without a root certificate: any certificate, but the
@@ -484,7 +599,7 @@ impl ServerCertVerifier for ChainOnly {
 }
 
 /// A PostgreSQL client connected the way the store connects: the same URL
-/// syntax, `sslmode` (default `verify-full`) and `sslrootcert`.
+/// syntax, `sslmode` (default `verify-full`), `sslrootcert`, `sslcert`, `sslkey`.
 ///
 /// For administration tools and tests that need plain SQL next to a
 /// [`crate::Store`] (creating a schema, reading `pg_stat_ssl`); never write the
@@ -500,8 +615,9 @@ impl ServerCertVerifier for ChainOnly {
 ///
 /// # Errors
 /// [`Error::UrlScheme`] for a URL that is not `postgres://…`/`postgresql://…`;
-/// [`Error::Tls`] for a bad `sslmode`, an unreadable or empty
-/// `sslrootcert`, a refused certificate or a failed handshake;
+/// [`Error::Tls`] for a bad `sslmode`, an unreadable, empty or invalid
+/// certificate or key file, a refused certificate, a failed handshake or a
+/// server that does not offer TLS when the mode requires it;
 /// [`Error::Postgres`] for everything else (server unreachable, refused by
 /// `pg_hba.conf`, bad password).
 pub fn connect_postgres(url: &str) -> Result<postgres::Client, Error> {
@@ -585,7 +701,69 @@ mod tests {
     }
 
     #[test]
-    fn client_certificates_and_crls_are_refused_not_ignored() {
+    fn a_client_certificate_needs_both_files() {
+        let p = split("postgres://h/db?sslcert=%2Fc.pem&sslmode=require&sslkey=%2Fk.pem");
+        assert_eq!(p.client, Some(("/c.pem".to_owned(), "/k.pem".to_owned())));
+        assert_eq!(p.rest, "postgres://h/db");
+        assert_eq!(
+            split_ssl_params("postgres://h/db?sslcert=/c.pem").unwrap_err(),
+            TlsProblem::ClientCertIncomplete {
+                given: "sslcert",
+                missing: "sslkey"
+            }
+        );
+        assert_eq!(
+            split_ssl_params("postgres://h/db?sslkey=/k.pem").unwrap_err(),
+            TlsProblem::ClientCertIncomplete {
+                given: "sslkey",
+                missing: "sslcert"
+            }
+        );
+    }
+
+    #[test]
+    fn a_client_key_that_others_may_read_is_refused() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("client.key");
+        std::fs::write(&key, "-----BEGIN PRIVATE KEY-----\n").unwrap();
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let url = format!(
+            "postgres://h/db?sslmode=require&sslcert=/nonexistent.pem&sslkey={}",
+            key.display()
+        );
+        let Err(Error::Tls { problem }) = PgTarget::new(&url) else {
+            panic!("expected a TLS error");
+        };
+        assert_eq!(
+            problem,
+            TlsProblem::KeyPermissions {
+                path: key.display().to_string(),
+                mode: 0o644
+            }
+        );
+    }
+
+    #[test]
+    fn a_client_key_file_without_a_key_is_an_error() {
+        let cert = include_bytes!("../tests/data/unused-ca.pem");
+        assert_eq!(
+            client_identity(cert, "c.pem", b"no key here", "k.pem").unwrap_err(),
+            TlsProblem::InvalidKey {
+                path: "k.pem".to_owned()
+            }
+        );
+        assert_eq!(
+            client_identity(b"", "c.pem", b"", "k.pem").unwrap_err(),
+            TlsProblem::NoCertificate {
+                parameter: "sslcert",
+                path: "c.pem".to_owned()
+            }
+        );
+    }
+
+    #[test]
+    fn encrypted_keys_and_crls_are_refused_not_ignored() {
         for name in UNSUPPORTED {
             let e = split_ssl_params(&format!("postgres://h/db?{name}=/x")).unwrap_err();
             assert_eq!(e, TlsProblem::UnsupportedParameter { name });
@@ -634,7 +812,8 @@ mod tests {
         };
         assert_eq!(
             problem,
-            TlsProblem::RootCertUnreadable {
+            TlsProblem::Unreadable {
+                parameter: "sslrootcert",
                 path: path.display().to_string(),
                 kind: std::io::ErrorKind::NotFound,
             }
@@ -647,14 +826,16 @@ mod tests {
     fn a_root_certificate_file_without_certificates_is_an_error() {
         assert_eq!(
             root_store(b"not a PEM file\n", "ca.pem").unwrap_err(),
-            TlsProblem::RootCertEmpty {
+            TlsProblem::NoCertificate {
+                parameter: "sslrootcert",
                 path: "ca.pem".to_owned()
             }
         );
         let garbage = b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
         assert_eq!(
             root_store(garbage, "ca.pem").unwrap_err(),
-            TlsProblem::RootCertInvalid {
+            TlsProblem::InvalidCertificate {
+                parameter: "sslrootcert",
                 path: "ca.pem".to_owned(),
                 index: 1
             }

@@ -412,3 +412,64 @@ fn prefer_goes_on_in_plain_text_when_the_server_refuses_tls() {
     assert!(matches!(e, Error::Postgres(_)), "{e:?}");
     assert!(server.join().unwrap() > 0, "no plain-text startup message");
 }
+
+/// `url` signing in as `user` (no password).
+fn with_user(url: &str, user: &str) -> String {
+    let rest = url.strip_prefix("postgres://").expect("postgres:// URL");
+    let (_, rest) = rest.split_once('@').expect("user@ in the test URL");
+    format!("postgres://{user}@{rest}")
+}
+
+/// The client certificate and key `.ci/setup` made for role `mfa_cert`,
+/// beside the CA certificate (`<stem>.ca.pem` → `<stem>.client.crt/.key`).
+fn client_files(test: &str, url: &str) -> Option<(String, String)> {
+    let ca = param(url, "sslrootcert")?;
+    let files = ca
+        .strip_suffix(".ca.pem")
+        .map(|stem| (format!("{stem}.client.crt"), format!("{stem}.client.key")));
+    match files {
+        Some((c, k)) if std::path::Path::new(&c).exists() && std::path::Path::new(&k).exists() => {
+            Some((c, k))
+        }
+        _ => {
+            skip(
+                test,
+                "no client certificate beside sslrootcert (run .ci/setup)",
+            );
+            None
+        }
+    }
+}
+
+#[test]
+fn a_client_certificate_signs_in_where_pg_hba_requires_one() {
+    let test = "a_client_certificate_signs_in_where_pg_hba_requires_one";
+    let Some(url) = base(test) else {
+        return;
+    };
+    let Some((cert, key)) = client_files(test, &url) else {
+        return;
+    };
+    let url = with_user(&url, "mfa_cert");
+    let with_cert = with(&with(&url, "sslcert", Some(&cert)), "sslkey", Some(&key));
+    let mut c = mfa_store::connect_postgres(&with_cert).unwrap();
+    let dn: String = c
+        .query_one(
+            "SELECT client_dn FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(dn, "/CN=mfa_cert");
+    // Without the certificate the server refuses the role.
+    match refused(&url) {
+        Error::Postgres(e) => {
+            assert_eq!(
+                e.code(),
+                Some(&postgres::error::SqlState::INVALID_AUTHORIZATION_SPECIFICATION),
+                "{e}"
+            );
+        }
+        other => panic!("expected the server's refusal, got {other:?}"),
+    }
+}
