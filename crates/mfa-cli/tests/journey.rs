@@ -34,7 +34,7 @@ struct PgSchema {
 
 impl Drop for PgSchema {
     fn drop(&mut self) {
-        if let Ok(mut c) = postgres::Client::connect(&self.base, postgres::NoTls) {
+        if let Ok(mut c) = mfa_store::connect_postgres(&self.base) {
             let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema));
         }
     }
@@ -53,8 +53,7 @@ impl Env {
             return None;
         };
         let schema = format!("cli_{test}_{}", std::process::id());
-        let mut c = postgres::Client::connect(&base, postgres::NoTls)
-            .expect("connect to MFA_TEST_POSTGRES_URL");
+        let mut c = mfa_store::connect_postgres(&base).expect("connect to MFA_TEST_POSTGRES_URL");
         c.batch_execute(&format!(
             "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
         ))

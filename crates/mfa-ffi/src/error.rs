@@ -743,7 +743,7 @@ impl From<mfa_store::Error> for mfa_result {
             | E::Cidr { .. } => R::InvalidParameter,
             E::Io(_) => R::Io,
             E::Busy => R::StoreBusy,
-            E::Sqlite(_) | E::Postgres(_) => R::Database,
+            E::Sqlite(_) | E::Postgres(_) | E::Tls { .. } => R::Database,
             _ => R::Unknown,
         }
     }

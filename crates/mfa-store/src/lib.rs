@@ -11,6 +11,7 @@ mod schema;
 mod settings;
 mod state;
 mod store;
+mod tls;
 
 // The crates whose types appear in this API, so callers use the same versions.
 pub use mfa_fraud;
@@ -21,7 +22,7 @@ pub use mfa_record;
 
 pub use crypto::{Credential, MasterKey};
 pub use db::BackendKind;
-pub use error::{BackupProblem, Error};
+pub use error::{BackupProblem, Error, TlsProblem};
 pub use model::{
     AuditEntry, Channel, DEFAULT_CODE_TTL, DEFAULT_RETENTION_DAYS, ImportMode, ImportRejection,
     ImportReport, MAX_TOKENS_PER_USER, MAX_TRUSTED_RANGES, NewToken, RejectedToken, StoreConfig,
@@ -34,3 +35,4 @@ pub use store::{
     ApprovedBy, AuthOutcome, AuthRequest, CodeIssue, MAX_APP_PASSWORDS, MAX_SERIAL_LEN,
     MAX_USER_ID_LEN, Method, Presented, Store,
 };
+pub use tls::{SslMode, connect_postgres};

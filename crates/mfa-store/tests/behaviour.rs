@@ -797,7 +797,7 @@ fn newer_schema_is_refused(b: &Backend) {
                 .unwrap();
         }
         _ => {
-            let mut c = ::postgres::Client::connect(&b.url, ::postgres::NoTls).unwrap();
+            let mut c = mfa_store::connect_postgres(&b.url).unwrap();
             c.execute(bump, &[]).unwrap();
         }
     }
