@@ -386,10 +386,13 @@ pub unsafe extern "C" fn mfa_store_resync(
     }
 }
 
-/// Verifies an OATH code of `user` at `now`, in one transaction: fraud
+/// Verifies an OATH code of `user` at `now`: `mfa_store_authenticate` with
+/// `MFA_AUTH_METHOD_OATH_CODE`, in one transaction: fraud
 /// block, lockout, the user's active tokens, replay protection across
 /// servers, lockout counters, authentication log (with `client_ip`, text,
-/// optional: NULL for none). Returns `MFA_RESULT_OK` only when the sign-in
+/// optional: NULL for none). A `client_ip` in a trusted range approves
+/// without the code, as for every sign-in (`*out_step` is then 0). Returns
+/// `MFA_RESULT_OK` only when the sign-in
 /// is approved (`*out_step` then holds the step or counter used); a denial
 /// is returned as its own code — `MFA_RESULT_NOT_ACTIVATED`,
 /// `MFA_RESULT_LOCKED`, `MFA_RESULT_BLOCKED_BY_FRAUD`,
@@ -478,7 +481,9 @@ pub unsafe extern "C" fn mfa_store_create_code(
     }
 }
 
-/// Verifies a one-time passcode sent by `mfa_store_create_code`, through
+/// Verifies a one-time passcode sent by `mfa_store_create_code` (or
+/// `mfa_store_issue_code`): `mfa_store_authenticate` with
+/// `MFA_AUTH_METHOD_SMS_CODE` or `_VOICE_CODE`, through
 /// the same pipeline as `mfa_store_verify` (fraud, lockout of the channel's
 /// factor class, check, counters, log). A code is consumed at most once,
 /// from any server. `MFA_RESULT_OK` only when approved; denials as their own

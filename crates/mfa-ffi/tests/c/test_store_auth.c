@@ -261,6 +261,10 @@ TEST(trusted_range_bypass_and_removal) {
   CHECK_RC(auth(s, "di@contoso.com", MFA_AUTH_METHOD_NOTHING, NULL, "203.0.113.9", T + 30, &o),
            MFA_RESULT_SECOND_FACTOR_NEEDED);
   CHECK_RC(auth(s, "di@contoso.com", MFA_AUTH_METHOD_NOTHING, NULL, NULL, T + 30, &o), MFA_RESULT_SECOND_FACTOR_NEEDED);
+  /* The older entry point decides the same way: the code is not looked at. */
+  uint64_t step = 99;
+  CHECK_OK(mfa_store_verify(s, S("di@contoso.com"), S("000000"), S(CLIENT), T + 30, &step));
+  CHECK_EQ_U(step, 0);
   uint8_t removed = 9;
   CHECK_OK(mfa_store_remove_trusted_range(s, S("198.51.100.0/24"), &removed));
   CHECK_EQ_U(removed, 1);
