@@ -6,7 +6,7 @@
 #   2. the same without sanitizers, run under
 #      valgrind --error-exitcode=1 --leak-check=full (tests/c/valgrind.supp
 #      holds the one, explained, suppression of a Rust std false positive).
-# test_store*.c also run their PostgreSQL case on a fresh schema when .ci/test
+# test_store.c also runs its PostgreSQL case on a fresh schema when .ci/test
 # provides MFA_TEST_POSTGRES_URL (else that case prints SKIPPED).
 # Each C test case counts once per run. Further cases: every function declared
 # in include/mfa.h is called by some C test; libmfa_ffi.so exports every one
