@@ -492,6 +492,11 @@ enum mfa_result
    * The file already exists; it is never overwritten.
    */
   MFA_RESULT_FILE_EXISTS = 809,
+  /**
+   * A token row was changed in the database without the store's key; it
+   * is never used (the attempt is logged and audited).
+   */
+  MFA_RESULT_TOKEN_TAMPERED = 810,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L

@@ -266,6 +266,9 @@ pub enum mfa_result {
     BackupChecksum = 808,
     /// The file already exists; it is never overwritten.
     FileExists = 809,
+    /// A token row was changed in the database without the store's key; it
+    /// is never used (the attempt is logged and audited).
+    TokenTampered = 810,
 }
 
 impl mfa_result {
@@ -382,6 +385,7 @@ impl mfa_result {
             mfa_result::BackupFormat,
             mfa_result::BackupChecksum,
             mfa_result::FileExists,
+            mfa_result::TokenTampered,
         ];
         ALL
     }
@@ -505,6 +509,7 @@ impl mfa_result {
             R::BackupFormat => c"the backup file is malformed or truncated",
             R::BackupChecksum => c"the backup does not match its integrity check; nothing restored",
             R::FileExists => c"the file already exists and is not overwritten",
+            R::TokenTampered => c"a token row was changed without the store's key; it is not used",
         }
     }
 }
@@ -768,6 +773,7 @@ impl From<mfa_store::Error> for mfa_result {
             E::Corrupt { .. } => R::StoreCorrupt,
             E::WrongMasterKey { .. } => R::WrongMasterKey,
             E::Unseal { .. } => R::StoreUnseal,
+            E::TokenTampered { .. } => R::TokenTampered,
             E::MasterKeyLength { .. } => R::MasterKeyLength,
             E::Rng => R::Rng,
             E::UnknownToken { .. } => R::UnknownToken,

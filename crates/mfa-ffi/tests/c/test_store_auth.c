@@ -443,11 +443,12 @@ static int tamper(const char *from, const char *to) {
   static char buf[1 << 20];
   size_t n = fread(buf, 1, sizeof buf, f);
   fclose(f);
+  /* The last data row (the first is the wrapped data key, whose change
+   * would be refused as a wrong master key instead). */
   char *row = NULL;
   for (size_t i = 0; i + 2 < n; i++) {
     if (buf[i] == '\n' && buf[i + 1] == 'r' && buf[i + 2] == '\t') {
       row = buf + i + 1;
-      break;
     }
   }
   if (!row) return 0;
