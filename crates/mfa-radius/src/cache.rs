@@ -37,9 +37,11 @@ pub(crate) struct Busy;
 
 pub(crate) struct ReplyCache {
     entries: BTreeMap<CacheKey, Entry>,
-    /// Keys in the order their entries were (re)stamped; an item whose seq
-    /// no longer matches its entry is stale and skipped.
-    order: VecDeque<(u64, CacheKey)>,
+    /// Keys of requests being decided, then of replies, each in the order
+    /// their entries were stamped (so also in expiry order); an item whose
+    /// seq no longer matches its entry is stale and skipped.
+    pending: VecDeque<(u64, CacheKey)>,
+    done: VecDeque<(u64, CacheKey)>,
     capacity: usize,
     ttl: u64,
     next_seq: u64,
@@ -49,7 +51,8 @@ impl ReplyCache {
     pub(crate) fn new(capacity: usize, ttl: u64) -> ReplyCache {
         ReplyCache {
             entries: BTreeMap::new(),
-            order: VecDeque::new(),
+            pending: VecDeque::new(),
+            done: VecDeque::new(),
             capacity: capacity.max(1),
             ttl,
             next_seq: 0,
@@ -101,30 +104,43 @@ impl ReplyCache {
     }
 
     pub(crate) fn purge(&mut self, now: u64) {
-        while let Some(&(seq, key)) = self.order.front() {
-            match self.entries.get(&key) {
-                Some(e) if e.seq == seq && e.expires > now => break,
-                Some(e) if e.seq == seq => {
-                    self.entries.remove(&key);
+        for queue in [&mut self.pending, &mut self.done] {
+            while let Some(&(seq, key)) = queue.front() {
+                match self.entries.get(&key) {
+                    Some(e) if e.seq == seq && e.expires > now => break,
+                    Some(e) if e.seq == seq => {
+                        self.entries.remove(&key);
+                    }
+                    _ => {}
                 }
-                _ => {}
+                queue.pop_front();
             }
-            self.order.pop_front();
         }
     }
 
     pub(crate) fn next_expiry(&self) -> Option<u64> {
-        self.order.iter().find_map(|(seq, key)| {
-            self.entries
-                .get(key)
-                .filter(|e| e.seq == *seq)
-                .map(|e| e.expires)
-        })
+        let first = |queue: &VecDeque<(u64, CacheKey)>| {
+            queue.iter().find_map(|(seq, key)| {
+                self.entries
+                    .get(key)
+                    .filter(|e| e.seq == *seq)
+                    .map(|e| e.expires)
+            })
+        };
+        [first(&self.pending), first(&self.done)]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     fn stamp(&mut self, key: CacheKey, slot: Slot, now: u64) {
         let seq = self.next_seq;
         self.next_seq += 1;
+        let queue = match slot {
+            Slot::InProgress => &mut self.pending,
+            Slot::Done(_) => &mut self.done,
+        };
+        queue.push_back((seq, key));
         self.entries.insert(
             key,
             Entry {
@@ -133,32 +149,27 @@ impl ReplyCache {
                 seq,
             },
         );
-        self.order.push_back((seq, key));
         // Abandoned and restamped entries leave stale items behind; drop
         // them all once they could outnumber the live ones (amortised O(1)).
-        if self.order.len() > 2 * self.capacity + 16 {
-            let entries = &self.entries;
-            self.order
-                .retain(|(seq, key)| entries.get(key).is_some_and(|e| e.seq == *seq));
+        for queue in [&mut self.pending, &mut self.done] {
+            if queue.len() > 2 * self.capacity + 16 {
+                let entries = &self.entries;
+                queue.retain(|(seq, key)| entries.get(key).is_some_and(|e| e.seq == *seq));
+            }
         }
     }
 
+    /// Evicts the oldest replies until there is room; requests being decided
+    /// are never evicted (their retransmissions would be decided again).
     fn make_room(&mut self, now: u64) -> Result<(), Busy> {
         self.purge(now);
         while self.entries.len() >= self.capacity {
-            let Some(&(seq, key)) = self.order.front() else {
+            let Some((seq, key)) = self.done.pop_front() else {
                 return Err(Busy);
             };
-            match self.entries.get(&key) {
-                Some(e) if e.seq == seq => {
-                    if matches!(e.slot, Slot::InProgress) {
-                        return Err(Busy);
-                    }
-                    self.entries.remove(&key);
-                }
-                _ => {}
+            if self.entries.get(&key).is_some_and(|e| e.seq == seq) {
+                self.entries.remove(&key);
             }
-            self.order.pop_front();
         }
         Ok(())
     }

@@ -275,7 +275,10 @@ impl Packet {
     /// [`Error::PacketTooLong`].
     pub fn encode_request(mut self, secret: &SharedSecret) -> Result<Vec<u8>, Error> {
         self.retain(|a| a.kind() != attr::MESSAGE_AUTHENTICATOR);
-        self.insert(0, Attribute::new(attr::MESSAGE_AUTHENTICATOR, [0; 16].to_vec())?);
+        self.insert(
+            0,
+            Attribute::new(attr::MESSAGE_AUTHENTICATOR, [0; 16].to_vec())?,
+        );
         let mut encoded = self.encode()?;
         let authenticator = self.authenticator;
         let mac = message_authenticator_of(&mut encoded, HEADER_LEN, &authenticator, secret);
@@ -304,7 +307,10 @@ impl Packet {
         secret: &SharedSecret,
     ) -> Result<Vec<u8>, Error> {
         self.retain(|a| a.kind() != attr::MESSAGE_AUTHENTICATOR);
-        self.insert(0, Attribute::new(attr::MESSAGE_AUTHENTICATOR, [0; 16].to_vec())?);
+        self.insert(
+            0,
+            Attribute::new(attr::MESSAGE_AUTHENTICATOR, [0; 16].to_vec())?,
+        );
         self.encode_response_as_is(request_authenticator, secret)
     }
 

@@ -94,7 +94,9 @@ pub enum Error {
         len: usize,
     },
     /// A hidden User-Password is not 16..=128 octets in multiples of 16.
-    #[error("hidden User-Password at offset {offset} has {len} octets, not a multiple of 16 in 16..=128")]
+    #[error(
+        "hidden User-Password at offset {offset} has {len} octets, not a multiple of 16 in 16..=128"
+    )]
     HiddenPasswordLength {
         /// Offset of the attribute in the packet.
         offset: usize,

@@ -19,8 +19,9 @@ mod session;
 pub use client::OutgoingRequest;
 pub use crypto::{MAX_PASSWORD_LEN, MessageAuthenticator};
 pub use endpoint::{
-    Answered, Client, Config, Credentials, Decision, Dropped, Endpoint, Event, MAX_REPLY_MESSAGE_LEN,
-    Mode, Nas, PendingRequest, RejectReason, Request, Stats, Transmit, split_trailing_code,
+    Answered, Client, Config, Credentials, Decision, Dropped, Endpoint, Event,
+    MAX_REPLY_MESSAGE_LEN, Mode, Nas, PendingRequest, RejectReason, Request, Stats, Transmit,
+    split_trailing_code,
 };
 pub use error::Error;
 pub use packet::{

@@ -270,12 +270,10 @@ impl Packet {
                 max: MAX_PACKET_LEN,
             });
         }
-        let body = datagram
-            .get(HEADER_LEN..length)
-            .ok_or(Error::Truncated {
-                length,
-                received: datagram.len(),
-            })?;
+        let body = datagram.get(HEADER_LEN..length).ok_or(Error::Truncated {
+            length,
+            received: datagram.len(),
+        })?;
         let mut attributes = Vec::new();
         let mut rest = body;
         let mut offset = HEADER_LEN;
@@ -290,7 +288,10 @@ impl Packet {
                 return Err(Error::AttributeHeaderTruncated { offset });
             };
             if len < 2 {
-                return Err(Error::AttributeTooShort { offset, length: len });
+                return Err(Error::AttributeTooShort {
+                    offset,
+                    length: len,
+                });
             }
             let Some((this, tail)) = rest.split_at_checked(usize::from(len)) else {
                 return Err(Error::AttributeOverrun {
@@ -341,7 +342,12 @@ impl Packet {
 
     /// The length the encoded packet has.
     pub fn wire_len(&self) -> usize {
-        HEADER_LEN + self.attributes.iter().map(Attribute::wire_len).sum::<usize>()
+        HEADER_LEN
+            + self
+                .attributes
+                .iter()
+                .map(Attribute::wire_len)
+                .sum::<usize>()
     }
 
     /// All attributes, in wire order.

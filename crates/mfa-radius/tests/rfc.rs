@@ -5,8 +5,7 @@ mod common;
 
 use common::*;
 use mfa_radius::{
-    Attribute, Client, Code, Dropped, Event, MessageAuthenticator, Mode, Packet, SharedSecret,
-    attr,
+    Attribute, Client, Code, Dropped, Event, MessageAuthenticator, Mode, Packet, SharedSecret, attr,
 };
 
 fn hex(s: &str) -> Vec<u8> {
