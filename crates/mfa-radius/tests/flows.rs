@@ -192,6 +192,7 @@ fn challenge_state_works_from_another_source_port_of_the_same_client() {
     ));
 }
 
+#[allow(clippy::too_many_arguments)]
 fn answer_is_rejected(
     ep: &mut Endpoint<u32>,
     rng: &mut TestRng,
