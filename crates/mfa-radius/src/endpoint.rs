@@ -68,6 +68,7 @@ pub struct Client {
     secret: SharedSecret,
     mode: Mode,
     require_message_authenticator: bool,
+    limit_proxy_state: bool,
 }
 
 impl Client {
@@ -79,6 +80,7 @@ impl Client {
             secret,
             mode,
             require_message_authenticator: true,
+            limit_proxy_state: true,
         }
     }
 
@@ -89,6 +91,23 @@ impl Client {
     pub fn require_message_authenticator(mut self, require: bool) -> Client {
         self.require_message_authenticator = require;
         self
+    }
+
+    /// Whether a request that carries Proxy-State but no
+    /// Message-Authenticator is dropped (default `true`; FreeRADIUS's
+    /// `limit_proxy_state`). It only matters for a client that does not
+    /// require a Message-Authenticator: Proxy-State is the attribute a reply
+    /// echoes, the lever of the BlastRADIUS attack on an unsigned request.
+    /// Turn it off for a proxy in front of this server that adds Proxy-State
+    /// but cannot sign its requests.
+    pub fn limit_proxy_state(mut self, limit: bool) -> Client {
+        self.limit_proxy_state = limit;
+        self
+    }
+
+    /// Whether Proxy-State without a Message-Authenticator is dropped.
+    pub fn limits_proxy_state(&self) -> bool {
+        self.limit_proxy_state
     }
 
     /// The configured name.
@@ -361,6 +380,9 @@ pub enum Dropped {
         /// Octets of Proxy-State attributes in the request.
         octets: usize,
     },
+    /// Proxy-State in a request without a Message-Authenticator, from a
+    /// client with [`Client::limit_proxy_state`].
+    ProxyStateWithoutMessageAuthenticator,
 }
 
 /// What [`Endpoint::handle`] made of a datagram.
@@ -404,6 +426,8 @@ pub struct Stats {
     pub busy: u64,
     /// Dropped: too much Proxy-State.
     pub proxy_state_too_long: u64,
+    /// Dropped: Proxy-State without a Message-Authenticator.
+    pub proxy_state_without_message_authenticator: u64,
     /// Answered from the reply cache.
     pub retransmissions: u64,
     /// Status-Server answered.
@@ -485,7 +509,9 @@ impl<D> Endpoint<D> {
     ///
     /// In order: unknown client → drop; decode → drop if malformed; only
     /// Access-Request and Status-Server; Message-Authenticator checked
-    /// (drop if invalid, or missing where required); Status-Server answered;
+    /// (drop if invalid, or missing where required); Proxy-State checked
+    /// (drop if too long, or unsigned from a client that
+    /// [`limits it`](Client::limit_proxy_state)); Status-Server answered;
     /// a retransmission answered from the cache (or dropped while the first
     /// copy is being decided); requests without a usable User-Name,
     /// User-Password or State rejected; anything else is a
@@ -499,6 +525,7 @@ impl<D> Endpoint<D> {
     ) -> Event<D> {
         self.stats.datagrams += 1;
         self.cache.purge(now.secs());
+        self.sessions.purge(now);
         let Some(client) = client else {
             return self.drop(Dropped::UnknownClient);
         };
@@ -527,6 +554,9 @@ impl<D> Endpoint<D> {
         let octets: usize = proxy_states.iter().map(Attribute::wire_len).sum();
         if octets > self.config.max_proxy_state_octets {
             return self.drop(Dropped::ProxyStateTooLong { octets });
+        }
+        if !has_ma && !proxy_states.is_empty() && client.limit_proxy_state {
+            return self.drop(Dropped::ProxyStateWithoutMessageAuthenticator);
         }
         if is_status {
             // Stateless and the same octets every time: no need to cache.
@@ -777,6 +807,9 @@ impl<D> Endpoint<D> {
             Dropped::InProgress => s.in_progress += 1,
             Dropped::Busy => s.busy += 1,
             Dropped::ProxyStateTooLong { .. } => s.proxy_state_too_long += 1,
+            Dropped::ProxyStateWithoutMessageAuthenticator => {
+                s.proxy_state_without_message_authenticator += 1;
+            }
         }
         Event::Dropped(why)
     }

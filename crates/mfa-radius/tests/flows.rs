@@ -978,3 +978,36 @@ fn message_authenticator_of_replies_verifies_with_the_request_authenticator() {
     // the HMAC was computed before the Response Authenticator.
     assert!(reply.verify_message_authenticator(&secret(), None).is_err());
 }
+
+#[test]
+fn unsigned_proxy_state_is_dropped_unless_the_client_allows_it() {
+    let mut rng = TestRng(34);
+    let mut ep = endpoint::<u32>();
+    let legacy = client(Mode::Otp).require_message_authenticator(false);
+    let mut p = Packet::new(Code::ACCESS_REQUEST, 1, [3; 16]);
+    p.push(Attribute::new(attr::USER_NAME, b"nemo".to_vec()).unwrap());
+    p.set_user_password(b"123456", &secret()).unwrap();
+    p.push(Attribute::new(attr::PROXY_STATE, b"injected".to_vec()).unwrap());
+    let wire = p.encode().unwrap();
+    assert_eq!(
+        expect_dropped(ep.handle(t(0), nas(), Some(&legacy), &wire)),
+        Dropped::ProxyStateWithoutMessageAuthenticator
+    );
+    assert_eq!(ep.stats().proxy_state_without_message_authenticator, 1);
+    // Signed, it is fine; unsigned from a proxy allowed to, too.
+    let signed = request(
+        &mut rng,
+        2,
+        "nemo",
+        "1",
+        vec![Attribute::new(attr::PROXY_STATE, b"p".to_vec()).unwrap()],
+    );
+    expect_request(ep.handle(t(0), nas(), Some(&legacy), signed.bytes()));
+    let proxy = legacy.limit_proxy_state(false);
+    let pending = expect_request(ep.handle(t(0), nas(), Some(&proxy), &wire));
+    let transmit = ep
+        .respond(t(0), pending, Decision::Accept { message: None }, &mut rng)
+        .unwrap();
+    let reply = decode(&transmit.contents);
+    assert_eq!(reply.first(attr::PROXY_STATE), Some(&b"injected"[..]));
+}
