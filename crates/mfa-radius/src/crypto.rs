@@ -273,6 +273,15 @@ impl Packet {
     ///
     /// # Errors
     /// [`Error::PacketTooLong`].
+    ///
+    /// ```
+    /// use mfa_radius::{Code, Limits, MessageAuthenticator, Packet, SharedSecret};
+    /// let secret = SharedSecret::new(b"a long shared secret")?;
+    /// let wire = Packet::new(Code::STATUS_SERVER, 1, [0x42; 16]).encode_request(&secret)?;
+    /// let p = Packet::decode(&wire, &Limits::default())?;
+    /// assert_eq!(p.verify_message_authenticator(&secret, None)?, MessageAuthenticator::Valid);
+    /// # Ok::<(), mfa_radius::Error>(())
+    /// ```
     pub fn encode_request(mut self, secret: &SharedSecret) -> Result<Vec<u8>, Error> {
         self.retain(|a| a.kind() != attr::MESSAGE_AUTHENTICATOR);
         self.insert(
@@ -301,6 +310,22 @@ impl Packet {
     ///
     /// # Errors
     /// [`Error::PacketTooLong`].
+    ///
+    /// ```
+    /// use mfa_radius::{Code, Limits, MessageAuthenticator, Packet, SharedSecret, attr};
+    /// let secret = SharedSecret::new(b"a long shared secret")?;
+    /// let request_authenticator = [0x17; 16];
+    /// let wire = Packet::new(Code::ACCESS_REJECT, 3, [0; 16])
+    ///     .encode_response(&request_authenticator, &secret)?;
+    /// let reply = Packet::decode(&wire, &Limits::default())?;
+    /// assert_eq!(reply.attributes()[0].kind(), attr::MESSAGE_AUTHENTICATOR);
+    /// reply.verify_response_authenticator(&request_authenticator, &secret)?;
+    /// assert_eq!(
+    ///     reply.verify_message_authenticator(&secret, Some(&request_authenticator))?,
+    ///     MessageAuthenticator::Valid
+    /// );
+    /// # Ok::<(), mfa_radius::Error>(())
+    /// ```
     pub fn encode_response(
         mut self,
         request_authenticator: &[u8; 16],

@@ -453,7 +453,36 @@ pub struct Stats {
 /// The RADIUS server side, without a socket or a clock.
 ///
 /// `D` is whatever the caller attaches to a challenge session.
-/// See the crate documentation for a full example.
+/// See the crate documentation for a full sign-in; here the paths that need
+/// no decision:
+///
+/// ```
+/// use mfa_oath::UnixTime;
+/// use mfa_radius::{Answered, Client, Code, Config, Dropped, Endpoint, Event, Mode, Packet, SharedSecret};
+///
+/// let secret = SharedSecret::new(b"a long shared secret")?;
+/// let client = Client::new("monitor", secret.clone(), Mode::Otp);
+/// let mut endpoint: Endpoint<()> = Endpoint::new(Config::default());
+/// let now = UnixTime::from_secs(1_700_000_000);
+/// let source = "192.0.2.7:50000".parse().unwrap();
+/// let probe = Packet::new(Code::STATUS_SERVER, 1, [0x42; 16]).encode_request(&secret)?;
+///
+/// // No client configured for the source address: dropped and counted.
+/// assert!(matches!(endpoint.handle(now, source, None, &probe), Event::Dropped(Dropped::UnknownClient)));
+/// assert_eq!(endpoint.stats().unknown_client, 1);
+///
+/// // Status-Server (RFC 5997): answered without asking the caller.
+/// match endpoint.handle(now, source, Some(&client), &probe) {
+///     Event::Reply { transmit, reason: Answered::StatusServer } => {
+///         assert_eq!(transmit.destination, source);
+///         assert_eq!(transmit.contents[0], Code::ACCESS_ACCEPT.0);
+///     }
+///     other => panic!("{other:?}"),
+/// }
+/// // The next deadline, for a server's timer.
+/// assert_eq!(endpoint.poll_timeout(), None);
+/// # Ok::<(), mfa_radius::Error>(())
+/// ```
 pub struct Endpoint<D> {
     config: Config,
     cache: ReplyCache,
