@@ -373,7 +373,7 @@ impl Notifier {
     /// let config = FraudConfig::default().with_recipients(["secops@example.com"])?;
     /// let now = mfa_oath::UnixTime::from_secs(1_700_000_000);
     /// let event = Event::UserReport { channel: Channel::App, block_confirmed: false, passwordless: false };
-    /// let (_, effects) = FraudState::default().apply(&config, &event, now)?;
+    /// let (_, effects) = FraudState::default().apply(&config, event, now)?;
     /// // No SMTP server configured: each recipient's outcome says so.
     /// let delivery = Notifier::new(NotifyConfig::default()).unwrap().notify_fraud("helga", None, &effects);
     /// assert_eq!(delivery.administrators.len(), 1);
