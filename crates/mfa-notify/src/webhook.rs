@@ -121,6 +121,14 @@ impl Webhook {
             {
                 connect(e)
             }
+            // A TLS handshake failure (untrusted certificate, wrong name).
+            E::Io(ref io)
+                if io
+                    .get_ref()
+                    .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some()) =>
+            {
+                connect(e)
+            }
             E::Io(ref io) if io.kind() == std::io::ErrorKind::TimedOut => Error::Timeout {
                 transport: Transport::Webhook,
                 seconds: self.timeout_secs,
