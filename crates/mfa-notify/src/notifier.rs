@@ -278,7 +278,7 @@ impl Notifier {
             Gateway::Webhook(_) => Transport::Webhook,
             Gateway::Command(_) => Transport::Command,
         };
-        let result = self.with_retry(|attempt| {
+        self.with_retry(|attempt| {
             let outcome = match gateway {
                 Gateway::Webhook(w) => {
                     let body = serde_json::json!({
@@ -311,8 +311,7 @@ impl Notifier {
                 ),
             }
             outcome
-        });
-        result
+        })
     }
 
     fn send_email(

@@ -168,7 +168,7 @@ impl Template {
 
     /// Whether the template uses `p`.
     pub(crate) fn uses(&self, p: Placeholder) -> bool {
-        self.parts.iter().any(|part| *part == Part::Value(p))
+        self.parts.contains(&Part::Value(p))
     }
 }
 
