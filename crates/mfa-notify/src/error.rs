@@ -136,7 +136,9 @@ pub enum Error {
         /// The SMTP reply code, e.g. 550 (4xx: try later, 5xx: permanent).
         code: u16,
     },
-    /// Another SMTP failure (protocol, encoding).
+    /// Another SMTP failure: the server does not offer STARTTLS although
+    /// `notify.smtp.tls = starttls` requires it, no authentication
+    /// mechanism in common, a malformed reply. Nothing was sent.
     #[error("smtp: delivery failed")]
     Smtp {
         /// Why.
@@ -173,9 +175,9 @@ pub enum Error {
         code: Option<i32>,
     },
     /// Not attempted: an earlier recipient of the same batch found the
-    /// server unreachable, so the rest were not tried (each would have
-    /// waited for the same timeout).
-    #[error("{transport}: not attempted (server unreachable)")]
+    /// server unreachable or unusable, so the rest were not tried (each
+    /// would have failed the same way, or waited for the same timeout).
+    #[error("{transport}: not attempted (server unreachable or unusable)")]
     NotAttempted {
         /// Where.
         transport: Transport,
@@ -201,7 +203,11 @@ impl Error {
     /// other recipients of a batch need not be tried.
     pub(crate) fn is_unreachable(&self) -> bool {
         match self {
-            Error::Connect { .. } | Error::Timeout { .. } | Error::NotConfigured { .. } => true,
+            Error::Connect { .. }
+            | Error::Timeout { .. }
+            | Error::NotConfigured { .. }
+            // STARTTLS not offered, no usable authentication mechanism.
+            | Error::Smtp { .. } => true,
             // Service closing; authentication required or refused.
             Error::SmtpRefused { code, .. } => *code == 421 || (530..=538).contains(code),
             _ => false,

@@ -360,9 +360,10 @@ impl Notifier {
     /// user. Other effects are ignored. Pass exactly the effects that
     /// `FraudState::apply` returned for one report, once.
     ///
-    /// When a recipient finds the server unreachable (connection failure,
-    /// timeout, 421, authentication refused), the remaining recipients are
-    /// not tried and get [`Error::NotAttempted`].
+    /// When a recipient finds the server unreachable or unusable
+    /// (connection failure, timeout, no STARTTLS, 421, authentication
+    /// refused), the remaining recipients are not tried and get
+    /// [`Error::NotAttempted`].
     ///
     /// Logged: each recipient's address and outcome, never a secret.
     ///

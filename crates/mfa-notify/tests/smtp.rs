@@ -187,6 +187,28 @@ fn an_untrusted_certificate_is_a_connection_error_and_nothing_is_sent() {
 }
 
 #[test]
+fn a_server_without_starttls_is_refused_when_starttls_is_configured() {
+    let test = "a_server_without_starttls_is_refused_when_starttls_is_configured";
+    let Some(py) = python(test, &["aiosmtpd"]) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&py, "smtp_server.py", dir.path(), &[]);
+    let n = notifier(server.port, &[("notify.smtp.tls", "starttls")]);
+    let err = n.send_test_email("a@example.com").unwrap_err();
+    assert!(matches!(err, Error::Smtp { .. }), "{err:?}");
+    assert!(
+        std::error::Error::source(&err)
+            .unwrap()
+            .to_string()
+            .contains("STARTTLS"),
+        "{err:?}"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert!(server.records().is_empty(), "sent in the clear");
+}
+
+#[test]
 fn a_refused_recipient_fails_alone_with_its_smtp_code() {
     let test = "a_refused_recipient_fails_alone_with_its_smtp_code";
     let Some(py) = python(test, &["aiosmtpd"]) else {
