@@ -713,6 +713,20 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_value_applies_or_is_refused_and_a_refusal_changes_nothing(
+            i in 0..SETTINGS.len(),
+            value in "\\PC{0,80}",
+        ) {
+            let name = SETTINGS[i].name;
+            let mut c = NotifyConfig::default();
+            if c.apply_setting(name, &value).is_err() {
+                proptest::prop_assert_eq!(c, NotifyConfig::default());
+            }
+        }
+    }
+
     #[test]
     fn values_refused() {
         let bad = [

@@ -41,6 +41,33 @@ pub struct FraudDelivery {
     pub user: Option<RecipientOutcome>,
 }
 
+/// `{"address": …, "delivered": true|false, "error": null|"…"}`, for
+/// `mfa fraud report --json` (the error's text, as `Display` gives it).
+impl serde::Serialize for RecipientOutcome {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("RecipientOutcome", 3)?;
+        st.serialize_field("address", &self.address)?;
+        st.serialize_field("delivered", &self.result.is_ok())?;
+        st.serialize_field(
+            "error",
+            &self.result.as_ref().err().map(ToString::to_string),
+        )?;
+        st.end()
+    }
+}
+
+/// `{"administrators": [outcome, …], "user": outcome|null}`.
+impl serde::Serialize for FraudDelivery {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("FraudDelivery", 2)?;
+        st.serialize_field("administrators", &self.administrators)?;
+        st.serialize_field("user", &self.user)?;
+        st.end()
+    }
+}
+
 impl FraudDelivery {
     /// Whether every e-mail due was handed to the SMTP server.
     pub fn all_delivered(&self) -> bool {

@@ -181,6 +181,21 @@ mod tests {
             .to_string()
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_text_parses_or_is_refused_without_panicking(source in "\\PC{0,64}") {
+            for kind in [Kind::Code, Kind::Fraud, Kind::Blocked] {
+                let _ = Template::parse("t", &source, kind);
+            }
+        }
+
+        #[test]
+        fn text_without_braces_renders_as_itself(source in "[^{}\\p{Cc}]{0,200}") {
+            let t = Template::parse("t", &source, Kind::Code).unwrap();
+            proptest::prop_assert_eq!(render(&t), source);
+        }
+    }
+
     #[test]
     fn placeholders_braces_and_refusals() {
         let t =

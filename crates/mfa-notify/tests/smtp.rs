@@ -239,6 +239,18 @@ fn a_refused_recipient_fails_alone_with_its_smtp_code() {
         other => panic!("{other:?}"),
     }
     assert!(!d.all_delivered());
+    assert_eq!(
+        serde_json::to_value(&d).unwrap(),
+        serde_json::json!({
+            "administrators": [
+                {"address": "a@example.com", "delivered": true, "error": null},
+                {"address": "gone@example.com", "delivered": false,
+                 "error": "smtp: gone@example.com: refused with 550"},
+                {"address": "c@example.com", "delivered": true, "error": null},
+            ],
+            "user": null,
+        })
+    );
     let mails = server.wait_records(2);
     let to: Vec<_> = mails.iter().map(|m| m["rcpt_tos"][0].clone()).collect();
     assert_eq!(to, ["a@example.com", "c@example.com"]);
