@@ -4,6 +4,8 @@ use std::io::Write as _;
 use std::process::{Command as Process, Stdio};
 use std::time::{Duration, Instant};
 
+use zeroize::Zeroizing;
+
 use crate::error::{Error, Transport};
 
 pub(crate) struct Command {
@@ -38,38 +40,51 @@ impl Command {
             .stderr(Stdio::null())
             .spawn()
             .map_err(spawn_error)?;
-        if let Some(mut stdin) = child.stdin.take() {
-            // The input is far below a pipe's buffer, so this does not block
-            // on a child that never reads. A child that exits without
-            // reading closes the pipe: its exit status decides.
-            match stdin.write_all(input) {
-                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+        // Written from a thread, so that a child that never reads cannot
+        // block us past the timeout. A child that exits without reading
+        // closes the pipe (BrokenPipe): its exit status decides.
+        let writer = child.stdin.take().map(|mut stdin| {
+            let input = Zeroizing::new(input.to_vec());
+            std::thread::spawn(move || match stdin.write_all(&input) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e),
+                _ => Ok(()),
+            })
+        });
+        let deadline = Instant::now() + self.timeout;
+        let outcome = loop {
+            match child.try_wait() {
+                Err(e) => {
                     let _ = child.kill();
                     let _ = child.wait();
-                    return Err(spawn_error(e));
+                    break Err(spawn_error(e));
                 }
-                _ => {}
-            }
-        }
-        let deadline = Instant::now() + self.timeout;
-        loop {
-            match child.try_wait().map_err(spawn_error)? {
-                Some(status) if status.success() => return Ok(()),
-                Some(status) => {
-                    return Err(Error::CommandStatus {
+                Ok(Some(status)) if status.success() => break Ok(()),
+                Ok(Some(status)) => {
+                    break Err(Error::CommandStatus {
                         code: status.code(),
                     });
                 }
-                None if Instant::now() >= deadline => {
+                Ok(None) if Instant::now() >= deadline => {
                     let _ = child.kill();
                     let _ = child.wait();
-                    return Err(Error::Timeout {
+                    break Err(Error::Timeout {
                         transport: Transport::Command,
                         seconds: self.timeout.as_secs(),
                     });
                 }
-                None => std::thread::sleep(Duration::from_millis(10)),
+                Ok(None) => std::thread::sleep(Duration::from_millis(10)),
             }
+        };
+        // The child is gone, so its end of the pipe is closed and the
+        // writer has finished (or failed with BrokenPipe).
+        let written = match writer.map(std::thread::JoinHandle::join) {
+            Some(Ok(result)) => result,
+            Some(Err(_)) => Err(std::io::Error::other("stdin writer panicked")),
+            None => Ok(()),
+        };
+        match (outcome, written) {
+            (Ok(()), Err(e)) => Err(spawn_error(e)),
+            (outcome, _) => outcome,
         }
     }
 }

@@ -19,3 +19,14 @@ pub use config::{
 pub use error::{Cause, Error, Transport};
 pub use notifier::{FraudDelivery, Notifier, RecipientOutcome};
 pub use template::MAX_TEMPLATE_LEN;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_notifier_is_shared_between_threads() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<crate::Notifier>();
+        send_sync::<crate::Error>();
+        send_sync::<crate::NotifyConfig>();
+    }
+}

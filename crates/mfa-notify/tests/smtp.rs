@@ -222,10 +222,19 @@ fn a_refused_recipient_fails_alone_with_its_smtp_code() {
         &["--refuse", "gone@example.com"],
     );
     let n = notifier(server.port, &[("notify.smtp.tls", "none")]);
-    let effects = report(&["a@example.com", "gone@example.com", "c@example.com"]);
+    let effects = report(&[
+        "a@example.com",
+        "gone@example.com",
+        "c@example.com",
+        "not an address",
+    ]);
     let (d, log) = logged(|| n.notify_fraud("helga", None, &effects));
     let results: Vec<_> = d.administrators.iter().map(|o| &o.result).collect();
     assert!(results[0].is_ok() && results[2].is_ok(), "{d:?}");
+    assert!(
+        matches!(results[3], Err(Error::InvalidAddress { .. })),
+        "{d:?}"
+    );
     match results[1] {
         Err(
             e @ Error::SmtpRefused {
@@ -247,6 +256,8 @@ fn a_refused_recipient_fails_alone_with_its_smtp_code() {
                 {"address": "gone@example.com", "delivered": false,
                  "error": "smtp: gone@example.com: refused with 550"},
                 {"address": "c@example.com", "delivered": true, "error": null},
+                {"address": "not an address", "delivered": false,
+                 "error": "invalid e-mail address \"not an address\""},
             ],
             "user": null,
         })
