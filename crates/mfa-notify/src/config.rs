@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use crate::error::{Error, clip};
-use crate::template::{Kind, Template};
+use crate::template::{Kind, Placeholder, Template};
 
 /// The most addresses `notify.fraud_emails` accepts.
 pub const MAX_FRAUD_EMAILS: usize = 50;
@@ -375,6 +375,19 @@ fn fraud_emails(name: &str, value: &str) -> Result<Vec<String>, Error> {
     Ok(list)
 }
 
+/// A code template must carry the code.
+fn code_template(name: &str, value: &str) -> Result<Template, Error> {
+    let t = Template::parse(name, value, Kind::Code)?;
+    if !t.uses(Placeholder::Code) && !t.uses(Placeholder::CodeSpaced) {
+        return Err(invalid(
+            name,
+            value,
+            "a text containing {code} or {code_spaced}",
+        ));
+    }
+    Ok(t)
+}
+
 impl NotifyConfig {
     /// Applies one named setting (see [`SETTINGS`]). An empty value (after
     /// trimming) means the default.
@@ -463,8 +476,8 @@ impl NotifyConfig {
             "notify.sms.webhook_token_file" => self.webhook_token_file = path(name, value)?,
             "notify.sms.webhook_ca_file" => self.webhook_ca_file = path(name, value)?,
             "notify.sms.command" => self.command = command(name, value)?,
-            "notify.template.sms" => self.templates.sms = template(Kind::Code)?,
-            "notify.template.voice" => self.templates.voice = template(Kind::Code)?,
+            "notify.template.sms" => self.templates.sms = code_template(name, value)?,
+            "notify.template.voice" => self.templates.voice = code_template(name, value)?,
             "notify.template.fraud_subject" => {
                 self.templates.fraud_subject = template(Kind::Fraud)?;
             }
@@ -694,6 +707,7 @@ mod tests {
             "notify.sms.webhook_url" => "https://sms.example.com/send",
             "notify.sms.command" => "/usr/local/bin/send-sms --fast",
             n if n.ends_with("_file") => "/etc/mfa/x",
+            "notify.template.sms" | "notify.template.voice" => "changed {code}",
             n if n.starts_with("notify.template.") => "changed",
             other => panic!("no test value for {other}"),
         }
@@ -744,6 +758,7 @@ mod tests {
             ("notify.fraud_emails", "a@example.com, A@example.com"),
             ("notify.fraud_emails", "a@example.com\nb@example.com"),
             ("notify.template.fraud_body", "{code}"),
+            ("notify.template.sms", "no code here"),
         ];
         for (name, value) in bad {
             assert!(

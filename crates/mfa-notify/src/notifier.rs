@@ -112,9 +112,17 @@ fn read_file(name: &'static str, path: &Path) -> Result<Zeroizing<Vec<u8>>, Erro
         })
 }
 
-/// The first line of a secret file, without its line ending.
+/// The first line of a secret file, without its line ending. A file that
+/// others can read is used, with a warning.
 fn read_secret(name: &'static str, path: &Path) -> Result<Zeroizing<String>, Error> {
     let bytes = read_file(name, path)?;
+    #[cfg(unix)]
+    if let Ok(meta) = std::fs::metadata(path) {
+        use std::os::unix::fs::PermissionsExt as _;
+        if meta.permissions().mode() & 0o077 != 0 {
+            tracing::warn!(setting = name, path = %path.display(), "secret file is readable by group or others (chmod 600)");
+        }
+    }
     let bad = |why: &str| Error::File {
         name,
         path: path.to_owned(),
@@ -270,9 +278,6 @@ impl Notifier {
             // Not offered by code templates (refused when configured).
             _ => Zeroizing::new(String::new()),
         });
-        if !template.uses(Placeholder::Code) && !template.uses(Placeholder::CodeSpaced) {
-            tracing::warn!(channel = %channel, "the message template does not contain the code");
-        }
         self.send_phone(to, &masked, channel, &message, "code")
     }
 
