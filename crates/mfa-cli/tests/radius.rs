@@ -1,0 +1,760 @@
+//! `mfa radius serve`, the real binary, driven by real clients: radclient
+//! (FreeRADIUS 3.2 `freeradius-utils`) for otp accept/reject/replay, the
+//! two-step challenge (authenticator app and SMS), Status-Server and a
+//! wrong secret; a small UDP sender built on mfa-radius's client side for
+//! what radclient cannot do (an unknown source address, an exact
+//! retransmission, junk, a request in flight at SIGTERM).
+//!
+//! Without radclient the radclient tests print `SKIPPED:` and pass, except
+//! under `CI=true`, where that is a failure (`.ci/setup` installs
+//! freeradius-utils).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::print_stderr
+)] // tests assert by panicking
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::UdpSocket;
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use mfa_oath::{HotpParams, Secret, UnixTime};
+use mfa_radius::{Attribute, Code, Limits, OutgoingRequest, SharedSecret, attr};
+use mfa_store::{ImportMode, MasterKey, NewToken, Store, TokenKind, UserProfile};
+
+const SECRET: &str = "radius-test-secret-0123";
+/// RFC 4226 Appendix D, counters 0..: the token's codes (0 is used to activate).
+const HOTP: [&str; 8] = [
+    "755224", "287082", "359152", "969429", "338314", "254676", "287922", "162583",
+];
+
+fn skipped(test: &str, why: &str) {
+    let _ = std::io::stderr()
+        .lock()
+        .write_all(format!("SKIPPED: {test}: {why}\n").as_bytes());
+}
+
+fn radclient(test: &str) -> bool {
+    let ok = Command::new("radclient")
+        .arg("-v")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
+    if !ok {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!(
+                "{test}: radclient is not installed (CI=true: apt-get install freeradius-utils)"
+            );
+        }
+        skipped(test, "radclient (freeradius-utils) is not installed");
+    }
+    ok
+}
+
+struct TestRng(u8);
+impl rand_core::TryRng for TestRng {
+    type Error = core::convert::Infallible;
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        Ok(u32::from(self.0))
+    }
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        Ok(u64::from(self.0))
+    }
+    fn try_fill_bytes(&mut self, d: &mut [u8]) -> Result<(), Self::Error> {
+        for b in d {
+            self.0 = self.0.wrapping_mul(37).wrapping_add(11);
+            *b = self.0;
+        }
+        Ok(())
+    }
+}
+impl rand_core::TryCryptoRng for TestRng {}
+
+/// A store with user `nemo` (HOTP token, RFC 4226 key, counter 0 used),
+/// user `sam` (a phone, no token), a key file, and the directory.
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        let key = MasterKey::new(1, [7; 32]);
+        std::fs::write(
+            dir.path().join("mfa.key"),
+            format!("1:{}\n", "07".repeat(32)),
+        )
+        .unwrap();
+        let store = Store::open(
+            &format!("sqlite:{}", dir.path().join("mfa.db").display()),
+            &key,
+        )
+        .unwrap();
+        let t0 = UnixTime::from_secs(1_700_000_000);
+        let secret = Secret::from_bytes(b"12345678901234567890").unwrap();
+        let token = NewToken::new("H-1", TokenKind::Hotp(HotpParams::default()), secret);
+        store.import([token], ImportMode::AllOrNothing, t0).unwrap();
+        store.assign("H-1", "nemo", t0).unwrap();
+        store.activate("H-1", HOTP[0], t0).unwrap();
+        let mut sam = UserProfile::new("sam");
+        sam.phone = Some("+31 6 1234 5678".into());
+        store.put_user(&sam, t0).unwrap();
+        // The SMS "gateway": writes what it is given on stdin to a file.
+        let script = dir.path().join("sms.sh");
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\ncat > {}\n",
+                dir.path().join("sms.txt").display()
+            ),
+        )
+        .unwrap();
+        let mut perms = std::fs::metadata(&script).unwrap().permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+        std::fs::set_permissions(&script, perms).unwrap();
+        Env { dir }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// A configuration for `port` with the client `vpn` on 127.0.0.1 in
+    /// `mode`, an SMS command, and `extra` appended.
+    fn config(&self, port: u16, mode: &str, extra: &str) -> PathBuf {
+        let text = format!(
+            r#"listen = "127.0.0.1:{port}"
+db = "sqlite:mfa.db"
+key_file = "mfa.key"
+workers = 2
+queue = 16
+
+[[clients]]
+name = "vpn"
+address = "127.0.0.1/32"
+secret = "{SECRET}"
+mode = "{mode}"
+
+[notify.sms]
+command = "{}"
+{extra}"#,
+            self.path("sms.sh").display()
+        );
+        let path = self.path("radius.toml");
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn store(&self) -> Store {
+        Store::open(
+            &format!("sqlite:{}", self.path("mfa.db").display()),
+            &MasterKey::new(1, [7; 32]),
+        )
+        .unwrap()
+    }
+}
+
+fn free_port() -> u16 {
+    UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The running server and its standard error, collected as it comes.
+struct Server {
+    child: Child,
+    port: u16,
+    log: Arc<Mutex<String>>,
+}
+
+impl Server {
+    fn start(env: &Env, mode: &str, extra: &str) -> Server {
+        let port = free_port();
+        let config = env.config(port, mode, extra);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mfa"))
+            .args(["radius", "serve", "--config"])
+            .arg(&config)
+            .env_remove("MFA_MASTER_KEY")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let log = Arc::new(Mutex::new(String::new()));
+        let stderr = child.stderr.take().unwrap();
+        let sink = Arc::clone(&log);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                let mut l = sink.lock().unwrap();
+                l.push_str(&line);
+                l.push('\n');
+            }
+        });
+        let server = Server { child, port, log };
+        server.wait_for("radius server ready");
+        server
+    }
+
+    fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    fn wait_for(&self, text: &str) {
+        let start = Instant::now();
+        while !self.log().contains(text) {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "no {text:?} in the log:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// SIGTERM, then the exit status (within 10 s).
+    fn stop(mut self) -> (Option<i32>, String) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let start = Instant::now();
+        let code = loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                break s.code();
+            }
+            if start.elapsed() > Duration::from_secs(10) {
+                let _ = self.child.kill();
+                panic!("the server did not stop after SIGTERM:\n{}", self.log());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        self.wait_for("radius server stopped");
+        (code, self.log())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn send(port: u16, secret: &str, command: &str, input: &str) -> Output {
+    let mut child = Command::new("radclient")
+        .args(["-x", "-r", "1", "-t", "2"])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg(command)
+        .arg(secret)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn auth(user: &str, password: &str) -> String {
+    format!(
+        "User-Name = \"{user}\", User-Password = \"{password}\", Message-Authenticator = 0x00\n"
+    )
+}
+
+fn state_of(out: &str) -> String {
+    out.lines()
+        .find_map(|l| l.trim().strip_prefix("State = "))
+        .unwrap_or_else(|| panic!("no State in {out}"))
+        .to_string()
+}
+
+/// Our own client, from a chosen local address: sends `datagram` and
+/// returns the reply, if one comes within `wait`.
+fn exchange(from: &str, port: u16, datagram: &[u8], wait: Duration) -> Option<Vec<u8>> {
+    let s = UdpSocket::bind(from).unwrap();
+    s.set_read_timeout(Some(wait)).unwrap();
+    s.send_to(datagram, ("127.0.0.1", port)).unwrap();
+    let mut buf = [0u8; 4096];
+    s.recv(&mut buf).ok().map(|n| buf[..n].to_vec())
+}
+
+fn secret() -> SharedSecret {
+    SharedSecret::new(SECRET.as_bytes()).unwrap()
+}
+
+fn log_lines(log: &str, needle: &str) -> usize {
+    log.lines().filter(|l| l.contains(needle)).count()
+}
+
+#[test]
+fn radclient_otp_accept_reject_and_replay() {
+    let test = "radclient_otp_accept_reject_and_replay";
+    if !radclient(test) {
+        return;
+    }
+    let env = Env::new();
+    let server = Server::start(&env, "otp", "");
+    let ok = send(server.port, SECRET, "auth", &auth("nemo", HOTP[1]));
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok));
+    assert!(
+        text(&ok).contains("Received Access-Accept"),
+        "{}",
+        text(&ok)
+    );
+    let bad = send(server.port, SECRET, "auth", &auth("nemo", "000000"));
+    assert_eq!(bad.status.code(), Some(1), "{}", text(&bad));
+    assert!(
+        text(&bad).contains("Received Access-Reject"),
+        "{}",
+        text(&bad)
+    );
+    let replay = send(server.port, SECRET, "auth", &auth("nemo", HOTP[1]));
+    assert!(
+        text(&replay).contains("Received Access-Reject"),
+        "{}",
+        text(&replay)
+    );
+    let unknown = send(server.port, SECRET, "auth", &auth("nobody", HOTP[2]));
+    assert!(
+        text(&unknown).contains("Received Access-Reject"),
+        "{}",
+        text(&unknown)
+    );
+    let (code, log) = server.stop();
+    assert_eq!(code, Some(0), "{log}");
+    assert_eq!(log_lines(&log, "outcome=\"accept\""), 1, "{log}");
+    assert_eq!(log_lines(&log, "outcome=\"reject\""), 3, "{log}");
+    assert!(log.contains("user=nemo client=vpn"), "{log}");
+    // Never a code or the secret in the log.
+    for secret in [HOTP[1], "000000", SECRET] {
+        assert!(!log.contains(secret), "{secret} in {log}");
+    }
+    // Every decision is in the store's log: 4 events.
+    let events = env
+        .store()
+        .auth_log(UnixTime::from_secs(0), UnixTime::from_secs(u64::MAX / 2))
+        .unwrap();
+    assert_eq!(events.len(), 4);
+}
+
+#[test]
+fn radclient_challenge_with_the_state_for_app_and_sms_users() {
+    let test = "radclient_challenge_with_the_state_for_app_and_sms_users";
+    if !radclient(test) {
+        return;
+    }
+    let env = Env::new();
+    let server = Server::start(&env, "challenge", "");
+    // nemo has a token: the prompt names the app.
+    let first = send(server.port, SECRET, "auth", &auth("nemo", "any password"));
+    let out = text(&first);
+    assert!(out.contains("Received Access-Challenge"), "{out}");
+    assert!(
+        out.contains("Reply-Message = \"Enter the code from your authenticator app\""),
+        "{out}"
+    );
+    let state = state_of(&out);
+    let with_state = |user: &str, code: &str, state: &str| {
+        format!(
+            "User-Name = \"{user}\", User-Password = \"{code}\", State = {state}, Message-Authenticator = 0x00\n"
+        )
+    };
+    let second = send(
+        server.port,
+        SECRET,
+        "auth",
+        &with_state("nemo", HOTP[1], &state),
+    );
+    assert_eq!(second.status.code(), Some(0), "{}", text(&second));
+    assert!(text(&second).contains("Received Access-Accept"));
+    // The State is single use.
+    let again = send(
+        server.port,
+        SECRET,
+        "auth",
+        &with_state("nemo", HOTP[2], &state),
+    );
+    assert!(
+        text(&again).contains("Received Access-Reject"),
+        "{}",
+        text(&again)
+    );
+
+    // sam has only a phone: a code goes out through the SMS command.
+    let first = send(server.port, SECRET, "auth", &auth("sam", "any password"));
+    let out = text(&first);
+    assert!(out.contains("Received Access-Challenge"), "{out}");
+    assert!(out.contains("Enter the code sent to +*******5678"), "{out}");
+    let sms = std::fs::read_to_string(env.path("sms.txt")).unwrap();
+    assert!(sms.contains("+31612345678"), "{sms}");
+    let code: String = sms
+        .split_whitespace()
+        .find(|w| {
+            w.trim_end_matches('.').len() == 6
+                && w.trim_end_matches('.').bytes().all(|b| b.is_ascii_digit())
+        })
+        .unwrap_or_else(|| panic!("no code in {sms}"))
+        .trim_end_matches('.')
+        .to_string();
+    let state = state_of(&out);
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    // A wrong code is rejected; the State is then used up.
+    let bad = send(
+        server.port,
+        SECRET,
+        "auth",
+        &with_state("sam", wrong, &state),
+    );
+    assert!(
+        text(&bad).contains("Received Access-Reject"),
+        "{}",
+        text(&bad)
+    );
+    let first = send(server.port, SECRET, "auth", &auth("sam", "any password"));
+    let state = state_of(&text(&first));
+    let ok = send(
+        server.port,
+        SECRET,
+        "auth",
+        &with_state("sam", &code, &state),
+    );
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok));
+    let (code_, log) = server.stop();
+    assert_eq!(code_, Some(0), "{log}");
+    assert!(!log.contains(&code), "the SMS code is in the log: {log}");
+    assert_eq!(log_lines(&log, "outcome=\"challenge\""), 3, "{log}");
+}
+
+#[test]
+fn radclient_status_server_and_wrong_secret() {
+    let test = "radclient_status_server_and_wrong_secret";
+    if !radclient(test) {
+        return;
+    }
+    let env = Env::new();
+    let server = Server::start(&env, "otp", "");
+    let o = send(
+        server.port,
+        SECRET,
+        "status",
+        "Message-Authenticator = 0x00\n",
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("Received Access-Accept"), "{}", text(&o));
+    // A wrong secret: dropped, never answered.
+    let o = send(
+        server.port,
+        "not-the-secret-at-all",
+        "auth",
+        &auth("nemo", HOTP[1]),
+    );
+    assert_ne!(o.status.code(), Some(0));
+    assert!(!text(&o).contains("Received"), "{}", text(&o));
+    assert!(text(&o).contains("No reply"), "{}", text(&o));
+    // The code was never tried: it still signs in.
+    let ok = send(server.port, SECRET, "auth", &auth("nemo", HOTP[1]));
+    assert!(
+        text(&ok).contains("Received Access-Accept"),
+        "{}",
+        text(&ok)
+    );
+    let (code, log) = server.stop();
+    assert_eq!(code, Some(0));
+    assert!(log.contains("MessageAuthenticatorInvalid"), "{log}");
+}
+
+#[test]
+fn unknown_client_is_dropped() {
+    let env = Env::new();
+    let server = Server::start(&env, "otp", "");
+    let mut rng = TestRng(3);
+    let req = OutgoingRequest::access_request(
+        1,
+        b"nemo",
+        HOTP[1].as_bytes(),
+        vec![],
+        &secret(),
+        &mut rng,
+    )
+    .unwrap();
+    // 127.0.0.2 is not a configured client.
+    assert_eq!(
+        exchange(
+            "127.0.0.2:0",
+            server.port,
+            req.bytes(),
+            Duration::from_millis(800)
+        ),
+        None
+    );
+    let reply = exchange(
+        "127.0.0.1:0",
+        server.port,
+        req.bytes(),
+        Duration::from_secs(5),
+    )
+    .unwrap();
+    let p = req
+        .verify_response(&reply, &secret(), &Limits::default(), true)
+        .unwrap();
+    assert_eq!(p.code, Code::ACCESS_ACCEPT);
+    let (code, log) = server.stop();
+    assert_eq!(code, Some(0));
+    assert!(log.contains("UnknownClient"), "{log}");
+}
+
+#[test]
+fn a_retransmission_gets_the_same_reply_and_counts_once() {
+    let env = Env::new();
+    let server = Server::start(&env, "otp", "");
+    let mut rng = TestRng(5);
+    let req = OutgoingRequest::access_request(
+        42,
+        b"nemo",
+        b"000000",
+        vec![Attribute::new(attr::NAS_IDENTIFIER, b"test-nas".to_vec()).unwrap()],
+        &secret(),
+        &mut rng,
+    )
+    .unwrap();
+    let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut replies = Vec::new();
+    for _ in 0..3 {
+        s.send_to(req.bytes(), ("127.0.0.1", server.port)).unwrap();
+        let mut buf = [0u8; 4096];
+        let n = s.recv(&mut buf).unwrap();
+        replies.push(buf[..n].to_vec());
+    }
+    assert!(replies.iter().all(|r| r == &replies[0]));
+    let p = req
+        .verify_response(&replies[0], &secret(), &Limits::default(), true)
+        .unwrap();
+    assert_eq!(p.code, Code::ACCESS_REJECT);
+    let (code, log) = server.stop();
+    assert_eq!(code, Some(0));
+    assert_eq!(log_lines(&log, "outcome=\"reject\""), 1, "{log}");
+    assert!(log.contains("retransmissions=2"), "{log}");
+    let store = env.store();
+    let events = store
+        .auth_log(UnixTime::from_secs(0), UnixTime::from_secs(u64::MAX / 2))
+        .unwrap();
+    assert_eq!(events.len(), 1, "one log event");
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap()
+}
+
+#[test]
+fn ten_thousand_junk_datagrams_do_not_stop_it() {
+    let env = Env::new();
+    let server = Server::start(&env, "otp", "");
+    let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let before = rss_kib(server.child.id());
+    let mut rng = TestRng(9);
+    let valid = OutgoingRequest::access_request(7, b"nemo", b"000000", vec![], &secret(), &mut rng)
+        .unwrap();
+    let mut x: u32 = 1;
+    for i in 0..10_000u32 {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        let len = (x % 200) as usize;
+        let mut d: Vec<u8> = (0..len)
+            .map(|j| (x.rotate_left(j as u32) & 0xff) as u8)
+            .collect();
+        match i % 4 {
+            // Truncated real packets.
+            0 => d = valid.bytes()[..(x as usize % valid.bytes().len())].to_vec(),
+            // A valid header with a lying length.
+            1 if d.len() >= 20 => {
+                d[0] = 1;
+                d[2] = 0x10;
+                d[3] = 0x00;
+            }
+            // Oversized.
+            2 => d = vec![1u8; 5000],
+            _ => {}
+        }
+        let _ = s.send_to(&d, ("127.0.0.1", server.port));
+        if i % 500 == 0 {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+    // Still answering, and a real request is decided.
+    // The flood may have filled the socket's receive buffer when the first
+    // copy arrived: retransmit like a NAS (the same packet each time).
+    let nas = UdpSocket::bind("127.0.0.1:0").unwrap();
+    nas.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
+    let reply = (0..5).find_map(|_| {
+        nas.send_to(valid.bytes(), ("127.0.0.1", server.port))
+            .unwrap();
+        let mut buf = [0u8; 4096];
+        nas.recv(&mut buf).ok().map(|n| buf[..n].to_vec())
+    });
+    let Some(reply) = reply else {
+        let (_, log) = server.stop();
+        panic!("no answer after the junk:\n{log}");
+    };
+    assert!(
+        valid
+            .verify_response(&reply, &secret(), &Limits::default(), true)
+            .is_ok()
+    );
+    let after = rss_kib(server.child.id());
+    assert!(
+        after < before + 16 * 1024,
+        "RSS grew from {before} to {after} KiB"
+    );
+    let (code, log) = server.stop();
+    assert_eq!(code, Some(0), "{log}");
+    assert_eq!(log_lines(&log, "outcome="), 1, "{log}");
+}
+
+#[test]
+fn sigterm_finishes_the_request_in_flight_then_exits_0() {
+    let env = Env::new();
+    // An upstream that never answers: the request waits in a worker.
+    let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let upstream = format!(
+        "\n[upstream]\naddress = \"{}\"\nsecret = \"upstream-secret-0123\"\ntimeout = 2\n",
+        silent.local_addr().unwrap()
+    );
+    let server = Server::start(&env, "challenge", &upstream);
+    let mut rng = TestRng(11);
+    let req = OutgoingRequest::access_request(9, b"nemo", b"hunter2", vec![], &secret(), &mut rng)
+        .unwrap();
+    let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.send_to(req.bytes(), ("127.0.0.1", server.port)).unwrap();
+    // The upstream got the first-factor request: now it is in flight.
+    let mut buf = [0u8; 4096];
+    silent
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    silent.recv(&mut buf).unwrap();
+    let pid = server.child.id();
+    Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    let n = s.recv(&mut buf).expect("the request in flight is answered");
+    let p = req
+        .verify_response(&buf[..n], &secret(), &Limits::default(), true)
+        .unwrap();
+    assert_eq!(p.code, Code::ACCESS_REJECT);
+    let (code, log) = server.stop();
+    assert_eq!(code, Some(0), "{log}");
+    assert!(log.contains("in_flight=1"), "{log}");
+    assert!(log.contains("outcome=\"reject\""), "{log}");
+    assert!(log.contains("no valid answer in 2 s"), "{log}");
+}
+
+fn check(env: &Env, text: &str) -> Output {
+    let path = env.path("check.toml");
+    std::fs::write(&path, text).unwrap();
+    Command::new(env!("CARGO_BIN_EXE_mfa"))
+        .args(["radius", "serve", "--check-config", "--config"])
+        .arg(&path)
+        .env_remove("MFA_MASTER_KEY")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn check_config_validates_and_warns() {
+    let env = Env::new();
+    let head = "listen = \"127.0.0.1:1812\"\ndb = \"sqlite:mfa.db\"\nkey_file = \"mfa.key\"\n";
+    let client = |mode: &str, extra: &str| {
+        format!(
+            "[[clients]]\nname = \"vpn\"\naddress = \"10.0.0.0/8\"\nsecret = \"{SECRET}\"\nmode = \"{mode}\"\n{extra}"
+        )
+    };
+    let ok = check(&env, &format!("{head}{}", client("otp", "")));
+    assert_eq!(ok.status.code(), Some(0), "{ok:?}");
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("configuration OK"));
+    assert!(ok.stderr.is_empty(), "{ok:?}");
+
+    let warn = check(
+        &env,
+        &format!(
+            "{head}{}",
+            client("challenge", "require_message_authenticator = false\n")
+        ),
+    );
+    assert_eq!(warn.status.code(), Some(0), "{warn:?}");
+    let err = String::from_utf8_lossy(&warn.stderr);
+    assert!(
+        err.contains("WARNING") && err.contains("NOT CHECKED"),
+        "{err}"
+    );
+    assert!(err.contains("BlastRADIUS"), "{err}");
+
+    for (bad, says) in [
+        (
+            client("otp", "").replace(SECRET, "too-short"),
+            "at least 16",
+        ),
+        (client("otp", "colour = 1\n"), "unknown field `colour`"),
+        (
+            client("otp", "").replace("10.0.0.0/8", "10.0.0.0/40"),
+            "not a CIDR",
+        ),
+        (client("pap", ""), "mode = \"pap\""),
+        (
+            client("otp", "").replace(&format!("secret = \"{SECRET}\""), "secret_file = \"nope\""),
+            "secret_file",
+        ),
+    ] {
+        let o = check(&env, &format!("{head}{bad}"));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{bad}: {err}");
+        assert!(err.contains(says), "{bad}: {err}");
+        assert!(!err.contains("too-short"), "{err}");
+    }
+    // The store must open with the key.
+    std::fs::write(env.path("other.key"), format!("1:{}\n", "08".repeat(32))).unwrap();
+    let o = check(
+        &env,
+        &format!(
+            "{}{}",
+            head.replace("mfa.key", "other.key"),
+            client("otp", "")
+        ),
+    );
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("master key"),
+        "{o:?}"
+    );
+}
