@@ -758,3 +758,224 @@ fn check_config_validates_and_warns() {
         "{o:?}"
     );
 }
+
+/// FreeRADIUS (Debian `freeradius`, 3.2) answering PAP from a `users` file
+/// on a loopback port, from a minimal configuration in a temporary
+/// directory: the upstream first factor.
+struct FreeRadius {
+    child: Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for FreeRadius {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const UPSTREAM_SECRET: &str = "upstream-secret-0123";
+
+fn freeradius(test: &str) -> Option<FreeRadius> {
+    if Command::new("freeradius")
+        .arg("-v")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_err()
+    {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("{test}: freeradius is not installed (CI=true: apt-get install freeradius)");
+        }
+        skipped(test, "freeradius is not installed");
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display().to_string();
+    let port = free_port();
+    let conf = format!(
+        r#"prefix = /usr
+exec_prefix = /usr
+sysconfdir = /etc
+localstatedir = /var
+sbindir = /usr/sbin
+logdir = {d}
+raddbdir = {d}
+radacctdir = {d}
+name = freeradius
+confdir = {d}
+modconfdir = {d}
+run_dir = {d}
+db_dir = {d}
+libdir = /usr/lib/freeradius
+pidfile = {d}/radiusd.pid
+max_request_time = 30
+cleanup_delay = 5
+max_requests = 16384
+hostname_lookups = no
+log {{
+	destination = stdout
+	auth = no
+}}
+security {{
+	allow_core_dumps = no
+	max_attributes = 200
+	reject_delay = 0
+	status_server = yes
+}}
+proxy_requests = no
+thread pool {{
+	start_servers = 2
+	max_servers = 4
+	min_spare_servers = 1
+	max_spare_servers = 2
+	max_requests_per_server = 0
+}}
+client mfa {{
+	ipaddr = 127.0.0.1
+	secret = {UPSTREAM_SECRET}
+}}
+modules {{
+	files {{
+		filename = {d}/users
+	}}
+	pap {{
+	}}
+}}
+server default {{
+	listen {{
+		type = auth
+		ipaddr = 127.0.0.1
+		port = {port}
+	}}
+	authorize {{
+		files
+		pap
+	}}
+	authenticate {{
+		Auth-Type PAP {{
+			pap
+		}}
+	}}
+}}
+"#
+    );
+    std::fs::write(dir.path().join("radiusd.conf"), conf).unwrap();
+    std::fs::write(
+        dir.path().join("dictionary"),
+        "$INCLUDE /usr/share/freeradius/dictionary\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("users"),
+        "nemo Cleartext-Password := \"arctangent\"\n",
+    )
+    .unwrap();
+    let log = dir.path().join("out.log");
+    let child = Command::new("freeradius")
+        .args(["-f", "-l", "stdout", "-d"])
+        .arg(dir.path())
+        .stdout(std::fs::File::create(&log).unwrap())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let fr = FreeRadius {
+        child,
+        port,
+        _dir: dir,
+    };
+    let start = Instant::now();
+    loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.contains("Ready to process requests") {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "FreeRADIUS did not start:\n{text}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Some(fr)
+}
+
+fn upstream_table(port: u16) -> String {
+    // FreeRADIUS 3.2.1 puts no Message-Authenticator in its replies.
+    format!(
+        "\n[upstream]\naddress = \"127.0.0.1:{port}\"\nsecret = \"{UPSTREAM_SECRET}\"\nrequire_message_authenticator = false\ntimeout = 3\n"
+    )
+}
+
+#[test]
+fn freeradius_upstream_checks_the_password_in_password_otp_mode() {
+    let test = "freeradius_upstream_checks_the_password_in_password_otp_mode";
+    if !radclient(test) {
+        return;
+    }
+    let Some(fr) = freeradius(test) else { return };
+    let env = Env::new();
+    let server = Server::start(&env, "password-otp", &upstream_table(fr.port));
+    // A wrong password with the right code: rejected by the upstream, the
+    // code is not spent.
+    let o = send(
+        server.port,
+        SECRET,
+        "auth",
+        &auth("nemo", &format!("wrong{}", HOTP[1])),
+    );
+    assert!(text(&o).contains("Received Access-Reject"), "{}", text(&o));
+    let o = send(
+        server.port,
+        SECRET,
+        "auth",
+        &auth("nemo", &format!("arctangent{}", HOTP[1])),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}\n{}", text(&o), server.log());
+    assert!(text(&o).contains("Received Access-Accept"), "{}", text(&o));
+    // The right password with a used code: the store says replay.
+    let o = send(
+        server.port,
+        SECRET,
+        "auth",
+        &auth("nemo", &format!("arctangent{}", HOTP[1])),
+    );
+    assert!(text(&o).contains("Received Access-Reject"), "{}", text(&o));
+    let (code, log) = server.stop();
+    assert_eq!(code, Some(0), "{log}");
+    assert!(log.contains("rejected the password"), "{log}");
+    assert!(!log.contains("arctangent"), "{log}");
+}
+
+#[test]
+fn freeradius_upstream_then_challenge() {
+    let test = "freeradius_upstream_then_challenge";
+    if !radclient(test) {
+        return;
+    }
+    let Some(fr) = freeradius(test) else { return };
+    let env = Env::new();
+    let server = Server::start(&env, "challenge", &upstream_table(fr.port));
+    let o = send(server.port, SECRET, "auth", &auth("nemo", "wrong"));
+    assert!(text(&o).contains("Received Access-Reject"), "{}", text(&o));
+    let o = send(server.port, SECRET, "auth", &auth("nemo", "arctangent"));
+    let out = text(&o);
+    assert!(
+        out.contains("Received Access-Challenge"),
+        "{out}\n{}",
+        server.log()
+    );
+    let state = state_of(&out);
+    let o = send(
+        server.port,
+        SECRET,
+        "auth",
+        &format!(
+            "User-Name = \"nemo\", User-Password = \"{}\", State = {state}, Message-Authenticator = 0x00\n",
+            HOTP[1]
+        ),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let (code, log) = server.stop();
+    assert_eq!(code, Some(0), "{log}");
+}
