@@ -180,9 +180,13 @@ impl Server {
     fn start(env: &Env, mode: &str, extra: &str) -> Server {
         let port = free_port();
         let config = env.config(port, mode, extra);
+        Server::start_with(port, &config)
+    }
+
+    fn start_with(port: u16, config: &std::path::Path) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_mfa"))
             .args(["radius", "serve", "--config"])
-            .arg(&config)
+            .arg(config)
             .env_remove("MFA_MASTER_KEY")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -978,4 +982,128 @@ fn freeradius_upstream_then_challenge() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let (code, log) = server.stop();
     assert_eq!(code, Some(0), "{log}");
+}
+
+#[test]
+fn radclient_trusted_calling_station_id_skips_the_challenge() {
+    let test = "radclient_trusted_calling_station_id_skips_the_challenge";
+    if !radclient(test) {
+        return;
+    }
+    let env = Env::new();
+    env.store()
+        .add_trusted_range("203.0.113.0/24", UnixTime::from_secs(1_700_000_000))
+        .unwrap();
+    let server = Server::start(&env, "challenge", "");
+    let with_csi = |ip: &str| {
+        format!(
+            "User-Name = \"nemo\", User-Password = \"pw\", Calling-Station-Id = \"{ip}\", Message-Authenticator = 0x00\n"
+        )
+    };
+    // From a trusted address: the store approves without a second factor.
+    let o = send(server.port, SECRET, "auth", &with_csi("203.0.113.9"));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("Received Access-Accept"), "{}", text(&o));
+    // From elsewhere (or a Calling-Station-Id that is no address): challenged.
+    for other in ["198.51.100.7", "00-11-22-33-44-55"] {
+        let o = send(server.port, SECRET, "auth", &with_csi(other));
+        assert!(
+            text(&o).contains("Received Access-Challenge"),
+            "{other}: {}",
+            text(&o)
+        );
+    }
+    let (code, log) = server.stop();
+    assert_eq!(code, Some(0), "{log}");
+    assert!(log.contains("TrustedIp"), "{log}");
+}
+
+#[test]
+fn a_full_queue_sheds_requests_and_the_retransmission_is_served_later() {
+    let env = Env::new();
+    // One worker, a queue of one, an upstream that never answers (1 s):
+    // the worker is busy, the queue holds one more, the rest is shed.
+    let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let extra = format!(
+        "\n[upstream]\naddress = \"{}\"\nsecret = \"upstream-secret-0123\"\ntimeout = 1\n",
+        silent.local_addr().unwrap()
+    );
+    let port = free_port();
+    let config = env.config(port, "challenge", &extra);
+    let text_cfg = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("workers = 2\nqueue = 16", "workers = 1\nqueue = 1");
+    std::fs::write(&config, text_cfg).unwrap();
+    let server = Server::start_with(port, &config);
+    let mut rng = TestRng(13);
+    let nas = UdpSocket::bind("127.0.0.1:0").unwrap();
+    nas.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let requests: Vec<OutgoingRequest> = (0..6u8)
+        .map(|i| {
+            OutgoingRequest::access_request(i, b"nemo", b"pw", vec![], &secret(), &mut rng).unwrap()
+        })
+        .collect();
+    for r in &requests {
+        nas.send_to(r.bytes(), ("127.0.0.1", port)).unwrap();
+    }
+    // One or two are decided (Reject: the upstream timed out; two when the
+    // worker took the first before the second arrived); the rest is shed.
+    let mut buf = [0u8; 4096];
+    let mut answered = Vec::new();
+    nas.set_read_timeout(Some(Duration::from_millis(2500)))
+        .unwrap();
+    while let Ok(n) = nas.recv(&mut buf) {
+        let r = requests.iter().find(|r| r.identifier() == buf[1]).unwrap();
+        let p = r
+            .verify_response(&buf[..n], &secret(), &Limits::default(), true)
+            .unwrap();
+        assert_eq!(p.code, Code::ACCESS_REJECT);
+        answered.push(buf[1]);
+    }
+    assert!((1..=2).contains(&answered.len()), "{answered:?}");
+    // A shed request was abandoned, not remembered: its retransmission is
+    // decided afresh.
+    let shed = requests
+        .iter()
+        .find(|r| !answered.contains(&r.identifier()))
+        .unwrap();
+    nas.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    nas.send_to(shed.bytes(), ("127.0.0.1", port)).unwrap();
+    let n = nas.recv(&mut buf).unwrap();
+    let p = shed
+        .verify_response(&buf[..n], &secret(), &Limits::default(), true)
+        .unwrap();
+    assert_eq!(p.code, Code::ACCESS_REJECT);
+    let (code, log) = server.stop();
+    assert_eq!(code, Some(0), "{log}");
+    let overload = format!("overload={}", 6 - answered.len());
+    assert!(log.contains(&overload), "{overload}: {log}");
+    assert!(log.contains("the worker queue is full"), "{log}");
+}
+
+#[test]
+fn junk_from_unknown_addresses_is_dropped_and_logged_sparingly() {
+    let env = Env::new();
+    let server = Server::start(&env, "otp", "");
+    let s = UdpSocket::bind("127.0.0.2:0").unwrap();
+    for i in 0..1000u32 {
+        let _ = s.send_to(&i.to_be_bytes().repeat(8), ("127.0.0.1", server.port));
+    }
+    let nas = UdpSocket::bind("127.0.0.1:0").unwrap();
+    nas.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
+    let mut rng = TestRng(17);
+    let probe =
+        OutgoingRequest::access_request(1, b"nemo", b"1", vec![], &secret(), &mut rng).unwrap();
+    let answered = (0..5).any(|_| {
+        nas.send_to(probe.bytes(), ("127.0.0.1", server.port))
+            .unwrap();
+        let mut buf = [0u8; 4096];
+        nas.recv(&mut buf).is_ok()
+    });
+    assert!(answered);
+    let (code, log) = server.stop();
+    assert_eq!(code, Some(0), "{log}");
+    // Warned at the 1st, 2nd, 4th, ... 512th: at most 10 lines for 1000.
+    let warned = log_lines(&log, "UnknownClient");
+    assert!((1..=10).contains(&warned), "{warned} lines:\n{log}");
 }
