@@ -351,7 +351,7 @@ fn radclient_otp_accept_reject_and_replay() {
     assert_eq!(code, Some(0), "{log}");
     assert_eq!(log_lines(&log, "outcome=\"accept\""), 1, "{log}");
     assert_eq!(log_lines(&log, "outcome=\"reject\""), 3, "{log}");
-    assert!(log.contains("user=nemo client=vpn"), "{log}");
+    assert!(log.contains("user=\"nemo\" client=\"vpn\""), "{log}");
     // Never a code or the secret in the log.
     for secret in [HOTP[1], "000000", SECRET] {
         assert!(!log.contains(secret), "{secret} in {log}");
@@ -1106,4 +1106,35 @@ fn junk_from_unknown_addresses_is_dropped_and_logged_sparingly() {
     // Warned at the 1st, 2nd, 4th, ... 512th: at most 10 lines for 1000.
     let warned = log_lines(&log, "UnknownClient");
     assert!((1..=10).contains(&warned), "{warned} lines:\n{log}");
+}
+
+#[test]
+fn a_user_name_with_a_line_break_cannot_forge_a_log_line() {
+    let env = Env::new();
+    let server = Server::start(&env, "otp", "");
+    let mut rng = TestRng(19);
+    let req = OutgoingRequest::access_request(
+        3,
+        b"eve\nFORGED decision user=\"nemo\" outcome=\"accept\"",
+        b"123456",
+        vec![],
+        &secret(),
+        &mut rng,
+    )
+    .unwrap();
+    let reply = exchange(
+        "127.0.0.1:0",
+        server.port,
+        req.bytes(),
+        Duration::from_secs(5),
+    )
+    .unwrap();
+    let p = req
+        .verify_response(&reply, &secret(), &Limits::default(), true)
+        .unwrap();
+    assert_eq!(p.code, Code::ACCESS_REJECT);
+    let (code, log) = server.stop();
+    assert_eq!(code, Some(0), "{log}");
+    assert!(!log.lines().any(|l| l.starts_with("FORGED")), "{log}");
+    assert!(log.contains(r#"user="eve\nFORGED"#), "{log}");
 }

@@ -201,8 +201,8 @@ async fn serve(
                     Event::Reply { transmit, reason } => {
                         if let Answered::Rejected { user_name, reason } = &reason {
                             tracing::info!(
-                                user = user_name.as_deref().unwrap_or("-"),
-                                client = entry.map_or("-", |e| e.client.name()),
+                                user = ?user_name.as_deref().unwrap_or("-"),
+                                client = ?entry.map_or("-", |e| e.client.name()),
                                 source = %source,
                                 outcome = "reject",
                                 reason = ?reason,
@@ -240,9 +240,11 @@ async fn serve(
                 };
                 match endpoint.respond(now(), p, done.decided.decision, &mut rng) {
                     Ok(transmit) => {
+                        // Debug formatting quotes and escapes the User-Name:
+                        // a name with a line break cannot forge a log line.
                         tracing::info!(
-                            user = %user,
-                            client = %client,
+                            user = ?user,
+                            client = ?client,
                             source = %source,
                             outcome,
                             reason = %done.decided.reason,
@@ -254,8 +256,8 @@ async fn serve(
                         }
                     }
                     Err(e) => tracing::warn!(
-                        user = %user,
-                        client = %client,
+                        user = ?user,
+                        client = ?client,
                         error = %e,
                         "no reply could be built; the request is abandoned"
                     ),
