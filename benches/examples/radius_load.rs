@@ -163,7 +163,7 @@ fn generate(
             // A user's next code waits until the previous round is answered:
             // one slow request must not be overtaken by the same user's next
             // code (a person never types two codes at once).
-            if sent % round == 0 && in_flight > 0 {
+            if sent.is_multiple_of(round) && in_flight > 0 {
                 break;
             }
             if let Some(r) = rate

@@ -227,7 +227,13 @@ async fn serve(
                     }
                 }
             }
-            Some(done) = done_rx.recv() => {
+            done = done_rx.recv() => {
+                // Every worker gone (only after the job queue closed, or if
+                // one died): nothing in flight can be answered any more.
+                let Some(done) = done else {
+                    tracing::warn!(in_flight = pending.len(), "the workers stopped; requests in flight are not answered");
+                    break;
+                };
                 let Some(p) = pending.remove(&done.id) else { continue };
                 let (user, client, source) = {
                     let r = p.request();
