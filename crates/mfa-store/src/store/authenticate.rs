@@ -114,7 +114,12 @@ impl Store {
                 // not counted as a lockout failure.
                 denied(reason)
             } else if let Some(reason) = lock_denial(lock.check(&policy, now)) {
-                // Locked: denied without being verified; the lock is not extended.
+                // Locked: denied without being verified. The lock is
+                // extended only when the policy says so.
+                if policy.extend_while_locked() {
+                    let (next, _) = lock.record_failure(&policy, now).map_err(Error::Lockout)?;
+                    save_lock(tx, user, class, &next)?;
+                }
                 denied(reason)
             } else {
                 let checked = check(tx)?;
