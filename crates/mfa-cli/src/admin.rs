@@ -102,12 +102,15 @@ pub(crate) enum ConfigCommand {
     /// Every setting with its value, whether it is stored, and what it means.
     #[command(after_help = "Example:\n  mfa config show\n  mfa config show --json")]
     Show,
-    /// Store settings for every server that shares the store (all or nothing).
-    /// An empty value (`name=`) goes back to the default. `trusted_ips` takes
-    /// a comma-separated list of CIDR ranges (IPv4 or IPv6, at most 50) that
-    /// replaces the current one.
+    /// Store settings for every server that shares the store, in one
+    /// transaction (all or nothing, audited). An empty value (`name=`) goes
+    /// back to the default. A `lockout.*` setting changes that one field of
+    /// every factor class's policy. `trusted_ips` takes a comma-separated
+    /// list of CIDR ranges (IPv4 or IPv6, at most 50) that replaces the
+    /// current one.
     #[command(
         after_help = "Examples:\n  mfa config set lockout.denials=5 lockout.reset_minutes=15 lockout.unblock_minutes=30\n  \
+        mfa config set lockout.hard_cap=50 lockout.escalation=2,1440\n  \
         mfa config set fraud.auto_block=on fraud.block_days=30 log.phone=off sms.code_ttl_seconds=180\n  \
         mfa config set trusted_ips=10.0.0.0/8,2001:db8::/32"
     )]
@@ -1096,7 +1099,7 @@ pub(crate) fn config(g: &Global, cmd: ConfigCommand, out: &mut dyn Write) -> Res
             let mut text = String::new();
             for (s, value, stored) in &settings {
                 text.push_str(&format!(
-                    "{:<26} {:<8} {}{}\n",
+                    "{:<28} {:<8} {}{}\n",
                     s.name,
                     value,
                     s.description,
@@ -1104,7 +1107,7 @@ pub(crate) fn config(g: &Global, cmd: ConfigCommand, out: &mut dyn Write) -> Res
                 ));
             }
             text.push_str(&format!(
-                "{:<26} {:<8} ranges that bypass MFA ({} of at most {})",
+                "{:<28} {:<8} ranges that bypass MFA ({} of at most {})",
                 "trusted_ips",
                 if ranges.is_empty() {
                     "-".to_string()
@@ -1144,32 +1147,11 @@ pub(crate) fn config(g: &Global, cmd: ConfigCommand, out: &mut dyn Write) -> Res
                     parsed.push((name, value.trim()));
                 }
             }
-            if let Some(ranges) = &trusted {
-                // Check every range before changing anything.
-                for r in ranges {
-                    r.parse::<mfa_store::Cidr>()
-                        .map_err(|e| Failure::input(format!("trusted_ips: {r:?}: {e}")))?;
-                }
-                if ranges.len() > mfa_store::MAX_TRUSTED_RANGES {
-                    return Err(Failure::input(format!(
-                        "trusted_ips: {} ranges; at most {}",
-                        ranges.len(),
-                        mfa_store::MAX_TRUSTED_RANGES
-                    )));
-                }
-            }
-            let at = now();
-            if !parsed.is_empty() {
-                store.set_settings(&parsed, &actor(), at).map_err(db)?;
-            }
-            if let Some(ranges) = &trusted {
-                for old in store.trusted_ranges().map_err(db)? {
-                    store.remove_trusted_range(&old.to_string()).map_err(db)?;
-                }
-                for r in ranges {
-                    store.add_trusted_range(r, at).map_err(db)?;
-                }
-            }
+            // One store call, one transaction: every setting and the new
+            // list of trusted ranges, or nothing.
+            store
+                .set_config(&parsed, trusted.as_deref(), &actor(), now())
+                .map_err(db)?;
             emit(
                 out,
                 g.json,

@@ -11,7 +11,7 @@ use mfa_lockout::{Escalation, FactorClass, Policy, PolicyField};
 use mfa_oath::UnixTime;
 
 use crate::db::{Mode, Tx, Val};
-use crate::{Error, Store, StoreConfig};
+use crate::{Cidr, Error, MAX_TRUSTED_RANGES, Store, StoreConfig};
 
 /// One named setting: its name, what it means and its default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -422,26 +422,82 @@ impl Store {
             .collect())
     }
 
-    /// Stores settings, all or nothing: the settings in force after the
-    /// change (this handle's base configuration with every stored setting
-    /// over it, in the order of [`SETTINGS`]) are checked before the
-    /// transaction commits. An empty value removes the stored setting (back
-    /// to the default). Each change is written to the audit log with
-    /// `actor`. This handle's configuration is updated; other servers see
-    /// the change when they next open the store.
+    /// Stores settings, all or nothing: [`Store::set_config`] without a
+    /// change to the trusted ranges.
     ///
     /// # Errors
-    /// [`Error::UnknownSetting`], [`Error::InvalidSetting`] (nothing is
-    /// stored), database errors.
+    /// As [`Store::set_config`].
     pub fn set_settings(
         &mut self,
         pairs: &[(&str, &str)],
         actor: &str,
         now: UnixTime,
     ) -> Result<(), Error> {
+        self.set_config(pairs, None, actor, now)
+    }
+
+    /// Stores settings and, when `trusted_ranges` is `Some`, replaces the
+    /// trusted IP ranges with it — one transaction, all or nothing (what
+    /// `mfa config set` does).
+    ///
+    /// The settings in force after the change (this handle's base
+    /// configuration with every stored setting over it, in the order of
+    /// [`SETTINGS`]) are checked before the transaction commits. An empty
+    /// value removes the stored setting (back to the default). Every
+    /// setting changed, range added and range removed is written to the
+    /// audit log with `actor`. This handle's configuration is updated;
+    /// other servers see settings when they next open the store (and the
+    /// trusted ranges at once).
+    ///
+    /// # Errors
+    /// [`Error::UnknownSetting`], [`Error::InvalidSetting`], [`Error::Cidr`],
+    /// [`Error::TooManyTrustedRanges`] (nothing is changed), database
+    /// errors.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let url = format!("sqlite:{}", dir.path().join("mfa.db").display());
+    /// let key = mfa_store::MasterKey::new(1, [7; 32]);
+    /// let mut store = mfa_store::Store::open(&url, &key)?;
+    /// let now = mfa_oath::UnixTime::from_secs(1_700_000_000);
+    /// store.set_config(&[("lockout.denials", "5")], Some(&["10.0.0.0/8"]), "root", now)?;
+    /// // The last range is not a CIDR: nothing of the call is stored.
+    /// let bad = store.set_config(&[("lockout.denials", "3")], Some(&["192.0.2.0/24", "10.0.0.0/40"]), "root", now);
+    /// assert!(matches!(bad, Err(mfa_store::Error::Cidr { .. })));
+    /// assert_eq!(store.config().lockout.get(mfa_lockout::FactorClass::Otp).threshold(), 5);
+    /// assert_eq!(store.trusted_ranges()?.len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn set_config(
+        &mut self,
+        pairs: &[(&str, &str)],
+        trusted_ranges: Option<&[&str]>,
+        actor: &str,
+        now: UnixTime,
+    ) -> Result<(), Error> {
         check_values(pairs)?;
+        let ranges = trusted_ranges
+            .map(|list| {
+                let nets = list
+                    .iter()
+                    .map(|r| r.parse::<Cidr>())
+                    .collect::<Result<Vec<_>, _>>()?;
+                let mut distinct: Vec<String> = nets.iter().map(ToString::to_string).collect();
+                distinct.sort();
+                distinct.dedup();
+                if distinct.len() > MAX_TRUSTED_RANGES {
+                    return Err(Error::TooManyTrustedRanges {
+                        max: MAX_TRUSTED_RANGES,
+                    });
+                }
+                Ok(nets)
+            })
+            .transpose()?;
         let config = self.pool.run(Mode::Write, |tx| {
             store_pairs(tx, pairs, actor, now)?;
+            if let Some(nets) = &ranges {
+                crate::store::network::replace_ranges(tx, nets, actor, now)?;
+            }
             // The configuration in force: this handle's base with every
             // stored setting (including other servers' changes) over it.
             // An error here rolls the whole change back.

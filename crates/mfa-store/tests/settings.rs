@@ -23,6 +23,8 @@ both_backends!(
     lockout_settings_change_only_the_fields_they_name,
     lockout_settings_are_checked_together,
     extend_while_locked_is_honoured,
+    config_set_is_one_audited_transaction,
+    trusted_range_changes_are_audited,
 );
 
 fn a_stored_setting_applies_to_every_server(b: &Backend) {
@@ -337,4 +339,155 @@ fn extend_while_locked_is_honoured(b: &Backend) {
         .verify("alice", &code_at(1, late), at(late), &ctx())
         .unwrap();
     assert!(!o.is_approved(), "{o:?}");
+}
+
+/// What a failed `set_config` must leave as it was.
+fn config_snapshot(s: &Store) -> (u32, Vec<(String, String)>, Vec<String>, usize) {
+    (
+        s.config().lockout.get(FactorClass::Otp).threshold(),
+        s.settings()
+            .unwrap()
+            .into_iter()
+            .filter(|(_, _, stored)| *stored)
+            .map(|(s, v, _)| (s.name.to_string(), v))
+            .collect(),
+        s.trusted_ranges()
+            .unwrap()
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+        s.audit_log(at(0), at(u64::MAX / 2)).unwrap().len(),
+    )
+}
+
+fn config_set_is_one_audited_transaction(b: &Backend) {
+    let mut s = b.open();
+    s.set_config(
+        &[("lockout.denials", "5")],
+        Some(&["10.0.0.0/8", "192.0.2.0/24"]),
+        "root",
+        at(T0),
+    )
+    .unwrap();
+    let before = config_snapshot(&s);
+    assert_eq!(before.0, 5);
+    assert_eq!(before.2, ["10.0.0.0/8", "192.0.2.0/24"]);
+    let many: Vec<String> = (0..51).map(|i| format!("10.{i}.0.0/16")).collect();
+    let many: Vec<&str> = many.iter().map(String::as_str).collect();
+    // Each call's last item is wrong: nothing of it may be stored.
+    type Call<'a> = (&'a [(&'a str, &'a str)], Option<&'a [&'a str]>);
+    let calls: [Call<'_>; 5] = [
+        (
+            &[("lockout.denials", "3")],
+            Some(&["172.16.0.0/12", "10.0.0.0/40"]),
+        ),
+        (
+            &[("lockout.denials", "3"), ("fraud.alert", "perhaps")],
+            Some(&["172.16.0.0/12"]),
+        ),
+        (
+            &[("lockout.denials", "3"), ("no.such", "1")],
+            Some(&["172.16.0.0/12"]),
+        ),
+        (&[("lockout.denials", "3")], Some(&many)),
+        (
+            &[("lockout.denials", "3"), ("lockout.escalation", "2,1")],
+            Some(&[]),
+        ),
+    ];
+    for (pairs, ranges) in calls {
+        let err = s.set_config(pairs, ranges, "root", at(T0 + 1)).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Cidr { .. }
+                    | Error::InvalidSetting { .. }
+                    | Error::UnknownSetting { .. }
+                    | Error::TooManyTrustedRanges { .. }
+            ),
+            "{err:?}"
+        );
+        assert_eq!(config_snapshot(&s), before, "{pairs:?} {ranges:?}: {err}");
+        assert_eq!(config_snapshot(&b.open()), before);
+    }
+    // A good call replaces the list: one removal, one addition audited
+    // with the actor; the range kept is not touched.
+    s.set_config(
+        &[],
+        Some(&["192.0.2.0/24", "2001:db8::/32"]),
+        "alice-admin",
+        at(T0 + 2),
+    )
+    .unwrap();
+    assert_eq!(
+        s.trusted_ranges()
+            .unwrap()
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        ["192.0.2.0/24", "2001:db8::/32"]
+    );
+    let audit: Vec<_> = s
+        .audit_log(at(T0 + 2), at(T0 + 3))
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.action, e.actor, e.reason))
+        .collect();
+    let who = Some("alice-admin".to_string());
+    assert_eq!(
+        audit,
+        [
+            (
+                "trusted_range_remove".to_string(),
+                who.clone(),
+                Some("10.0.0.0/8".to_string())
+            ),
+            (
+                "trusted_range_add".to_string(),
+                who,
+                Some("2001:db8::/32".to_string())
+            ),
+        ]
+    );
+}
+
+fn trusted_range_changes_are_audited(b: &Backend) {
+    let s = b.open();
+    s.add_trusted_range("10.1.2.3/16", "bob", at(T0)).unwrap();
+    s.add_trusted_range("10.1.0.0/16", "bob", at(T0)).unwrap(); // exists: not audited
+    assert!(
+        s.remove_trusted_range("10.1.0.0/16", "carol", at(T0 + 1))
+            .unwrap()
+    );
+    assert!(
+        !s.remove_trusted_range("10.1.0.0/16", "carol", at(T0 + 1))
+            .unwrap()
+    );
+    let audit: Vec<_> = s
+        .audit_log(at(0), at(u64::MAX / 2))
+        .unwrap()
+        .into_iter()
+        .map(|e| {
+            (
+                e.action,
+                e.actor.unwrap_or_default(),
+                e.reason.unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        audit,
+        [
+            (
+                "trusted_range_add".into(),
+                "bob".into(),
+                "10.1.0.0/16".into()
+            ),
+            (
+                "trusted_range_remove".into(),
+                "carol".into(),
+                "10.1.0.0/16".into()
+            ),
+        ]
+    );
 }

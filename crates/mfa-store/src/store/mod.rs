@@ -24,7 +24,7 @@ mod devices;
 mod fraud;
 mod keys;
 mod lockout;
-mod network;
+pub(crate) mod network;
 mod reports;
 mod tokens;
 mod users;
