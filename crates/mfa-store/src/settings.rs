@@ -503,11 +503,34 @@ impl Store {
             // An error here rolls the whole change back.
             let mut config = self.base_config.clone();
             apply_stored(tx, &mut config)?;
+            forget_switched_off_fields(tx, pairs, &config)?;
             Ok(config)
         })?;
         self.config = config;
         Ok(())
     }
+}
+
+/// Clears the user profile fields this call switches off (`log.name=off`,
+/// `log.email=off`), so what was stored before goes too. (Phone numbers
+/// stay: SMS and voice codes need them.)
+fn forget_switched_off_fields(
+    tx: &mut dyn Tx,
+    pairs: &[(&str, &str)],
+    config: &StoreConfig,
+) -> Result<(), Error> {
+    let named = |name: &str| pairs.iter().any(|(n, _)| *n == name);
+    if named("log.name") && !config.fields.name {
+        tx.exec(
+            "UPDATE users SET first_name = NULL, last_name = NULL \
+             WHERE first_name IS NOT NULL OR last_name IS NOT NULL",
+            &[],
+        )?;
+    }
+    if named("log.email") && !config.fields.email {
+        tx.exec("UPDATE users SET email = NULL WHERE email IS NOT NULL", &[])?;
+    }
+    Ok(())
 }
 
 /// Checks every name before the database is touched (the values are
