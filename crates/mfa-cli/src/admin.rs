@@ -16,7 +16,7 @@ use zeroize::Zeroizing;
 
 use crate::Failure;
 use crate::ctx::{
-    Global, create_key_file, create_private_file, decode_hex, emit, format_time, now, parse_time,
+    Global, create_key_file, create_secret_file, decode_hex, emit, format_time, now, parse_time,
     random_bytes, read_key_file, read_passphrase,
 };
 
@@ -52,8 +52,11 @@ pub(crate) enum TokensCommand {
         mfa tokens export tokens.pskcxml --psk 000102030405060708090a0b0c0d0e0f"
     )]
     Export {
-        /// The PSKC file to write (not overwritten if it exists).
+        /// The PSKC file to write (mode 0600; not overwritten if it exists).
         file: PathBuf,
+        /// Replace the file if it exists.
+        #[arg(long)]
+        force: bool,
         /// Pre-shared AES key (16, 24 or 32 bytes in hex).
         #[arg(long, conflicts_with_all = ["passphrase_file", "plain"])]
         psk: Option<String>,
@@ -285,9 +288,13 @@ pub(crate) enum ReportCommand {
         /// Until (YYYY-MM-DD or Unix seconds), exclusive; default now.
         #[arg(long)]
         until: Option<String>,
-        /// Write the log as CSV to this file.
+        /// Write the log as CSV to this file (mode 0600; an existing file
+        /// is not overwritten).
         #[arg(long)]
         csv: Option<PathBuf>,
+        /// Replace the --csv file if it exists.
+        #[arg(long, requires = "csv")]
+        force: bool,
     },
     #[command(after_help = "Example:\n  mfa report usage --month 2026-11 --json")]
     /// Usage of a month: users configured for MFA, sign-ins, denials by reason.
@@ -522,6 +529,7 @@ pub(crate) fn tokens(g: &Global, cmd: TokensCommand, out: &mut dyn Write) -> Res
         }
         TokensCommand::Export {
             file,
+            force,
             psk,
             passphrase_file,
             plain,
@@ -554,9 +562,12 @@ pub(crate) fn tokens(g: &Global, cmd: TokensCommand, out: &mut dyn Write) -> Res
                     ));
                 }
             };
+            if !force && file.exists() {
+                // Refused before the secrets are read (and the export audited).
+                return Err(crate::ctx::exists(&file, ""));
+            }
             let tokens = store.export_tokens(&actor(), now()).map_err(db)?;
-            let f = create_private_file(&file)
-                .map_err(|e| Failure::input(format!("{}: {e}", file.display())))?;
+            let f = create_secret_file(&file, force, "")?;
             let fail =
                 |e: &dyn std::fmt::Display| Failure::input(format!("{}: {e}", file.display()));
             let mut w = mfa_import::PskcWriter::new(
@@ -959,7 +970,12 @@ pub(crate) fn report(g: &Global, cmd: ReportCommand, out: &mut dyn Write) -> Res
     let store = g.open()?;
     let db = |e| Failure::store(&g.db, e);
     match cmd {
-        ReportCommand::Auth { since, until, csv } => {
+        ReportCommand::Auth {
+            since,
+            until,
+            csv,
+            force,
+        } => {
             let from = parse_time(&since)?;
             let to = until
                 .as_deref()
@@ -967,8 +983,7 @@ pub(crate) fn report(g: &Global, cmd: ReportCommand, out: &mut dyn Write) -> Res
                 .transpose()?
                 .unwrap_or_else(|| UnixTime::from_secs(now().secs() + 1));
             if let Some(path) = csv {
-                let file = std::fs::File::create(&path)
-                    .map_err(|e| Failure::input(format!("{}: {e}", path.display())))?;
+                let file = create_secret_file(&path, force, "--csv ")?;
                 store
                     .export_auth_log_csv(from, to, std::io::BufWriter::new(file))
                     .map_err(db)?;
@@ -1031,19 +1046,44 @@ pub(crate) fn report(g: &Global, cmd: ReportCommand, out: &mut dyn Write) -> Res
     }
 }
 
-pub(crate) fn backup(g: &Global, file: PathBuf, out: &mut dyn Write) -> Result<(), Failure> {
+pub(crate) fn backup(
+    g: &Global,
+    file: PathBuf,
+    force: bool,
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
+    if !force && file.exists() {
+        return Err(crate::ctx::exists(&file, ""));
+    }
     let store = g.open()?;
     let tmp = file.with_extension("partial");
-    let f = std::fs::File::create(&tmp)
-        .map_err(|e| Failure::input(format!("{}: {e}", tmp.display())))?;
+    // A `.partial` file is this command's own, left by an interrupted run.
+    let f = create_secret_file(&tmp, true, "")?;
+    let fail = |p: &std::path::Path, e: &dyn std::fmt::Display| {
+        let _ = std::fs::remove_file(&tmp);
+        Failure::input(format!("{}: {e}", p.display()))
+    };
     let mut w = std::io::BufWriter::new(f);
-    store.backup(&mut w).map_err(|e| Failure::store(&g.db, e))?;
-    let f = w
-        .into_inner()
-        .map_err(|e| Failure::input(format!("{}: {e}", tmp.display())))?;
-    f.sync_all()
-        .map_err(|e| Failure::input(format!("{}: {e}", tmp.display())))?;
-    std::fs::rename(&tmp, &file).map_err(|e| Failure::input(format!("{}: {e}", file.display())))?;
+    if let Err(e) = store.backup(&mut w) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Failure::store(&g.db, e));
+    }
+    let f = w.into_inner().map_err(|e| fail(&tmp, &e))?;
+    f.sync_all().map_err(|e| fail(&tmp, &e))?;
+    if force {
+        std::fs::rename(&tmp, &file).map_err(|e| fail(&file, &e))?;
+    } else {
+        // A hard link never replaces an existing file (a file made since the
+        // check above is refused too), then the temporary name goes.
+        match std::fs::hard_link(&tmp, &file) {
+            Ok(()) => std::fs::remove_file(&tmp).map_err(|e| fail(&tmp, &e))?,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(crate::ctx::exists(&file, ""));
+            }
+            Err(e) => return Err(fail(&file, &e)),
+        }
+    }
     emit(
         out,
         g.json,
