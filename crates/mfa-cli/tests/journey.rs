@@ -433,6 +433,21 @@ fn config(env: &Env) {
         v["trusted_ips"],
         serde_json::json!(["10.0.0.0/8", "2001:db8::/32"])
     );
+    // One transaction: a call whose last item is invalid changes neither
+    // the settings nor the ranges given before it.
+    let err = env.fails(
+        &[
+            "config",
+            "set",
+            "trusted_ips=192.0.2.0/24",
+            "lockout.denials=4",
+            "lockout.hard_cap=101",
+        ],
+        2,
+    );
+    assert!(err.contains("lockout.hard_cap"), "{err}");
+    let after = env.json(&["config", "show"]);
+    assert_eq!(after, v);
     // The stored policy is the one verification applies: three denials lock
     // until an administrator unblocks.
     env.ok(&[

@@ -16,7 +16,10 @@ pub use pskc::{
     ChallengeFormat, PinPolicy, Policy, PskcDate, PskcKey, PskcOptions, PskcReader, RawSecret,
     parse_date,
 };
-pub use report::{Accepted, ImportReport, Warning, neutralise_cell, write_errors_csv};
+pub use report::{
+    Accepted, ErrorsCsvOptions, ImportReport, Warning, neutralise_cell, write_errors_csv,
+    write_errors_csv_with,
+};
 pub use token::{ImportedToken, TokenKind};
 pub use writer::{Protection, PskcWriter};
 

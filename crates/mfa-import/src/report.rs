@@ -153,11 +153,53 @@ pub fn neutralise_cell(cell: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// Writes the errors CSV: for CSV uploads, the rejected rows as uploaded
-/// (under `upload_header`, the upload's header) plus `line` and `error`
-/// columns; for PSKC files (`upload_header` `None`), the columns
-/// `line,package,serial,key_id,error`. Every cell is neutralised against
-/// formula injection.
+/// What [`write_errors_csv_with`] writes.
+///
+/// ```
+/// let o = mfa_import::ErrorsCsvOptions::new();
+/// assert!(!o.secrets());
+/// assert!(o.with_secrets(true).secrets());
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ErrorsCsvOptions {
+    secrets: bool,
+}
+
+impl ErrorsCsvOptions {
+    /// The default: the secret column of a CSV upload is left empty.
+    pub const fn new() -> ErrorsCsvOptions {
+        ErrorsCsvOptions { secrets: false }
+    }
+
+    /// Whether to write the rejected rows' secrets as uploaded (the errors
+    /// file then holds secrets: create it readable by its owner only).
+    #[must_use]
+    pub const fn with_secrets(self, secrets: bool) -> ErrorsCsvOptions {
+        ErrorsCsvOptions { secrets }
+    }
+
+    /// Whether secrets are written.
+    pub const fn secrets(&self) -> bool {
+        self.secrets
+    }
+}
+
+/// The columns of a CSV upload that hold secrets: every column whose
+/// header names a secret (`secret key`, `secret`, `base32 secret`), or, if
+/// none does, column 1 (the server CSV format's fixed secret position).
+fn secret_columns(header: &[String]) -> Vec<usize> {
+    let named: Vec<usize> = header
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| h.to_ascii_lowercase().contains("secret"))
+        .map(|(i, _)| i)
+        .collect();
+    if named.is_empty() { vec![1] } else { named }
+}
+
+/// [`write_errors_csv_with`] with the default options: the rejected rows'
+/// secrets are **not** written (their cells are empty).
 ///
 /// # Errors
 /// [`Error::Write`] if writing fails.
@@ -165,6 +207,38 @@ pub fn write_errors_csv<W: Write>(
     out: W,
     upload_header: Option<&[String]>,
     rejections: &[Rejection],
+) -> Result<(), Error> {
+    write_errors_csv_with(out, upload_header, rejections, ErrorsCsvOptions::new())
+}
+
+/// Writes the errors CSV: for CSV uploads, the rejected rows as uploaded
+/// (under `upload_header`, the upload's header) plus `line` and `error`
+/// columns, the secret column left empty unless
+/// [`ErrorsCsvOptions::with_secrets`]; for PSKC files (`upload_header`
+/// `None`), the columns `line,package,serial,key_id,error`. Every cell is
+/// neutralised against formula injection.
+///
+/// ```
+/// use mfa_import::{ErrorsCsvOptions, ImportReport, ServerCsvReader};
+/// let csv = "serial,secret,interval\n1,JBSWY3DPEHPK3PXP,45\n";
+/// let mut reader = ServerCsvReader::new(csv.as_bytes());
+/// let mut report = ImportReport::new();
+/// for item in reader.by_ref() {
+///     report.record(item);
+/// }
+/// let mut out = Vec::new();
+/// mfa_import::write_errors_csv_with(&mut out, reader.header(), &report.rejected, ErrorsCsvOptions::new())?;
+/// assert!(!String::from_utf8(out).unwrap().contains("JBSWY3DPEHPK3PXP"));
+/// # Ok::<(), mfa_import::Error>(())
+/// ```
+///
+/// # Errors
+/// [`Error::Write`] if writing fails.
+pub fn write_errors_csv_with<W: Write>(
+    out: W,
+    upload_header: Option<&[String]>,
+    rejections: &[Rejection],
+    options: ErrorsCsvOptions,
 ) -> Result<(), Error> {
     let mut w = csv::WriterBuilder::new().flexible(true).from_writer(out);
     let werr = |e: csv::Error| match e.into_kind() {
@@ -192,6 +266,13 @@ pub fn write_errors_csv<W: Write>(
                     })
                     .unwrap_or_default();
                 cells.resize(header.len().max(cells.len()), String::new());
+                if !options.secrets {
+                    for i in &secret_columns(header) {
+                        if let Some(cell) = cells.get_mut(*i) {
+                            zeroize::Zeroize::zeroize(cell);
+                        }
+                    }
+                }
                 cells.push(r.location.line().to_string());
                 cells.push(neutralise_cell(&r.error.to_string()).into_owned());
                 w.write_record(&cells).map_err(werr)?;

@@ -24,9 +24,10 @@ pub use crypto::{Credential, MasterKey};
 pub use db::BackendKind;
 pub use error::{BackupProblem, Error, TlsProblem};
 pub use model::{
-    AuditEntry, Channel, DEFAULT_CODE_TTL, DEFAULT_RETENTION_DAYS, ImportMode, ImportRejection,
-    ImportReport, MAX_TOKENS_PER_USER, MAX_TRUSTED_RANGES, NewToken, RejectedToken, StoreConfig,
-    StoreStats, TokenInfo, TokenKind, UserProfile, VerifyContext, VerifyOutcome,
+    AuditEntry, Channel, DEFAULT_CODE_TTL, DEFAULT_RETENTION_DAYS, Durability, ImportMode,
+    ImportRejection, ImportReport, MAX_TOKENS_PER_USER, MAX_TRUSTED_RANGES, NewToken,
+    RejectedToken, StoreConfig, StoreStats, TokenInfo, TokenKind, UserProfile, VerifyContext,
+    VerifyOutcome,
 };
 pub use net::Cidr;
 pub use schema::SCHEMA_VERSION;

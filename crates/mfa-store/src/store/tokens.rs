@@ -329,13 +329,19 @@ impl Store {
             if user.is_empty() || user.len() > MAX_USER_ID_LEN {
                 return Ok(Some(ImportRejection::FieldLength { field: "user" }));
             }
-            ensure_user(tx, user, now)?;
             if lock_user(tx, user)?.is_some()
                 && count_tokens(tx, user)? >= MAX_TOKENS_PER_USER as u64
             {
                 return Ok(Some(ImportRejection::TooManyTokens { user: user.clone() }));
             }
         }
+        // The token row refers to its user: create the user first, and
+        // take it away again if the insert below finds the serial taken (a
+        // rejected row creates no user).
+        let created_user = match &t.user {
+            Some(user) => ensure_user_created(tx, user, now)?,
+            None => false,
+        };
         let (kind, algorithm, digits, period, t0, last_step, drift) = match t.kind {
             TokenKind::Totp(p) => (
                 "totp",
@@ -393,11 +399,16 @@ impl Store {
                 Val::Blob(mac.to_vec()),
             ],
         )?;
-        Ok(if n == 0 {
-            Some(ImportRejection::Duplicate)
-        } else {
-            None
-        })
+        if n == 0 {
+            if let (true, Some(user)) = (created_user, &t.user) {
+                tx.exec(
+                    "DELETE FROM users WHERE user_id = $1",
+                    &[user.as_str().into()],
+                )?;
+            }
+            return Ok(Some(ImportRejection::Duplicate));
+        }
+        Ok(None)
     }
 
     /// Reads a token's public data.
@@ -693,6 +704,15 @@ fn read_token(tx: &mut dyn Tx, serial: &str) -> Result<TokenRow, Error> {
             serial: serial.to_owned(),
         })?;
     token_from_row(&row)
+}
+
+/// Creates the user row if it does not exist; returns whether it did not
+/// (the caller checked the id's length).
+fn ensure_user_created(tx: &mut dyn Tx, user: &str, now: UnixTime) -> Result<bool, Error> {
+    Ok(tx.exec(
+        "INSERT INTO users (user_id, created_at) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING",
+        &[user.into(), int(now.secs())],
+    )? == 1)
 }
 
 fn count_tokens(tx: &mut dyn Tx, user: &str) -> Result<u64, Error> {
