@@ -33,7 +33,7 @@ pub use net::Cidr;
 pub use schema::SCHEMA_VERSION;
 pub use settings::{SETTINGS, Setting, setting};
 pub use store::{
-    ApprovedBy, AuthOutcome, AuthRequest, CodeIssue, MAX_APP_PASSWORDS, MAX_SERIAL_LEN,
-    MAX_USER_ID_LEN, Method, Presented, Store,
+    ApprovedBy, AuthOutcome, AuthRequest, CodeIssue, IMPORT_BATCH, MAX_APP_PASSWORDS,
+    MAX_SERIAL_LEN, MAX_USER_ID_LEN, Method, Presented, Store,
 };
 pub use tls::{SslMode, connect_postgres};

@@ -34,6 +34,7 @@ mod users;
 pub use app_passwords::MAX_APP_PASSWORDS;
 pub use authenticate::{ApprovedBy, AuthOutcome, AuthRequest, Method, Presented};
 pub use codes::CodeIssue;
+pub use tokens::IMPORT_BATCH;
 pub(crate) use tokens::mac_every_token;
 
 /// Longest user id, in bytes.

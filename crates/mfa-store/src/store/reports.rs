@@ -115,6 +115,11 @@ impl Store {
                 "DELETE FROM devices WHERE expires_at < $1",
                 &[int(now.secs())],
             )?;
+            // Rows staged by an all-or-nothing import that crashed.
+            tx.exec(
+                "DELETE FROM import_staging WHERE imported_at < $1",
+                &[int(now.secs().saturating_sub(86_400))],
+            )?;
             Ok(a + b)
         })
     }
