@@ -414,7 +414,7 @@ impl Store {
                 "import_staging",
                 "SELECT s.position, s.serial FROM import_staging s JOIN tokens t ON t.serial = s.serial \
                  WHERE s.import_id = $1 ORDER BY s.position",
-                &[id.clone()],
+                std::slice::from_ref(&id),
             )?;
             let mut late = ImportReport::default();
             for r in &taken {
@@ -454,11 +454,11 @@ impl Store {
                     "INSERT INTO tokens ({STAGED_COLS}, active) SELECT {STAGED_COLS}, 0 \
                      FROM import_staging WHERE import_id = $1"
                 ),
-                &[id.clone()],
+                std::slice::from_ref(&id),
             )?;
             tx.exec(
                 "DELETE FROM import_staging WHERE import_id = $1",
-                &[id.clone()],
+                std::slice::from_ref(&id),
             )?;
             Ok(())
         })?;
