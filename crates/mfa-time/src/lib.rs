@@ -53,7 +53,16 @@ impl UnixTime {
     /// [`Error::BeforeEpoch`] for a time before 1970.
     pub fn parse_rfc3339(text: &str) -> Result<UnixTime, Error> {
         let pieces = pieces(text)?;
-        if pieces.offset().is_none() || pieces.time().is_none() {
+        // RFC 3339's full-time: `hh:mm:ss` after `T` (or `t`, or a space).
+        let b = text.as_bytes();
+        let clock = b.get(10..19).is_some_and(|c| {
+            c.iter().enumerate().all(|(i, x)| match i {
+                0 => matches!(x, b'T' | b't' | b' '),
+                3 | 6 => *x == b':',
+                _ => x.is_ascii_digit(),
+            })
+        });
+        if !clock || pieces.offset().is_none() || pieces.time().is_none() {
             return Err(Error::TimeSyntax);
         }
         UnixTime::try_from_signed(seconds_of(&pieces)?)

@@ -80,6 +80,14 @@ fn rfc3339_needs_a_time_and_an_offset() {
         UnixTime::parse_rfc3339("2009-02-13"),
         Err(Error::TimeSyntax)
     );
+    for bad in ["2009-02-13T23Z", "2009-02-13T23:31Z", "2009-02-13T23:31:3Z"] {
+        assert_eq!(
+            UnixTime::parse_rfc3339(bad),
+            Err(Error::TimeSyntax),
+            "{bad}"
+        );
+    }
+    assert_eq!(UnixTime::parse_rfc3339("2009-02-13t23:31:30z").unwrap(), t);
     assert_eq!(UnixTime::parse_rfc3339("yesterday"), Err(Error::TimeSyntax));
     assert_eq!(
         UnixTime::parse_rfc3339("2009-02-13T23:31:30Z[Europe/Paris]"),
