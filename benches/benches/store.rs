@@ -146,7 +146,7 @@ fn verify_postgres(c: &mut Criterion) {
         return;
     };
     let schema = format!("bench_{}", std::process::id());
-    let mut admin = postgres::Client::connect(&base, postgres::NoTls).unwrap();
+    let mut admin = mfa_store::connect_postgres(&base).unwrap();
     admin
         .batch_execute(&format!(
             "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
@@ -309,7 +309,7 @@ fn size(c: &mut Criterion) {
     );
     if let Ok(base) = std::env::var("MFA_TEST_POSTGRES_URL") {
         let schema = format!("size_{}", std::process::id());
-        let mut admin = postgres::Client::connect(&base, postgres::NoTls).unwrap();
+        let mut admin = mfa_store::connect_postgres(&base).unwrap();
         admin
             .batch_execute(&format!(
                 "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"

@@ -35,7 +35,7 @@ struct PgSchema {
 
 impl Drop for PgSchema {
     fn drop(&mut self) {
-        if let Ok(mut c) = postgres::Client::connect(&self.base, postgres::NoTls) {
+        if let Ok(mut c) = mfa_store::connect_postgres(&self.base) {
             let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema));
         }
     }
@@ -54,8 +54,7 @@ impl Env {
             return None;
         };
         let schema = format!("cli_{test}_{}", std::process::id());
-        let mut c = postgres::Client::connect(&base, postgres::NoTls)
-            .expect("connect to MFA_TEST_POSTGRES_URL");
+        let mut c = mfa_store::connect_postgres(&base).expect("connect to MFA_TEST_POSTGRES_URL");
         c.batch_execute(&format!(
             "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
         ))
@@ -558,9 +557,38 @@ fn app_passwords_are_shown_once_and_deleted_together() {
     let a = env.json(&["users", "add-app-password", "helga", "mail"]);
     let b = env.json(&["users", "add-app-password", "helga", "calendar"]);
     let pa = a["password"].as_str().unwrap();
-    assert_eq!(pa.len(), 39, "{pa}"); // 32 characters in 8 groups
+    assert_eq!(pa.len(), 26, "{pa}"); // 128 random bits in base32
     assert_ne!(pa, b["password"].as_str().unwrap());
     env.fails(&["users", "add-app-password", "helga", "mail"], 2);
+    // A real sign-in path: approved, from standard input too, and denied
+    // (exit 1) for a wrong one; both are in the log.
+    let v = env.json(&["verify", "helga", pa, "--method", "app-password"]);
+    assert_eq!(v["result"], "approved");
+    assert_eq!(v["by"], "app_password");
+    let o = env
+        .mfa()
+        .args(["verify", "helga", "-", "--method", "app-password"])
+        .write_stdin(format!("{pa}\n"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("approved (app password \"mail\")"));
+    let err = env.fails(
+        &[
+            "verify",
+            "helga",
+            "aaaaaaaaaaaaaaaaaaaaaaaaaa",
+            "--method",
+            "app-password",
+        ],
+        1,
+    );
+    assert!(err.contains("denied"), "{err}");
+    assert!(!err.contains(pa));
+    // An SMS code the user was never sent is a denial, not an error.
+    env.fails(&["verify", "helga", "123456", "--method", "sms"], 1);
+    let report = env.ok(&["report", "auth", "--since", "2020-01-01"]);
+    assert_eq!(report.matches("AppPassword").count(), 3, "{report}");
     let shown = env.ok(&["users", "show", "helga"]);
     assert!(
         shown.contains("mail (created") && shown.contains("calendar (created"),

@@ -8,10 +8,11 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use crate::Error;
+use crate::tls::PgTarget;
 
 /// Which database a store talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,8 +116,17 @@ impl Row {
             .ok_or_else(|| self.corrupt(column))
     }
     pub(crate) fn blob(&self, i: usize, column: &'static str) -> Result<Vec<u8>, Error> {
+        self.opt_blob(i, column)?
+            .ok_or_else(|| self.corrupt(column))
+    }
+    pub(crate) fn opt_blob(
+        &self,
+        i: usize,
+        column: &'static str,
+    ) -> Result<Option<Vec<u8>>, Error> {
         match self.get(i) {
-            Val::Blob(v) => Ok(v.clone()),
+            Val::Null => Ok(None),
+            Val::Blob(v) => Ok(Some(v.clone())),
             _ => Err(self.corrupt(column)),
         }
     }
@@ -329,8 +339,15 @@ pub(crate) enum Mode {
 }
 
 enum Target {
-    Sqlite { path: PathBuf },
-    Postgres { url: String },
+    Sqlite {
+        path: PathBuf,
+    },
+    /// The URL is parsed (and its `sslrootcert` read) at the first
+    /// connection, then kept: a URL that cannot be used fails every time.
+    Postgres {
+        url: String,
+        parsed: OnceLock<Box<PgTarget>>,
+    },
 }
 
 enum Conn {
@@ -360,7 +377,10 @@ impl Pool {
 
     pub(crate) fn postgres(url: String, busy_timeout: Duration) -> Pool {
         Pool {
-            target: Target::Postgres { url },
+            target: Target::Postgres {
+                url,
+                parsed: OnceLock::new(),
+            },
             idle: Mutex::new(Vec::new()),
             busy_timeout,
         }
@@ -409,8 +429,16 @@ impl Pool {
                 c.set_prepared_statement_cache_capacity(64);
                 Ok(Conn::Sqlite(c))
             }
-            Target::Postgres { url } => {
-                let client = postgres::Client::connect(url, postgres::NoTls)?;
+            Target::Postgres { url, parsed } => {
+                let target = match parsed.get() {
+                    Some(t) => t,
+                    None => {
+                        // Two threads may both parse; either result is the same.
+                        let t = Box::new(PgTarget::new(url)?);
+                        parsed.get_or_init(|| t)
+                    }
+                };
+                let client = target.connect()?;
                 Ok(Conn::Postgres(Box::new(PgConn {
                     client,
                     stmts: HashMap::new(),

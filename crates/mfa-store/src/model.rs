@@ -289,6 +289,12 @@ impl Channel {
             Channel::Voice => "voice",
         }
     }
+    pub(crate) fn class(self) -> mfa_lockout::FactorClass {
+        match self {
+            Channel::Sms => mfa_lockout::FactorClass::SmsCode,
+            Channel::Voice => mfa_lockout::FactorClass::VoiceCall,
+        }
+    }
     pub(crate) fn mode(self) -> AuthMode {
         match self {
             Channel::Sms => AuthMode::SmsOneWay,

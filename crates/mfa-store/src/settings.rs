@@ -295,6 +295,7 @@ impl Store {
             }
         }
         let config = self.pool.run(Mode::Write, |tx| {
+            self.ensure_current_master(tx)?;
             for (name, value) in pairs {
                 tx.exec("DELETE FROM settings WHERE name = $1", &[(*name).into()])?;
                 if !value.is_empty() {

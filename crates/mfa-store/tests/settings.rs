@@ -19,7 +19,6 @@ both_backends!(
     invalid_settings_change_nothing,
     empty_value_restores_the_default,
     settings_travel_in_backups,
-    a_version_1_store_is_upgraded_on_open,
 );
 
 fn a_stored_setting_applies_to_every_server(b: &Backend) {
@@ -137,7 +136,7 @@ fn settings_travel_in_backups(b: &Backend) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite:{}", dir.path().join("restored.db").display());
     let target = Store::open(&url, &key()).unwrap();
-    target.restore(file.as_slice()).unwrap();
+    target.restore(std::io::Cursor::new(&file)).unwrap();
     let again = Store::open_with(&url, &key(), StoreConfig::default()).unwrap();
     let v = again.settings().unwrap();
     assert!(
@@ -146,32 +145,108 @@ fn settings_travel_in_backups(b: &Backend) {
     );
 }
 
-fn a_version_1_store_is_upgraded_on_open(b: &Backend) {
-    let s = b.open();
-    let t = enrol(&s, "alice", "T1", 1);
-    drop(s);
-    // Take the database back to schema version 1, as the first release wrote it.
-    let downgrade = "DROP TABLE settings; DROP TABLE app_passwords; UPDATE mfa_meta SET value = '1' WHERE name = 'schema_version'";
-    match b.url.strip_prefix("sqlite:") {
-        Some(path) => rusqlite::Connection::open(path)
+/// A copy of the store mfa-store 0.1 wrote (tests/data/schema2), opened
+/// with its key; `downgrade` SQL run on it first.
+fn old_store(downgrade: &str) -> (tempfile::TempDir, String, mfa_store::MasterKey) {
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/schema2");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(data.join("mfa.db"), dir.path().join("mfa.db")).unwrap();
+    let key_text = std::fs::read_to_string(data.join("mfa.key")).unwrap();
+    let (id, hex) = key_text.trim().split_once(':').unwrap();
+    let key = mfa_store::MasterKey::from_hex(id.parse().unwrap(), hex).unwrap();
+    let path = dir.path().join("mfa.db");
+    if !downgrade.is_empty() {
+        rusqlite::Connection::open(&path)
             .unwrap()
             .execute_batch(downgrade)
-            .unwrap(),
-        None => {
-            let mut c = ::postgres::Client::connect(&b.url, ::postgres::NoTls).unwrap();
-            c.batch_execute(downgrade).unwrap();
-        }
+            .unwrap();
     }
-    let mut s = b.open();
+    let url = format!("sqlite:{}", path.display());
+    (dir, url, key)
+}
+
+/// Everything the 0.1 store held works after the upgrade to schema 3.
+fn check_upgraded(url: &str, key: &mfa_store::MasterKey, with_v2_tables: bool) {
+    use mfa_store::{AuthRequest, Presented};
+    let s = Store::open(url, key).unwrap();
     assert_eq!(s.schema_version().unwrap(), mfa_store::SCHEMA_VERSION);
-    // The data of version 1 is intact and the new table works.
-    let ok = s
-        .verify("alice", &code_at(1, t + 30), at(t + 30), &ctx())
+    let totp = mfa_oath::Totp::new(
+        mfa_oath::Secret::from_bytes(b"12345678901234567890").unwrap(),
+        mfa_oath::TotpParams::default(),
+    );
+    let activated = 59_871_877u64;
+    // The activation step stays consumed; a later code signs in.
+    let replay = totp.generate(at(activated * 30)).unwrap().to_string();
+    let r = s
+        .verify("alice", &replay, at(activated * 30 + 1), &ctx())
         .unwrap();
-    assert!(ok.is_approved());
-    s.set_settings(&[("log.email", "off")], "root", at(T0))
+    assert_eq!(r.denial().map(|d| d.kind()), Some(DenialKind::CodeReplayed));
+    let later = (activated + 100) * 30;
+    let code = totp.generate(at(later)).unwrap().to_string();
+    assert!(
+        s.verify("alice", &code, at(later), &ctx())
+            .unwrap()
+            .is_approved()
+    );
+    if with_v2_tables {
+        // The app password hashed by 0.1 still signs in.
+        let pw = AuthRequest::new(
+            "alice",
+            Presented::AppPassword("b352-i45b-lgzh-cmwg-o46b-xksp-u45d-iame"),
+        );
+        assert!(
+            s.authenticate(&pw, at(later + 1), &ctx())
+                .unwrap()
+                .is_approved()
+        );
+        assert_eq!(s.config().lockout.get(FactorClass::Otp).threshold(), 7);
+    }
+    assert_eq!(s.trusted_ranges().unwrap().len(), 1);
+    // The rows got their MACs: editing one in SQL is now caught.
+    drop(s);
+    let path = url.strip_prefix("sqlite:").unwrap();
+    rusqlite::Connection::open(path)
+        .unwrap()
+        .execute_batch("UPDATE tokens SET last_step = NULL WHERE serial = 'DEMO-0001'")
         .unwrap();
-    assert!(!b.open().config().fields.email);
+    let s = Store::open(url, key).unwrap();
+    assert!(matches!(
+        s.verify("alice", &replay, at(later + 60), &ctx()),
+        Err(Error::TokenTampered { .. })
+    ));
+}
+
+#[test]
+fn a_schema_2_store_of_mfa_store_0_1_is_upgraded_on_open() {
+    let (_dir, url, key) = old_store("");
+    check_upgraded(&url, &key, true);
+}
+
+#[test]
+fn a_schema_1_store_is_upgraded_on_open() {
+    // Schema 1 is schema 2 without the settings and app password tables.
+    let (_dir, url, key) = old_store(
+        "DROP TABLE settings; DROP TABLE app_passwords; \
+         UPDATE mfa_meta SET value = '1' WHERE name = 'schema_version'",
+    );
+    check_upgraded(&url, &key, false);
+}
+
+#[test]
+fn a_format_1_backup_is_refused_as_unauthenticated() {
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/schema2");
+    let (_dir, _url, key) = old_store("");
+    let fresh = Backend::sqlite();
+    let s = Store::open(&fresh.url, &key).unwrap();
+    let file = std::fs::read(data.join("v1.backup")).unwrap();
+    assert!(matches!(
+        s.restore(std::io::Cursor::new(file)),
+        Err(Error::BackupFormat {
+            line: 1,
+            problem: mfa_store::BackupProblem::Unauthenticated
+        })
+    ));
+    assert_eq!(s.stats().unwrap().users, 0);
 }
 
 #[test]
