@@ -1233,18 +1233,6 @@ fn to_i64(v: Option<i128>, element: &str) -> Result<Option<i64>, Error> {
     .transpose()
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date.
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(m);
-    let d = i64::from(d);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 fn num(s: &str) -> Option<u32> {
     (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
         .then(|| s.parse().ok())
@@ -1254,55 +1242,16 @@ fn num(s: &str) -> Option<u32> {
 /// Parses `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM:SS[.fff][Z|±HH:MM]` and the
 /// pre-RFC `MM/DD/YYYY` into seconds since the epoch (no zone: UTC).
 pub fn parse_date(text: &str) -> Option<i64> {
+    // The calendar is mfa-time's (one for the workspace): days that do not
+    // exist, such as 2023-02-29, are refused.
     let t = text.trim();
     if let Some((m, rest)) = t.split_once('/') {
         let (d, y) = rest.split_once('/')?;
-        let (y, m, d) = (i64::from(num(y)?), num(m)?, num(d)?);
-        if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-            return None;
-        }
-        return Some(days_from_civil(y, m, d) * 86_400);
+        let (y, m, d) = (num(y)?, num(m)?, num(d)?);
+        let date = mfa_time::Date::new(i64::from(y), u8::try_from(m).ok()?, u8::try_from(d).ok()?);
+        return date.ok().map(mfa_time::Date::unix_secs);
     }
-    let (date, time) = match t.split_once(['T', 't', ' ']) {
-        Some((d, tm)) => (d, Some(tm)),
-        None => (t, None),
-    };
-    let mut parts = date.splitn(3, '-');
-    let y = i64::from(num(parts.next()?)?);
-    let m = num(parts.next()?)?;
-    let d = num(parts.next()?)?;
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return None;
-    }
-    let mut secs = days_from_civil(y, m, d) * 86_400;
-    if let Some(tm) = time {
-        let (clock, offset) = if let Some(c) = tm.strip_suffix(['Z', 'z']) {
-            (c, 0i64)
-        } else if let Some(pos) = tm.rfind(['+', '-']) {
-            let (c, off) = tm.split_at(pos);
-            let sign = if off.starts_with('-') { -1 } else { 1 };
-            let off = off.get(1..)?;
-            let (oh, om) = off
-                .split_once(':')
-                .unwrap_or((off.get(..2)?, off.get(2..).unwrap_or("0")));
-            (
-                c,
-                sign * (i64::from(num(oh)?) * 3600 + i64::from(num(om)?) * 60),
-            )
-        } else {
-            (tm, 0)
-        };
-        let clock = clock.split('.').next()?;
-        let mut hms = clock.split(':');
-        let h = num(hms.next()?)?;
-        let mi = num(hms.next().unwrap_or("0"))?;
-        let s = num(hms.next().unwrap_or("0"))?;
-        if h > 24 || mi > 59 || s > 60 {
-            return None;
-        }
-        secs += i64::from(h) * 3600 + i64::from(mi) * 60 + i64::from(s) - offset;
-    }
-    Some(secs)
+    mfa_time::parse_timestamp(t).ok()
 }
 
 impl<R: BufRead> Iterator for PskcReader<R> {

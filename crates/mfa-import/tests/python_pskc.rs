@@ -5,7 +5,8 @@
 //!
 //! Needs `MFA_TEST_PYTHON` (set by `.ci/test` to the project venv, where
 //! `.ci/setup` installs python-pskc 1.4). Without it the test prints a loud
-//! `SKIPPED:` line and passes. `MFA_TEST_SEED` replays a run.
+//! `SKIPPED:` line, which `.ci/test` counts as skipped (a failure under
+//! `CI=true`). `MFA_TEST_SEED` replays a run.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -71,8 +72,8 @@ impl rand_core::TryCryptoRng for TestRng {}
 
 fn python() -> Option<String> {
     let Ok(py) = std::env::var("MFA_TEST_PYTHON") else {
-        eprintln!(
-            "SKIPPED: MFA_TEST_PYTHON is not set; the python-pskc differential test did not run"
+        mfa_test_support::skip!(
+            "MFA_TEST_PYTHON is not set; the python-pskc differential test did not run"
         );
         return None;
     };
@@ -82,8 +83,8 @@ fn python() -> Option<String> {
         .map(|s| s.success())
         .unwrap_or(false);
     if !ok {
-        eprintln!(
-            "SKIPPED: {py} cannot import pskc (python-pskc); the differential test did not run"
+        mfa_test_support::skip!(
+            "{py} cannot import pskc (python-pskc); the differential test did not run"
         );
         return None;
     }

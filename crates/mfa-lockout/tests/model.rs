@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 
 use mfa_lockout::{AdminLockCause, Decision, Error, Escalation, LockoutState, Policy};
-use mfa_oath::UnixTime;
+use mfa_time::UnixTime;
 use proptest::prelude::*;
 use proptest_state_machine::{ReferenceStateMachine, StateMachineTest, prop_state_machine};
 

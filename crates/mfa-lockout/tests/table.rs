@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 
 use mfa_lockout::{AdminLockCause, Decision, Error, Escalation, LockoutState, Policy, Unblocked};
-use mfa_oath::UnixTime;
+use mfa_time::UnixTime;
 
 const T: u64 = 1_000_000;
 

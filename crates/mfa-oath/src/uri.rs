@@ -25,6 +25,14 @@ const ENCODE: &AsciiSet = &NON_ALPHANUMERIC
 /// The longest URI accepted by [`OtpAuthUri::parse`], in bytes.
 pub const MAX_URI_LEN: usize = 4096;
 
+/// The longest issuer and account name accepted by [`OtpAuthUri::parse`], in
+/// bytes once decoded. `to_uri` percent-encodes them (up to three bytes per
+/// byte, the issuer twice), so without this bound a URI that parses could be
+/// written back longer than [`MAX_URI_LEN`] and then refused. With it, the
+/// written URI of any parsed one (at most 2 × 768 + 768 bytes of labels,
+/// 1639 of base32 secret and about 90 of parameters) parses again.
+pub const MAX_LABEL_LEN: usize = 256;
+
 /// Whether a URI describes a TOTP or an HOTP token, with the parameter that
 /// only that kind has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,6 +160,10 @@ impl OtpAuthUri {
         if account.is_empty() {
             return Err(UriError::MissingLabel.into());
         }
+        label_len("account", &account)?;
+        if let Some(i) = &label_issuer {
+            label_len("issuer", i)?;
+        }
         // The Key URI format forbids a colon in the account name: with one,
         // the label cannot be written back unambiguously.
         if account.contains(':') {
@@ -174,7 +186,9 @@ impl OtpAuthUri {
                     Secret::from_base32(&v).map_err(|e| UriError::Secret(Box::new(e)).into())
                 })?,
                 "issuer" => set_once(&mut issuer, &lname, || {
-                    Ok(decode(value, "issuer")?.trim().to_string())
+                    let v = decode(value, "issuer")?.trim().to_string();
+                    label_len("issuer", &v)?;
+                    Ok(v)
                 })?,
                 "algorithm" => set_once(&mut algorithm, &lname, || {
                     param(value, "algorithm", |v| v.parse::<Algorithm>().ok())
@@ -342,6 +356,17 @@ fn decode<'a>(s: &'a str, what: &'static str) -> Result<Cow<'a, str>, UriError> 
     percent_decode_str(s)
         .decode_utf8()
         .map_err(|_| UriError::Encoding(what))
+}
+
+fn label_len(name: &'static str, value: &str) -> Result<(), Error> {
+    if value.len() > MAX_LABEL_LEN {
+        return Err(UriError::InvalidParameter {
+            name,
+            value: format!("{} bytes (at most {MAX_LABEL_LEN})", value.len()),
+        }
+        .into());
+    }
+    Ok(())
 }
 
 fn invalid(name: &'static str, value: &str) -> Error {

@@ -177,3 +177,52 @@ fn issuer_whitespace_is_trimmed_on_both_sides() {
     let back = OtpAuthUri::parse(&u.to_uri()).unwrap();
     assert_eq!(back.issuer.as_deref(), Some("Acme"));
 }
+
+/// Found by the oath_uri fuzz target running in CI: a label of raw bytes
+/// that `to_uri` percent-encodes grew past MAX_URI_LEN when written, so our
+/// own URI did not parse again. Labels are now bounded so that it always
+/// does, even at the largest secret and every label at its limit.
+#[test]
+fn what_parses_is_written_back_within_the_limit() {
+    use mfa_oath::{MAX_LABEL_LEN, MAX_URI_LEN};
+    let secret = "A".repeat(1638) + "A"; // 1639 symbols: a 1024-byte secret
+    let issuer = "@".repeat(MAX_LABEL_LEN);
+    let account = "\u{7}".repeat(MAX_LABEL_LEN);
+    let uri = format!(
+        "otpauth://hotp/{issuer}:{account}?secret={secret}&issuer={issuer}&algorithm=SHA512&digits=9&counter={}",
+        u64::MAX
+    );
+    assert!(uri.len() <= MAX_URI_LEN, "{}", uri.len());
+    let parsed = OtpAuthUri::parse(&uri).unwrap();
+    let written = parsed.to_uri();
+    assert!(written.len() > uri.len(), "percent-encoding grows it");
+    assert!(written.len() <= MAX_URI_LEN, "{}", written.len());
+    let again = OtpAuthUri::parse(&written).unwrap();
+    assert_eq!(again.account, parsed.account);
+    assert_eq!(again.issuer, parsed.issuer);
+
+    // One byte more in any label is refused, naming the field.
+    let long = "a".repeat(MAX_LABEL_LEN + 1);
+    for (bad, field) in [
+        (
+            format!("otpauth://totp/{long}?secret=JBSWY3DPEHPK3PXP"),
+            "account",
+        ),
+        (
+            format!("otpauth://totp/{long}:bob?secret=JBSWY3DPEHPK3PXP"),
+            "issuer",
+        ),
+        (
+            format!("otpauth://totp/bob?secret=JBSWY3DPEHPK3PXP&issuer={long}"),
+            "issuer",
+        ),
+    ] {
+        match err(&bad) {
+            UriError::InvalidParameter { name, value } => {
+                assert_eq!(name, field);
+                assert_eq!(value, "257 bytes (at most 256)");
+            }
+            other => panic!("{bad}: {other:?}"),
+        }
+    }
+}

@@ -133,6 +133,8 @@ TEST(generate_from_tokens_and_round_trip) {
   CHECK_RC(mfa_otpauth_uri_from_totp(t, bad, sizeof bad, S("a"), &u), MFA_RESULT_INVALID_UTF8);
   CHECK_RC(mfa_otpauth_uri_from_totp(t, NULL, 0, bad, sizeof bad, &u), MFA_RESULT_INVALID_UTF8);
   CHECK_RC(mfa_otpauth_uri_from_hotp(h, &st, NULL, 0, S("  "), &u), MFA_RESULT_URI_MISSING_LABEL);
+  mfa_hotp_state bad_flag = {2, 9};
+  CHECK_RC(mfa_otpauth_uri_from_hotp(h, &bad_flag, NULL, 0, S("a"), &u), MFA_RESULT_INVALID_FLAG);
   CHECK_RC(mfa_otpauth_uri_from_hotp(NULL, &st, NULL, 0, S("a"), &u), MFA_RESULT_NULL_PARAMETER);
   CHECK_RC(mfa_otpauth_uri_from_hotp(h, NULL, NULL, 0, S("a"), &u), MFA_RESULT_NULL_PARAMETER);
   CHECK_RC(mfa_otpauth_uri_from_hotp(h, &st, NULL, 0, NULL, 1, &u), MFA_RESULT_NULL_PARAMETER);
