@@ -3158,34 +3158,41 @@ mfa_result mfa_store_revoke_devices(const struct mfa_store *store,
  * Adds a trusted IP range (CIDR text, IPv4 or IPv6, e.g. `10.0.0.0/8`):
  * a sign-in from it is approved without a second factor, unless the user
  * is blocked, at risk or locked out. Adding a range that exists does
- * nothing.
+ * nothing. The change is in the audit log with `actor`.
  *
  * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_UTF8`,
  * `MFA_RESULT_INVALID_PARAMETER` (not a CIDR range),
  * `MFA_RESULT_TOO_MANY_TRUSTED_RANGES`, `MFA_RESULT_DATABASE`.
  *
  * # Safety
- * `store` is a live handle; `cidr` has `cidr_len` readable bytes.
+ * `store` is a live handle; `cidr` and `actor` have `cidr_len` and
+ * `actor_len` readable bytes.
  */
 mfa_result mfa_store_add_trusted_range(const struct mfa_store *store,
                                        const char *cidr,
                                        size_t cidr_len,
+                                       const char *actor,
+                                       size_t actor_len,
                                        uint64_t now);
 
 /**
  * Removes a trusted IP range; `*out_removed` is 1 if it existed, else 0.
+ * The change is in the audit log with `actor`.
  *
  * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_UTF8`,
  * `MFA_RESULT_INVALID_PARAMETER` (not a CIDR range),
  * `MFA_RESULT_DATABASE`.
  *
  * # Safety
- * `store` is a live handle; `cidr` has `cidr_len` readable bytes;
- * `out_removed` is writable.
+ * `store` is a live handle; `cidr` and `actor` have `cidr_len` and
+ * `actor_len` readable bytes; `out_removed` is writable.
  */
 mfa_result mfa_store_remove_trusted_range(const struct mfa_store *store,
                                           const char *cidr,
                                           size_t cidr_len,
+                                          const char *actor,
+                                          size_t actor_len,
+                                          uint64_t now,
                                           uint8_t *out_removed);
 
 /**
