@@ -8,7 +8,7 @@
     clippy::print_stderr
 )] // tests assert by panicking
 
-use mfa_oath::{Algorithm, Error, OtpAuthUri, OtpKind, UriError};
+use mfa_oath::{Algorithm, Error, OtpAuthUri, OtpKind, UriError, UriWarning};
 
 fn err(uri: &str) -> UriError {
     match OtpAuthUri::parse(uri) {
@@ -111,10 +111,13 @@ fn rejections() {
         }
     );
     assert_eq!(
-        err("otpauth://totp/Foo:a?secret=JBSWY3DPEHPK3PXP&issuer=Bar"),
-        UriError::IssuerMismatch {
-            label: "Foo".into(),
-            parameter: "Bar".into()
+        err(&format!(
+            "otpauth://totp/a?secret=JBSWY3DPEHPK3PXP&x={}",
+            "y".repeat(4096)
+        )),
+        UriError::TooLong {
+            len: 4139,
+            max: 4096
         }
     );
     assert_eq!(
@@ -176,4 +179,106 @@ fn issuer_whitespace_is_trimmed_on_both_sides() {
     assert_eq!(u.issuer.as_deref(), Some("Acme"));
     let back = OtpAuthUri::parse(&u.to_uri()).unwrap();
     assert_eq!(back.issuer.as_deref(), Some("Acme"));
+}
+
+#[test]
+fn plus_in_the_query_is_a_space() {
+    // As Aegis / 2FAS exports write it (issue 12, class 6).
+    let p = OtpAuthUri::parse_with_warnings(
+        "otpauth://totp/Air%20Canada:alice?secret=JBSWY3DPEHPK3PXP&issuer=Air+Canada",
+    )
+    .unwrap();
+    assert_eq!(p.uri.issuer.as_deref(), Some("Air Canada"));
+    assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+    // In the label (a path) `+` is a plus, as pyotp and URL parsers read it.
+    let u = OtpAuthUri::parse("otpauth://totp/a+b?secret=JBSWY3DPEHPK3PXP").unwrap();
+    assert_eq!(u.account, "a+b");
+    // An encoded plus stays a plus.
+    let u = OtpAuthUri::parse("otpauth://totp/a?secret=JBSWY3DPEHPK3PXP&issuer=C%2B%2B").unwrap();
+    assert_eq!(u.issuer.as_deref(), Some("C++"));
+}
+
+#[test]
+fn issuer_mismatch_takes_the_parameter_and_warns() {
+    let p =
+        OtpAuthUri::parse_with_warnings("otpauth://totp/Foo:a?secret=JBSWY3DPEHPK3PXP&issuer=Bar")
+            .unwrap();
+    assert_eq!(p.uri.issuer.as_deref(), Some("Bar"));
+    assert_eq!(
+        p.warnings,
+        [UriWarning::IssuerMismatch {
+            label: "Foo".into(),
+            parameter: "Bar".into()
+        }]
+    );
+    assert!(p.warnings[0].to_string().contains("parameter was used"));
+    // An empty issuer parameter says nothing: the label's prefix stays.
+    let p = OtpAuthUri::parse_with_warnings("otpauth://totp/Foo:a?secret=JBSWY3DPEHPK3PXP&issuer=")
+        .unwrap();
+    assert_eq!(p.uri.issuer.as_deref(), Some("Foo"));
+    assert!(p.warnings.is_empty());
+}
+
+#[test]
+fn foreign_parameters_are_ignored_with_a_warning() {
+    let p = OtpAuthUri::parse_with_warnings(
+        "otpauth://hotp/a?secret=JBSWY3DPEHPK3PXP&counter=3&period=30",
+    )
+    .unwrap();
+    assert!(matches!(p.uri.kind, OtpKind::Hotp { counter: 3 }));
+    assert_eq!(
+        p.warnings,
+        [UriWarning::IgnoredParameter {
+            name: "period",
+            kind: "hotp"
+        }]
+    );
+    let p = OtpAuthUri::parse_with_warnings(
+        "otpauth://totp/a?secret=JBSWY3DPEHPK3PXP&counter=0&algorithm=sha256",
+    )
+    .unwrap();
+    assert_eq!(p.uri.algorithm, Algorithm::Sha256);
+    assert_eq!(
+        p.warnings,
+        [UriWarning::IgnoredParameter {
+            name: "counter",
+            kind: "totp"
+        }]
+    );
+    // Still strict: an invalid value of an ignored parameter, or a duplicate.
+    assert_eq!(
+        err("otpauth://hotp/a?secret=JBSWY3DPEHPK3PXP&counter=3&period=x"),
+        UriError::InvalidParameter {
+            name: "period",
+            value: "x".into()
+        }
+    );
+    assert_eq!(
+        err("otpauth://totp/a?secret=JBSWY3DPEHPK3PXP&counter=1&counter=1"),
+        UriError::DuplicateParameter("counter".into())
+    );
+}
+
+#[test]
+fn the_writer_refuses_what_the_reader_would() {
+    // Parses (4,096 bytes of label characters) but writes to ~12 KB.
+    let label = "ü".repeat(2000);
+    let text = format!("otpauth://totp/{label}?secret=JBSWY3DPEHPK3PXP");
+    assert!(text.len() <= mfa_oath::MAX_URI_LEN);
+    let u = OtpAuthUri::parse(&text).unwrap();
+    assert!(u.to_uri().len() > mfa_oath::MAX_URI_LEN);
+    match u.try_to_uri() {
+        Err(Error::Uri(UriError::TooLong { max, .. })) => assert_eq!(max, mfa_oath::MAX_URI_LEN),
+        other => panic!("expected TooLong, got {other:?}"),
+    }
+    // What it does write parses back.
+    let ok = OtpAuthUri::parse("otpauth://totp/A%20B:c?secret=JBSWY3DPEHPK3PXP").unwrap();
+    let again = OtpAuthUri::parse(&ok.try_to_uri().unwrap()).unwrap();
+    assert_eq!(again.label(), "A B:c");
+    // Constructed values the parser could not read back are refused.
+    let mut bad = ok.clone();
+    bad.account = "a:b".into();
+    assert!(bad.try_to_uri().is_err());
+    bad.account = " a".into();
+    assert!(bad.try_to_uri().is_err());
 }
