@@ -224,8 +224,11 @@ impl<R: BufRead> Rows<R> {
         }
     }
 
-    fn raw(&self) -> RawRow {
-        RawRow(self.record.iter().map(str::to_owned).collect())
+    fn raw(&self, secret: Option<usize>) -> RawRow {
+        RawRow {
+            fields: self.record.iter().map(str::to_owned).collect(),
+            secret,
+        }
     }
 
     fn field(&self, i: usize) -> &str {
@@ -300,12 +303,12 @@ impl<R: BufRead> ServerCsvReader<R> {
         let serial = self.rows.field(0).trim();
         let location = Location::Row {
             line,
-            serial: (!serial.is_empty()).then(|| Box::from(serial)),
+            serial: (!serial.is_empty()).then(|| Box::from(crate::redact::cell(serial).as_ref())),
         };
         let reject = |error| Rejection {
             location: location.clone(),
             error,
-            row: Some(Box::new(self.rows.raw())),
+            row: Some(Box::new(self.rows.raw(Some(1)))),
         };
         let n = self.rows.record.len();
         if n != 3 {
@@ -333,7 +336,7 @@ impl<R: BufRead> ServerCsvReader<R> {
                 })
             })?;
         let mut token = ImportedToken::totp(location.clone(), secret, period);
-        token.raw = Some(Box::new(self.rows.raw()));
+        token.raw = Some(Box::new(self.rows.raw(Some(1))));
         Ok(token)
     }
 }
@@ -485,12 +488,12 @@ impl<R: BufRead> CloudCsvReader<R> {
         let serial = self.rows.field(c.serial).trim();
         let location = Location::Row {
             line,
-            serial: (!serial.is_empty()).then(|| Box::from(serial)),
+            serial: (!serial.is_empty()).then(|| Box::from(crate::redact::cell(serial).as_ref())),
         };
         let reject = |error| Rejection {
             location: location.clone(),
             error,
-            row: Some(Box::new(self.rows.raw())),
+            row: Some(Box::new(self.rows.raw(Some(c.secret)))),
         };
         let expected = self.header.as_ref().map_or(6, Vec::len);
         let n = self.rows.record.len();
@@ -526,7 +529,7 @@ impl<R: BufRead> CloudCsvReader<R> {
         };
         token.manufacturer = opt(c.manufacturer);
         token.model = opt(c.model);
-        token.raw = Some(Box::new(self.rows.raw()));
+        token.raw = Some(Box::new(self.rows.raw(Some(c.secret))));
         Ok(token)
     }
 }

@@ -5,6 +5,7 @@ mod crypto;
 mod csv_import;
 mod error;
 mod pskc;
+mod redact;
 mod report;
 mod token;
 mod writer;
@@ -14,7 +15,7 @@ pub use csv_import::{CLOUD_HEADER, CloudCsvReader, MAX_SECRET_CHARS, ServerCsvRe
 pub use error::{Error, LimitKind, Location, RawRow, Rejection};
 pub use pskc::{
     ChallengeFormat, PinPolicy, Policy, PskcDate, PskcKey, PskcOptions, PskcReader, RawSecret,
-    parse_date,
+    format_date, parse_date,
 };
 pub use report::{Accepted, ImportReport, Warning, neutralise_cell, write_errors_csv};
 pub use token::{ImportedToken, TokenKind};

@@ -20,4 +20,4 @@ pub use otp::{
 };
 pub use params::{Algorithm, Digits, Period, UnixTime};
 pub use secret::Secret;
-pub use uri::{MAX_URI_LEN, OtpAuthUri, OtpKind, ParsedUri, UriWarning};
+pub use uri::{MAX_URI_LEN, OtpAuthUri, OtpKind, ParsedUri, UriWarning, redact_uri};

@@ -533,3 +533,75 @@ impl core::fmt::Display for UriWarning {
         }
     }
 }
+
+/// A form of `text` (an `otpauth://` or `otpauth-migration://` URI, or
+/// anything that may hold one) that is safe to show: every query parameter
+/// named `secret` or `data` (in any case, `+`/percent-encoded or not) has
+/// its value replaced by `REDACTED`, a query segment without `=` (which
+/// could be a bare secret) is replaced too, and the result is cut to 160
+/// characters. Use it for error messages and reports about URIs that did
+/// not parse.
+///
+/// ```
+/// assert_eq!(
+///     mfa_oath::redact_uri("otpauth://totp/ACME:bob?secret=JBSWY3DPEHPK3PXP&issuer=ACME"),
+///     "otpauth://totp/ACME:bob?secret=REDACTED&issuer=ACME"
+/// );
+/// assert_eq!(
+///     mfa_oath::redact_uri("otpauth-migration://offline?data=CjEKCkhlbGxvId6tvu8"),
+///     "otpauth-migration://offline?data=REDACTED"
+/// );
+/// ```
+pub fn redact_uri(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(200));
+    let (head, query) = match text.split_once('?') {
+        Some((h, q)) => (h, Some(q)),
+        None => (text, None),
+    };
+    // A path without a query can still hold `secret=` (a malformed URI).
+    let mut segments = head.split(['&', ';']);
+    if let Some(first) = segments.next() {
+        out.push_str(first);
+    }
+    let mut rest: Vec<(char, &str)> = segments.map(|s| ('&', s)).collect();
+    if let Some(q) = query {
+        let mut first = true;
+        for seg in q.split('&') {
+            rest.push((if first { '?' } else { '&' }, seg));
+            first = false;
+        }
+    }
+    for (sep, seg) in rest {
+        out.push(sep);
+        match seg.split_once('=') {
+            Some((name, _)) if is_secret_name(name) => {
+                out.push_str(name);
+                out.push_str("=REDACTED");
+            }
+            Some(_) => out.push_str(seg),
+            None if seg.is_empty() => {}
+            None => out.push_str("REDACTED"),
+        }
+    }
+    if head.to_ascii_lowercase().contains("secret=") {
+        // `secret=` in the label: show the scheme and type only.
+        let cut = head.find("//").map_or(0, |i| i + 2);
+        let kind = head
+            .get(cut..)
+            .and_then(|r| r.split('/').next())
+            .unwrap_or_default();
+        return format!("{}{kind}/REDACTED", head.get(..cut).unwrap_or_default());
+    }
+    if out.chars().count() > 160 {
+        out = out.chars().take(160).collect();
+        out.push('…');
+    }
+    out
+}
+
+fn is_secret_name(name: &str) -> bool {
+    let decoded = decode_query(name, "parameter name")
+        .map(|n| n.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    decoded.is_empty() || decoded == "secret" || decoded == "data"
+}
