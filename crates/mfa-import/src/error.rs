@@ -426,6 +426,15 @@ pub enum Location {
         /// 0-based byte offset from the start of the input.
         offset: u64,
     },
+    /// One account of an `otpauth-migration://` URI in an otpauth list.
+    Entry {
+        /// 1-based line of the URI.
+        line: u64,
+        /// 1-based index of the account in the URI's payload.
+        entry: usize,
+        /// The account's label (`issuer:account`), when it could be read.
+        serial: Option<Box<str>>,
+    },
     /// One data row of a CSV file (or one line of an otpauth list).
     Row {
         /// 1-based line number (the header is line 1 when there is one).
@@ -450,6 +459,7 @@ impl Location {
             Location::Document { line }
             | Location::Position { line, .. }
             | Location::KeyPackage { line, .. }
+            | Location::Entry { line, .. }
             | Location::Row { line, .. } => *line,
         }
     }
@@ -458,7 +468,9 @@ impl Location {
     pub fn serial(&self) -> Option<&str> {
         match self {
             Location::Document { .. } | Location::Position { .. } => None,
-            Location::KeyPackage { serial, .. } | Location::Row { serial, .. } => serial.as_deref(),
+            Location::KeyPackage { serial, .. }
+            | Location::Entry { serial, .. }
+            | Location::Row { serial, .. } => serial.as_deref(),
         }
     }
 }
@@ -482,6 +494,17 @@ impl fmt::Display for Location {
                     write!(f, ", key {k:?}")?;
                 }
                 f.write_str(")")
+            }
+            Location::Entry {
+                line,
+                entry,
+                serial,
+            } => {
+                write!(f, "line {line}, migration entry {entry}")?;
+                if let Some(s) = serial {
+                    write!(f, " ({s:?})")?;
+                }
+                Ok(())
             }
             Location::Row { line, serial } => {
                 write!(f, "line {line}")?;

@@ -4,6 +4,7 @@
 mod crypto;
 mod csv_import;
 mod error;
+mod otpauth;
 mod pskc;
 mod redact;
 mod report;
@@ -13,6 +14,10 @@ mod xml;
 
 pub use csv_import::{CLOUD_HEADER, CloudCsvReader, MAX_SECRET_CHARS, ServerCsvReader};
 pub use error::{Error, LimitKind, Location, RawRow, Rejection};
+pub use otpauth::{
+    Format, MAX_MIGRATION_URI_LEN, MigrationBatch, OtpauthListReader, detect_format,
+    parse_migration_payload, parse_migration_uri,
+};
 pub use pskc::{
     ChallengeFormat, PinPolicy, Policy, PskcDate, PskcKey, PskcOptions, PskcReader, RawSecret,
     format_date, parse_date,

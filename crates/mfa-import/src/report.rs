@@ -313,6 +313,11 @@ pub fn write_errors_csv<W: Write>(
                         serial.as_deref().unwrap_or_default().to_owned(),
                         key_id.as_deref().unwrap_or_default().to_owned(),
                     ),
+                    Location::Entry { entry, serial, .. } => (
+                        entry.to_string(),
+                        serial.as_deref().unwrap_or_default().to_owned(),
+                        String::new(),
+                    ),
                     Location::Row { serial, .. } => (
                         String::new(),
                         serial.as_deref().unwrap_or_default().to_owned(),

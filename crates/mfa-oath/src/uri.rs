@@ -498,6 +498,14 @@ pub struct ParsedUri {
     pub warnings: Vec<UriWarning>,
 }
 
+impl ParsedUri {
+    /// A parse result built by another reader of the same data (e.g. a
+    /// Google Authenticator migration entry).
+    pub fn new(uri: OtpAuthUri, warnings: Vec<UriWarning>) -> ParsedUri {
+        ParsedUri { uri, warnings }
+    }
+}
+
 /// Something in a URI that was accepted but not as written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
