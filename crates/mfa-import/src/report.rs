@@ -236,19 +236,18 @@ impl ImportReport {
     }
 }
 
-/// Makes a cell safe to open in a spreadsheet: a cell starting with `=`,
-/// `+`, `-`, `@` (or a tab or carriage return) would be read as a formula,
-/// so it gets a leading `'` (OWASP CSV injection advice).
+/// Makes a cell safe to open in a spreadsheet (OWASP CSV injection): a
+/// cell starting with `=`, `+`, `-`, `@`, tab, CR, LF, `'` or a full-width
+/// `＝ ＋ － ＠` gets a leading `'`. The one guard of mfa-kit, from
+/// [`mfa_csv`], shared with mfa-record's log export.
 ///
 /// ```
 /// assert_eq!(mfa_import::neutralise_cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+/// assert_eq!(mfa_import::neutralise_cell("＠SUM(A1)"), "'＠SUM(A1)");
 /// assert_eq!(mfa_import::neutralise_cell("1234567"), "1234567");
 /// ```
 pub fn neutralise_cell(cell: &str) -> std::borrow::Cow<'_, str> {
-    match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}").into(),
-        _ => cell.into(),
-    }
+    mfa_csv::neutralise_cell(cell)
 }
 
 /// Writes the errors CSV: for CSV uploads, the rejected rows as uploaded
