@@ -59,7 +59,10 @@ mod tests {
     #[test]
     fn ordinary_cells_are_untouched() {
         for cell in ["", "helga", "1234567", " =1", "a=1", "\u{FF21}"] {
-            assert!(matches!(neutralise_cell(cell), Cow::Borrowed(_)), "{cell:?}");
+            assert!(
+                matches!(neutralise_cell(cell), Cow::Borrowed(_)),
+                "{cell:?}"
+            );
         }
     }
 

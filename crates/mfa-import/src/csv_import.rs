@@ -303,7 +303,10 @@ impl<R: BufRead> ServerCsvReader<R> {
         let serial = self.rows.field(0).trim();
         let location = Location::Row {
             line,
-            serial: (!serial.is_empty()).then(|| Box::from(crate::redact::cell(serial).as_ref())),
+            // A one-field row is a line of something else (maybe a bare
+            // secret): it has no serial to show.
+            serial: (!serial.is_empty() && self.rows.record.len() > 1)
+                .then(|| Box::from(crate::redact::cell(serial).as_ref())),
         };
         let reject = |error| Rejection {
             location: location.clone(),
@@ -488,7 +491,10 @@ impl<R: BufRead> CloudCsvReader<R> {
         let serial = self.rows.field(c.serial).trim();
         let location = Location::Row {
             line,
-            serial: (!serial.is_empty()).then(|| Box::from(crate::redact::cell(serial).as_ref())),
+            // A one-field row is a line of something else (maybe a bare
+            // secret): it has no serial to show.
+            serial: (!serial.is_empty() && self.rows.record.len() > 1)
+                .then(|| Box::from(crate::redact::cell(serial).as_ref())),
         };
         let reject = |error| Rejection {
             location: location.clone(),

@@ -22,7 +22,10 @@ pub use pskc::{
     ChallengeFormat, PinPolicy, Policy, PskcDate, PskcKey, PskcOptions, PskcReader, RawSecret,
     format_date, parse_date,
 };
-pub use report::{Accepted, ImportReport, Warning, neutralise_cell, write_errors_csv};
+pub use report::{
+    Accepted, ImportReport, Warning, neutralise_cell, write_errors_csv,
+    write_errors_csv_without_secrets,
+};
 pub use token::{ImportedToken, TokenKind};
 pub use writer::{Protection, PskcWriter};
 

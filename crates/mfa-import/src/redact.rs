@@ -6,15 +6,22 @@ use std::borrow::Cow;
 /// parameter (a secret in a place where no secret belongs).
 pub(crate) fn looks_secret(cell: &str) -> bool {
     let l = cell.to_ascii_lowercase();
-    l.contains("otpauth") || l.contains("secret=") || l.contains("data=")
+    l.contains("otpauth") || l.contains("secret") || l.contains("data=")
 }
 
-/// `cell` itself, or its redacted form (see [`mfa_oath::redact_uri`]) when
-/// it looks like it holds a secret.
+/// `cell` itself, or its redacted form when it looks like it holds a
+/// secret: a URI without its `secret` and `data` values (see
+/// [`mfa_oath::redact_uri`]), anything else that names a secret as
+/// `REDACTED`.
 pub(crate) fn cell(cell: &str) -> Cow<'_, str> {
-    if looks_secret(cell) {
-        Cow::Owned(mfa_oath::redact_uri(cell))
-    } else {
-        Cow::Borrowed(cell)
+    if !looks_secret(cell) {
+        return Cow::Borrowed(cell);
     }
+    if cell.to_ascii_lowercase().contains("://") {
+        let r = mfa_oath::redact_uri(cell);
+        if !r.to_ascii_lowercase().contains("secret") || r.contains("secret=REDACTED") {
+            return Cow::Owned(r);
+        }
+    }
+    Cow::Borrowed("REDACTED")
 }

@@ -252,9 +252,16 @@ pub fn neutralise_cell(cell: &str) -> std::borrow::Cow<'_, str> {
 
 /// Writes the errors CSV: for CSV uploads, the rejected rows as uploaded
 /// (under `upload_header`, the upload's header) plus `line` and `error`
-/// columns; for PSKC files (`upload_header` `None`), the columns
-/// `line,package,serial,key_id,error`. Every cell is neutralised against
-/// formula injection.
+/// columns; for PSKC files and otpauth lists (`upload_header` `None`), the
+/// columns `line,package,serial,key_id,error` (`package` is the migration
+/// entry for an otpauth list). Every cell is neutralised against formula
+/// injection.
+///
+/// The format's secret column is written as uploaded, so that the
+/// administrator can correct and upload the rows again; any *other* cell
+/// that looks like it holds a secret (an otpauth URI, `secret=`) is
+/// redacted. [`write_errors_csv_without_secrets`] leaves the secret column
+/// empty as well.
 ///
 /// # Errors
 /// [`Error::Write`] if writing fails.
@@ -262,6 +269,47 @@ pub fn write_errors_csv<W: Write>(
     out: W,
     upload_header: Option<&[String]>,
     rejections: &[Rejection],
+) -> Result<(), Error> {
+    errors_csv(out, upload_header, rejections, true)
+}
+
+/// As [`write_errors_csv`], with the secret column of every row left
+/// empty: nothing in the output holds a secret.
+///
+/// ```
+/// use mfa_import::{ImportReport, ServerCsvReader};
+/// let csv = "serial,secret,interval\n\
+///            1234567,JBSWY3DPEHPK3PXQ,0\n\
+///            otpauth://totp/a?secret=JBSWY3DPEHPK3PXP,x,30\n";
+/// let mut reader = ServerCsvReader::new(csv.as_bytes());
+/// let mut report = ImportReport::new();
+/// while let Some(item) = reader.next() {
+///     report.record(item);
+/// }
+/// let mut out = Vec::new();
+/// mfa_import::write_errors_csv_without_secrets(&mut out, reader.header(), &report.rejected)?;
+/// let text = String::from_utf8(out).unwrap();
+/// assert!(!text.contains("JBSWY3DPEHPK3PX"), "{text}");
+/// assert!(text.contains("otpauth://totp/a?secret=REDACTED"), "{text}");
+/// assert!(text.starts_with("serial,secret,interval,line,error\n1234567,,0,2,"), "{text}");
+/// # Ok::<(), mfa_import::Error>(())
+/// ```
+///
+/// # Errors
+/// [`Error::Write`] if writing fails.
+pub fn write_errors_csv_without_secrets<W: Write>(
+    out: W,
+    upload_header: Option<&[String]>,
+    rejections: &[Rejection],
+) -> Result<(), Error> {
+    errors_csv(out, upload_header, rejections, false)
+}
+
+fn errors_csv<W: Write>(
+    out: W,
+    upload_header: Option<&[String]>,
+    rejections: &[Rejection],
+    with_secret: bool,
 ) -> Result<(), Error> {
     let mut w = csv::WriterBuilder::new().flexible(true).from_writer(out);
     let werr = |e: csv::Error| match e.into_kind() {
@@ -284,7 +332,18 @@ pub fn write_errors_csv<W: Write>(
                     .map(|row| {
                         row.fields()
                             .iter()
-                            .map(|f| neutralise_cell(f).into_owned())
+                            .enumerate()
+                            .map(|(i, f)| {
+                                if row.secret_column() == Some(i) {
+                                    if with_secret {
+                                        neutralise_cell(f).into_owned()
+                                    } else {
+                                        String::new()
+                                    }
+                                } else {
+                                    neutralise_cell(&crate::redact::cell(f)).into_owned()
+                                }
+                            })
                             .collect()
                     })
                     .unwrap_or_default();
