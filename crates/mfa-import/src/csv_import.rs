@@ -207,18 +207,19 @@ impl<R: BufRead> Rows<R> {
                     // Malformed quoting or bad UTF-8: we cannot trust where
                     // the following rows start, so stop here.
                     self.done = true;
-                    let line = match e.position() {
-                        Some(p) => self.csv.get_mut().line_of(p.byte()),
-                        None => {
-                            let start = self.csv.get_ref().record_start;
-                            self.csv.get_mut().line_of(start)
-                        }
+                    let offset = match e.position() {
+                        Some(p) => p.byte(),
+                        None => self.csv.get_ref().record_start,
                     };
+                    let line = self.csv.get_mut().line_of(offset);
                     let error = match self.csv.get_ref().over {
                         Some((kind, max)) => Error::LimitExceeded { kind, max },
                         None => csv_error(&e),
                     };
-                    return Some(Err(Rejection::new(Location::Document { line }, error)));
+                    return Some(Err(Rejection::new(
+                        Location::Position { line, offset },
+                        error,
+                    )));
                 }
             }
         }

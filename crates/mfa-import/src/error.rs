@@ -369,7 +369,8 @@ pub enum Error {
 
 impl Error {
     /// True for errors that end reading of the whole document (malformed
-    /// XML, truncation, limits, wrong root or version); false for problems of
+    /// XML or CSV, truncation, limits, wrong root or version, content before
+    /// the XML declaration, a broken CSV header); false for problems of
     /// one key package or one row, after which reading continues (the
     /// PBKDF2 iteration limit is reported per key).
     pub fn is_fatal(&self) -> bool {
@@ -385,6 +386,7 @@ impl Error {
                 | Error::UnsupportedVersion { .. }
                 | Error::TrailingContent
                 | Error::ContentBeforeDeclaration { .. }
+                | Error::Csv { .. }
                 | Error::MissingHeader { .. }
                 | Error::MissingColumn { .. }
                 | Error::DuplicateColumn { .. }

@@ -17,11 +17,10 @@ pub(crate) fn cell(cell: &str) -> Cow<'_, str> {
     if !looks_secret(cell) {
         return Cow::Borrowed(cell);
     }
-    if cell.to_ascii_lowercase().contains("://") {
-        let r = mfa_oath::redact_uri(cell);
-        if !r.to_ascii_lowercase().contains("secret") || r.contains("secret=REDACTED") {
-            return Cow::Owned(r);
-        }
+    if cell.contains("://") {
+        // Only the label and the issuer/algorithm/digits/period/counter
+        // values survive.
+        return Cow::Owned(mfa_oath::redact_uri(cell));
     }
     Cow::Borrowed("REDACTED")
 }

@@ -520,3 +520,28 @@ fn no_secret_in_any_output_of_an_otpauth_file_read_as_csv_or_as_a_list() {
         assert!(!out.contains("7KSQL2JTUDIS5EF65KLMRQIIGY"), "{file}");
     }
 }
+
+#[test]
+fn malformed_csv_is_fatal_too() {
+    // A quote left open: later row boundaries cannot be trusted.
+    let csv = "1234567,JBSWY3DPEHPK3PXP,30\n\"7654321,JBSWY3DPEHPK3PXP,30\n1,JBSWY3DPEHPK3PXP,30\n";
+    let bytes = [&csv.as_bytes()[..40], b"\xff\xfe", &csv.as_bytes()[40..]].concat();
+    let mut report = ImportReport::new();
+    let tokens: Vec<_> = ServerCsvReader::new(&bytes[..])
+        .filter_map(|i| report.record(i))
+        .collect();
+    assert_eq!(tokens.len(), 1);
+    let fatal = report.fatal().expect("fatal");
+    assert!(matches!(fatal.error, Error::Csv { .. }), "{fatal}");
+    assert!(fatal.location.offset().is_some(), "{fatal}");
+}
+
+#[test]
+fn a_misspelt_secret_parameter_is_redacted_too() {
+    let text = "otpauth://totp/a?scret=JBSWY3DPEHPK3PXPJBSWY3DP\n";
+    let (tokens, report) = import_list(text.as_bytes());
+    assert!(tokens.is_empty());
+    let shown = report.rejected[0].to_string();
+    assert!(!shown.contains("JBSWY3DPEHPK3PXP"), "{shown}");
+    assert!(shown.contains("scret=REDACTED"), "{shown}");
+}

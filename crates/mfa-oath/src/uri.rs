@@ -543,12 +543,14 @@ impl core::fmt::Display for UriWarning {
 }
 
 /// A form of `text` (an `otpauth://` or `otpauth-migration://` URI, or
-/// anything that may hold one) that is safe to show: every query parameter
-/// named `secret` or `data` (in any case, `+`/percent-encoded or not) has
-/// its value replaced by `REDACTED`, a query segment without `=` (which
-/// could be a bare secret) is replaced too, and the result is cut to 160
-/// characters. Use it for error messages and reports about URIs that did
-/// not parse.
+/// anything that may hold one) that is safe to show: the query keeps only
+/// the values of `issuer`, `algorithm`, `digits`, `period` and `counter`;
+/// every other parameter (`secret`, `data`, and anything unknown or
+/// malformed, which could be a misspelt secret) shows its name, if it is a
+/// short plain word, with the value `REDACTED`, or is `REDACTED` as a
+/// whole. A label that holds `secret=` is replaced too, and the result is
+/// cut to 160 characters. Use it for error messages and reports about URIs
+/// that did not parse.
 ///
 /// ```
 /// assert_eq!(
@@ -559,46 +561,41 @@ impl core::fmt::Display for UriWarning {
 ///     mfa_oath::redact_uri("otpauth-migration://offline?data=CjEKCkhlbGxvId6tvu8"),
 ///     "otpauth-migration://offline?data=REDACTED"
 /// );
+/// assert_eq!(
+///     mfa_oath::redact_uri("otpauth://totp/a?scret=JBSWY3DPEHPK3PXP&x?secret=JBSWY3DPEHPK3PXP"),
+///     "otpauth://totp/a?scret=REDACTED&REDACTED"
+/// );
 /// ```
 pub fn redact_uri(text: &str) -> String {
-    let mut out = String::with_capacity(text.len().min(200));
     let (head, query) = match text.split_once('?') {
         Some((h, q)) => (h, Some(q)),
         None => (text, None),
     };
-    // A path without a query can still hold `secret=` (a malformed URI).
-    let mut segments = head.split(['&', ';']);
-    if let Some(first) = segments.next() {
-        out.push_str(first);
-    }
-    let mut rest: Vec<(char, &str)> = segments.map(|s| ('&', s)).collect();
-    if let Some(q) = query {
-        let mut first = true;
-        for seg in q.split('&') {
-            rest.push((if first { '?' } else { '&' }, seg));
-            first = false;
-        }
-    }
-    for (sep, seg) in rest {
-        out.push(sep);
-        match seg.split_once('=') {
-            Some((name, _)) if is_secret_name(name) => {
-                out.push_str(name);
-                out.push_str("=REDACTED");
-            }
-            Some(_) => out.push_str(seg),
-            None if seg.is_empty() => {}
-            None => out.push_str("REDACTED"),
-        }
-    }
-    if head.to_ascii_lowercase().contains("secret=") {
-        // `secret=` in the label: show the scheme and type only.
+    let lower_head = head.to_ascii_lowercase();
+    let mut out = if lower_head.contains("secret") || lower_head.contains("data=") {
+        // Something secret-like in the label: show the scheme and type only.
         let cut = head.find("//").map_or(0, |i| i + 2);
         let kind = head
             .get(cut..)
             .and_then(|r| r.split('/').next())
             .unwrap_or_default();
-        return format!("{}{kind}/REDACTED", head.get(..cut).unwrap_or_default());
+        format!("{}{kind}/REDACTED", head.get(..cut).unwrap_or_default())
+    } else {
+        head.to_string()
+    };
+    if let Some(q) = query {
+        for (i, seg) in q.split('&').enumerate() {
+            out.push(if i == 0 { '?' } else { '&' });
+            match seg.split_once('=') {
+                Some((name, _)) if is_shown_parameter(name) => out.push_str(seg),
+                Some((name, _)) if is_plain_word(name) => {
+                    out.push_str(name);
+                    out.push_str("=REDACTED");
+                }
+                None if seg.is_empty() => {}
+                _ => out.push_str("REDACTED"),
+            }
+        }
     }
     if out.chars().count() > 160 {
         out = out.chars().take(160).collect();
@@ -607,9 +604,19 @@ pub fn redact_uri(text: &str) -> String {
     out
 }
 
-fn is_secret_name(name: &str) -> bool {
-    let decoded = decode_query(name, "parameter name")
-        .map(|n| n.trim().to_ascii_lowercase())
-        .unwrap_or_default();
-    decoded.is_empty() || decoded == "secret" || decoded == "data"
+/// Parameters whose values never hold a secret.
+fn is_shown_parameter(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    matches!(
+        n.as_str(),
+        "issuer" | "algorithm" | "digits" | "period" | "counter"
+    )
+}
+
+fn is_plain_word(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 16
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
