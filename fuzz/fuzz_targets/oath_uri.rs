@@ -29,6 +29,9 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(again.account, uri.account);
         assert!(again.secret.ct_eq(&uri.secret));
         // Writing again gives the same text.
-        assert_eq!(again.try_to_uri().expect("rewritable").as_str(), written.as_str());
+        assert_eq!(
+            again.try_to_uri().expect("rewritable").as_str(),
+            written.as_str()
+        );
     }
 });

@@ -15,7 +15,8 @@ fuzz_target!(|data: &[u8]| {
         let uri = &entry.uri;
         match uri.try_to_uri() {
             Ok(text) => {
-                let again = OtpAuthUri::parse(&text).expect("a migration entry written as a URI parses");
+                let again =
+                    OtpAuthUri::parse(&text).expect("a migration entry written as a URI parses");
                 assert_eq!(again.kind, uri.kind);
                 assert_eq!(again.issuer, uri.issuer);
                 assert_eq!(again.account, uri.account);
@@ -42,7 +43,11 @@ fn base64(data: &[u8]) -> String {
     const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
     for chunk in data.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..=chunk.len() {
             out.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
@@ -55,5 +60,7 @@ fn base64(data: &[u8]) -> String {
 }
 
 fn percent_encode(s: &str) -> String {
-    s.replace('+', "%2B").replace('/', "%2F").replace('=', "%3D")
+    s.replace('+', "%2B")
+        .replace('/', "%2F")
+        .replace('=', "%3D")
 }

@@ -253,13 +253,23 @@ fn entry(p: &PbOtpParameters) -> Result<ParsedUri, Error> {
     if account.is_empty() {
         return Err(Error::InvalidUri(mfa_oath::UriError::MissingLabel));
     }
-    if account.contains(':') {
+    // As the otpauth parser: no colon in the account, no control characters
+    // in names shown to people.
+    if account.contains(':') || account.chars().any(char::is_control) {
         return Err(Error::InvalidUri(mfa_oath::UriError::InvalidParameter {
             name: "account",
-            value: account.chars().take(64).collect(),
+            value: format!("<{} characters, not shown>", account.chars().count()),
         }));
     }
     let issuer_field = p.issuer.trim();
+    if issuer_field.chars().any(char::is_control)
+        || label_issuer.is_some_and(|i| i.chars().any(char::is_control))
+    {
+        return Err(Error::InvalidUri(mfa_oath::UriError::InvalidParameter {
+            name: "issuer",
+            value: format!("<{} characters, not shown>", issuer_field.chars().count()),
+        }));
+    }
     let issuer = match (label_issuer.filter(|s| !s.is_empty()), issuer_field) {
         (Some(l), p) if !p.is_empty() && l != p => {
             warnings.push(UriWarning::IssuerMismatch {

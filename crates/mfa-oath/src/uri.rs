@@ -167,7 +167,7 @@ impl OtpAuthUri {
         } else if kind_name.eq_ignore_ascii_case("hotp") {
             false
         } else {
-            return Err(UriError::Type(truncated(kind_name)).into());
+            return Err(UriError::Type(shown_value(kind_name, true)).into());
         };
         // A fragment is not part of the Key URI format; drop it as URL
         // parsers do.
@@ -190,9 +190,19 @@ impl OtpAuthUri {
             return Err(UriError::MissingLabel.into());
         }
         // The Key URI format forbids a colon in the account name: with one,
-        // the label cannot be written back unambiguously.
-        if account.contains(':') {
+        // the label cannot be written back unambiguously. Control characters
+        // (NUL, escapes) have no place in a name that is shown to people.
+        if account.contains(':') || account.chars().any(char::is_control) {
             return Err(invalid("account", &account));
+        }
+        if label_issuer
+            .as_deref()
+            .is_some_and(|i| i.chars().any(char::is_control))
+        {
+            return Err(invalid(
+                "issuer",
+                label_issuer.as_deref().unwrap_or_default(),
+            ));
         }
 
         let mut warnings = Vec::new();
@@ -212,7 +222,11 @@ impl OtpAuthUri {
                     Secret::from_base32(&v).map_err(|e| UriError::Secret(Box::new(e)).into())
                 })?,
                 "issuer" => set_once(&mut issuer, &lname, || {
-                    Ok(decode_query(value, "issuer")?.trim().to_string())
+                    let v = decode_query(value, "issuer")?.trim().to_string();
+                    if v.chars().any(char::is_control) {
+                        return Err(invalid("issuer", &v));
+                    }
+                    Ok(v)
                 })?,
                 "algorithm" => set_once(&mut algorithm, &lname, || {
                     param(value, "algorithm", |v| v.parse::<Algorithm>().ok())
@@ -291,7 +305,7 @@ impl OtpAuthUri {
     /// longer than [`MAX_URI_LEN`] once written (labels are
     /// percent-encoded, so a URI that parsed can grow), or an account that
     /// is empty or holds a colon, or an issuer or account with surrounding
-    /// whitespace (the parser trims it). What this returns parses back to
+    /// whitespace (the parser trims it) or a control character. What this returns parses back to
     /// the same token.
     ///
     /// ```
@@ -307,14 +321,17 @@ impl OtpAuthUri {
     /// [`UriError::TooLong`], or [`UriError::InvalidParameter`] naming the
     /// `account` or `issuer`.
     pub fn try_to_uri(&self) -> Result<Zeroizing<String>, Error> {
-        if self.account.is_empty() || self.account.contains(':') {
+        if self.account.is_empty()
+            || self.account.contains(':')
+            || self.account.chars().any(char::is_control)
+        {
             return Err(invalid("account", &self.account));
         }
         if self.account.trim() != self.account {
             return Err(invalid("account", &self.account));
         }
         if let Some(i) = &self.issuer
-            && (i.is_empty() || i.trim() != i)
+            && (i.is_empty() || i.trim() != i || i.chars().any(char::is_control))
         {
             return Err(invalid("issuer", i));
         }
@@ -443,7 +460,7 @@ fn param<T>(
     name: &'static str,
     parse: impl FnOnce(&str) -> Option<T>,
 ) -> Result<T, Error> {
-    let v = decode(raw, name)?;
+    let v = decode_query(raw, name)?;
     parse(&v).ok_or_else(|| invalid(name, &v))
 }
 
@@ -461,9 +478,32 @@ fn decode<'a>(s: &'a str, what: &'static str) -> Result<Cow<'a, str>, UriError> 
 fn invalid(name: &'static str, value: &str) -> Error {
     UriError::InvalidParameter {
         name,
-        value: truncated(value),
+        value: shown_value(value, !matches!(name, "account" | "issuer")),
     }
     .into()
+}
+
+/// A value as an error or a redacted URI may show it: at most 64
+/// characters, and nothing that could hold a secret. A value with
+/// `secret`, `://`, `=`, `?` or `&` in it (two URIs run together on one
+/// line), or, for a parameter whose values are short words (`algorithm`,
+/// `digits`, `period`, `counter`, the type), anything but a short word, is
+/// shown by its length only.
+fn shown_value(value: &str, word_only: bool) -> String {
+    let lower = value.to_ascii_lowercase();
+    let risky = lower.contains("secret")
+        || lower.contains("://")
+        || value.contains(['=', '?', '&'])
+        || value.chars().any(char::is_control);
+    let word = value.chars().count() <= 12
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ' ' | '+'));
+    if risky || (word_only && !word) {
+        format!("<{} characters, not shown>", value.chars().count())
+    } else {
+        truncated(value)
+    }
 }
 
 /// At most 64 characters of a value for an error or warning.
@@ -544,11 +584,13 @@ impl core::fmt::Display for UriWarning {
 
 /// A form of `text` (an `otpauth://` or `otpauth-migration://` URI, or
 /// anything that may hold one) that is safe to show: the query keeps only
-/// the values of `issuer`, `algorithm`, `digits`, `period` and `counter`;
+/// the values of `issuer`, `algorithm`, `digits`, `period` and `counter`
+/// (when they are short words, or for `issuer` plain text);
 /// every other parameter (`secret`, `data`, and anything unknown or
 /// malformed, which could be a misspelt secret) shows its name, if it is a
 /// short plain word, with the value `REDACTED`, or is `REDACTED` as a
-/// whole. A label that holds `secret=` is replaced too, and the result is
+/// whole. A label that holds `secret`, `=` or `&` (a query run into the
+/// path) is replaced too, and the result is
 /// cut to 160 characters. Use it for error messages and reports about URIs
 /// that did not parse.
 ///
@@ -565,6 +607,11 @@ impl core::fmt::Display for UriWarning {
 ///     mfa_oath::redact_uri("otpauth://totp/a?scret=JBSWY3DPEHPK3PXP&x?secret=JBSWY3DPEHPK3PXP"),
 ///     "otpauth://totp/a?scret=REDACTED&REDACTED"
 /// );
+/// // Two URIs run together: the second one's secret is not shown either.
+/// assert_eq!(
+///     mfa_oath::redact_uri("otpauth://totp/a?digits=6otpauth://totp/b%3Fsecret%3DJBSWY3DPEHPK3PXP"),
+///     "otpauth://totp/a?digits=REDACTED"
+/// );
 /// ```
 pub fn redact_uri(text: &str) -> String {
     let (head, query) = match text.split_once('?') {
@@ -572,14 +619,29 @@ pub fn redact_uri(text: &str) -> String {
         None => (text, None),
     };
     let lower_head = head.to_ascii_lowercase();
-    let mut out = if lower_head.contains("secret") || lower_head.contains("data=") {
-        // Something secret-like in the label: show the scheme and type only.
+    let suspicious = lower_head.contains("secret")
+        || lower_head.contains(['=', '&'])
+        || lower_head.contains("%3d")
+        || lower_head.contains("%26");
+    let mut out = if suspicious {
+        // A parameter-like or secret-like label (a query run into the path):
+        // show the scheme and type only.
         let cut = head.find("//").map_or(0, |i| i + 2);
-        let kind = head
+        let scheme: String = head
+            .get(..cut)
+            .unwrap_or_default()
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '/' | '-'))
+            .take(24)
+            .collect();
+        let kind: String = head
             .get(cut..)
-            .and_then(|r| r.split('/').next())
-            .unwrap_or_default();
-        format!("{}{kind}/REDACTED", head.get(..cut).unwrap_or_default())
+            .unwrap_or_default()
+            .chars()
+            .take_while(char::is_ascii_alphanumeric)
+            .take(16)
+            .collect();
+        format!("{scheme}{kind}/REDACTED")
     } else {
         head.to_string()
     };
@@ -587,7 +649,18 @@ pub fn redact_uri(text: &str) -> String {
         for (i, seg) in q.split('&').enumerate() {
             out.push(if i == 0 { '?' } else { '&' });
             match seg.split_once('=') {
-                Some((name, _)) if is_shown_parameter(name) => out.push_str(seg),
+                Some((name, value)) if is_shown_parameter(name) => {
+                    let word_only = !name.eq_ignore_ascii_case("issuer");
+                    let safe = |v: &str| shown_value(v, word_only) == truncated(v);
+                    // Shown only if it decodes and both forms are harmless.
+                    let ok = decode_query(value, "value").is_ok_and(|d| safe(&d)) && safe(value);
+                    if ok {
+                        out.push_str(seg);
+                    } else {
+                        out.push_str(name);
+                        out.push_str("=REDACTED");
+                    }
+                }
                 Some((name, _)) if is_plain_word(name) => {
                     out.push_str(name);
                     out.push_str("=REDACTED");

@@ -282,3 +282,68 @@ fn the_writer_refuses_what_the_reader_would() {
     bad.account = " a".into();
     assert!(bad.try_to_uri().is_err());
 }
+
+#[test]
+fn error_values_never_show_a_second_uri_run_into_the_first() {
+    // A missing newline: the algorithm value holds the next URI's secret.
+    let e = err(
+        "otpauth://totp/a?secret=JBSWY3DPEHPK3PXP&algorithm=SHA1otpauth://totp/b?secret=KUVJJOM753IHTNDSZVCNKL7GII",
+    );
+    let shown = e.to_string();
+    assert!(!shown.contains("KUVJJOM753IHTNDSZVCNKL7GII"), "{shown}");
+    assert!(shown.contains("characters, not shown"), "{shown}");
+    let e =
+        err("otpauth://totp/a?secret=JBSWY3DPEHPK3PXP&digits=SHA51ret=KUVJJOM753IHTNDSZVCNKL7GII");
+    assert!(!e.to_string().contains("KUVJJOM7"), "{e}");
+    // Short values are still shown, to say what is wrong.
+    assert_eq!(
+        err("otpauth://totp/a?secret=JBSWY3DPEHPK3PXP&algorithm=MD5"),
+        UriError::InvalidParameter {
+            name: "algorithm",
+            value: "MD5".into()
+        }
+    );
+    let r = mfa_oath::redact_uri(
+        "otpauth://totp/a?algorithm=SHA51ret=KUVJJOM753IHTNDSZVCNKL7GII&issuer=Air+Canada",
+    );
+    assert_eq!(r, "otpauth://totp/a?algorithm=REDACTED&issuer=Air+Canada");
+}
+
+#[test]
+fn a_query_run_into_the_label_is_redacted() {
+    let r = mfa_oath::redact_uri("otpauth://hot/Decret=5OM4WOOGPLQEF6UGN3CPEOOLWU&issuer=SPDX");
+    assert_eq!(r, "otpauth://hot/REDACTED");
+}
+
+#[test]
+fn an_undecodable_shown_value_is_redacted() {
+    let r = mfa_oath::redact_uri(
+        "otpauth://totp/a?issuer=x%C3%8otpauth://hotp/b?secret=KUVJJOM753IHTNDSZVCNKL7GII",
+    );
+    assert_eq!(r, "otpauth://totp/a?issuer=REDACTED");
+}
+
+#[test]
+fn control_characters_in_names_are_refused() {
+    assert!(matches!(
+        err("otpauth://totp/a%00b?secret=JBSWY3DPEHPK3PXP"),
+        UriError::InvalidParameter {
+            name: "account",
+            ..
+        }
+    ));
+    assert!(matches!(
+        err("otpauth://totp/a?secret=JBSWY3DPEHPK3PXP&issuer=x%1B%5B31m"),
+        UriError::InvalidParameter { name: "issuer", .. }
+    ));
+    assert!(matches!(
+        err("otpauth://totp/x%07:a?secret=JBSWY3DPEHPK3PXP"),
+        UriError::InvalidParameter { name: "issuer", .. }
+    ));
+}
+
+#[test]
+fn a_query_without_a_path_is_redacted() {
+    let r = mfa_oath::redact_uri("otpauth://to30&secret=5VAML3X35THCEBVRLV24CGBKOY&counter=1");
+    assert_eq!(r, "otpauth://to30/REDACTED");
+}
