@@ -110,7 +110,7 @@ for src in "$crate"/tests/c/test_*.c; do
   if gcc "${cflags[@]}" -fsanitize=address,undefined -fno-sanitize-recover=all \
       -fno-omit-frame-pointer "$src" "$lib" $libs -o "$work/$name.asan" 2>"$work/$name.asan.cc"; then
     pg_url=""
-    [ "$name" = test_store ] && pg_url_for asan
+    case $name in test_store*) pg_url_for "${name}_asan" ;; esac
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
       MFA_TEST_STORE_PG_URL="$pg_url" MFA_TEST_TMPDIR="$work" "$work/$name.asan" >"$work/$name.asan.out" 2>&1
     rc=$?
@@ -123,7 +123,7 @@ for src in "$crate"/tests/c/test_*.c; do
   echo "== $name (valgrind)"
   if gcc "${cflags[@]}" "$src" "$lib" $libs -o "$work/$name.plain" 2>"$work/$name.plain.cc"; then
     pg_url=""
-    [ "$name" = test_store ] && pg_url_for vg
+    case $name in test_store*) pg_url_for "${name}_vg" ;; esac
     MFA_TEST_STORE_PG_URL="$pg_url" MFA_TEST_TMPDIR="$work" \
       valgrind -q --error-exitcode=1 --leak-check=full --suppressions="$crate/tests/c/valgrind.supp" \
       "$work/$name.plain" >"$work/$name.vg.out" 2>&1

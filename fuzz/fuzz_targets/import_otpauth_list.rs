@@ -8,7 +8,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mfa_import::{ImportReport, OtpauthListReader, Warning, write_errors_csv_without_secrets};
+use mfa_import::{ImportReport, OtpauthListReader, Warning, write_errors_csv};
 
 /// The values of the `secret` / `data` parameters of a line, split as a
 /// URI parser splits it (the query after the first `?`, on `&`), long
@@ -70,7 +70,7 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     let mut out = Vec::new();
-    write_errors_csv_without_secrets(&mut out, None, &report.rejected).expect("writing to a Vec");
+    write_errors_csv(&mut out, None, &report.rejected).expect("writing to a Vec");
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)

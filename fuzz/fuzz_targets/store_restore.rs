@@ -24,7 +24,7 @@ fuzz_target!(|data: &[u8]| {
     ));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let a = fresh(&dir, "a.db");
-    match a.restore(data) {
+    match a.restore(std::io::Cursor::new(data)) {
         Err(_) => {
             assert_eq!(a.stats().expect("stats"), StoreStats::default());
             assert!(a.trusted_ranges().expect("ranges").is_empty());
@@ -33,7 +33,7 @@ fuzz_target!(|data: &[u8]| {
             let mut first = Vec::new();
             a.backup(&mut first).expect("backup a");
             let b = fresh(&dir, "b.db");
-            b.restore(first.as_slice())
+            b.restore(std::io::Cursor::new(&first))
                 .expect("a backup of ours restores");
             let mut second = Vec::new();
             b.backup(&mut second).expect("backup b");

@@ -10,14 +10,17 @@ use mfa_oath::{Algorithm, OtpAuthUri, Secret, Totp, TotpParams, UnixTime};
 use mfa_store::mfa_fraud::{self, Effect, Remediation};
 use mfa_store::mfa_lockout::{Decision, FactorClass};
 use mfa_store::mfa_record::AuthResult;
-use mfa_store::{NewToken, Store, TokenInfo, TokenKind, UserProfile, VerifyContext};
+use mfa_store::{
+    ApprovedBy, AuthOutcome, AuthRequest, Channel, NewToken, Presented, Store, TokenInfo,
+    TokenKind, UserProfile, VerifyContext,
+};
 use serde_json::json;
 use zeroize::Zeroizing;
 
 use crate::Failure;
 use crate::ctx::{
-    Global, create_key_file, create_private_file, decode_hex, emit, format_time, now, parse_time,
-    random_bytes, read_key_file, read_passphrase,
+    Global, create_key_file, create_secret_file, decode_hex, emit, format_time, now, parse_time,
+    read_key_file, read_passphrase,
 };
 
 /// `mfa tokens …`
@@ -52,8 +55,11 @@ pub(crate) enum TokensCommand {
         mfa tokens export tokens.pskcxml --psk 000102030405060708090a0b0c0d0e0f"
     )]
     Export {
-        /// The PSKC file to write (not overwritten if it exists).
+        /// The PSKC file to write (mode 0600; not overwritten if it exists).
         file: PathBuf,
+        /// Replace the file if it exists.
+        #[arg(long)]
+        force: bool,
         /// Pre-shared AES key (16, 24 or 32 bytes in hex).
         #[arg(long, conflicts_with_all = ["passphrase_file", "plain"])]
         psk: Option<String>,
@@ -102,12 +108,15 @@ pub(crate) enum ConfigCommand {
     /// Every setting with its value, whether it is stored, and what it means.
     #[command(after_help = "Example:\n  mfa config show\n  mfa config show --json")]
     Show,
-    /// Store settings for every server that shares the store (all or nothing).
-    /// An empty value (`name=`) goes back to the default. `trusted_ips` takes
-    /// a comma-separated list of CIDR ranges (IPv4 or IPv6, at most 50) that
-    /// replaces the current one.
+    /// Store settings for every server that shares the store, in one
+    /// transaction (all or nothing, audited). An empty value (`name=`) goes
+    /// back to the default. A `lockout.*` setting changes that one field of
+    /// every factor class's policy. `trusted_ips` takes a comma-separated
+    /// list of CIDR ranges (IPv4 or IPv6, at most 50) that replaces the
+    /// current one.
     #[command(
         after_help = "Examples:\n  mfa config set lockout.denials=5 lockout.reset_minutes=15 lockout.unblock_minutes=30\n  \
+        mfa config set lockout.hard_cap=50 lockout.escalation=2,1440\n  \
         mfa config set fraud.auto_block=on fraud.block_days=30 log.phone=off sms.code_ttl_seconds=180\n  \
         mfa config set trusted_ips=10.0.0.0/8,2001:db8::/32"
     )]
@@ -282,9 +291,13 @@ pub(crate) enum ReportCommand {
         /// Until (YYYY-MM-DD or Unix seconds), exclusive; default now.
         #[arg(long)]
         until: Option<String>,
-        /// Write the log as CSV to this file.
+        /// Write the log as CSV to this file (mode 0600; an existing file
+        /// is not overwritten).
         #[arg(long)]
         csv: Option<PathBuf>,
+        /// Replace the --csv file if it exists.
+        #[arg(long, requires = "csv")]
+        force: bool,
     },
     #[command(after_help = "Example:\n  mfa report usage --month 2026-11 --json")]
     /// Usage of a month: users configured for MFA, sign-ins, denials by reason.
@@ -298,19 +311,42 @@ pub(crate) enum ReportCommand {
 /// Arguments of `mfa verify`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Exit status: 0 approved, 1 denied (reason on stderr), 2 bad input.\n\nExample:\n  mfa verify helga@contoso.com 287082 --client-ip 203.0.113.7"
+    after_help = "Every sign-in goes through the store's one entry point: fraud block, lockout, trusted IP \
+    (from --client-ip), the factor, counters, one log event.\n\n\
+    Exit status: 0 approved, 1 denied (reason on stderr), 2 bad input.\n\nExamples:\n  \
+    mfa verify helga@contoso.com 287082 --client-ip 203.0.113.7\n  \
+    mfa verify helga@contoso.com - --method app-password   # the password on standard input\n  \
+    mfa verify helga@contoso.com 493021 --method sms"
 )]
 pub(crate) struct VerifyArgs {
     /// The user id.
     user: String,
-    /// The code.
+    /// The code or app password; `-` reads it from standard input (keeps it
+    /// out of the process list).
     code: String,
+    /// What the secret is: an OATH code, an app password, or a one-time
+    /// code sent by SMS or voice.
+    #[arg(long, value_enum, default_value_t = VerifyMethod::Oath)]
+    method: VerifyMethod,
     /// Unix time to verify at (default: now).
     #[arg(long)]
     time: Option<u64>,
     /// The client's IP address, for the log.
     #[arg(long)]
     client_ip: Option<IpAddr>,
+}
+
+/// What `mfa verify` checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum VerifyMethod {
+    /// An OATH code (hardware token or authenticator app).
+    Oath,
+    /// An app password.
+    AppPassword,
+    /// A one-time code sent by SMS.
+    Sms,
+    /// A one-time code read out by a voice call.
+    Voice,
 }
 
 /// Arguments of `mfa enroll`.
@@ -519,6 +555,7 @@ pub(crate) fn tokens(g: &Global, cmd: TokensCommand, out: &mut dyn Write) -> Res
         }
         TokensCommand::Export {
             file,
+            force,
             psk,
             passphrase_file,
             plain,
@@ -551,9 +588,12 @@ pub(crate) fn tokens(g: &Global, cmd: TokensCommand, out: &mut dyn Write) -> Res
                     ));
                 }
             };
+            if !force && file.exists() {
+                // Refused before the secrets are read (and the export audited).
+                return Err(crate::ctx::exists(&file, ""));
+            }
             let tokens = store.export_tokens(&actor(), now()).map_err(db)?;
-            let f = create_private_file(&file)
-                .map_err(|e| Failure::input(format!("{}: {e}", file.display())))?;
+            let f = create_secret_file(&file, force, "")?;
             let fail =
                 |e: &dyn std::fmt::Display| Failure::input(format!("{}: {e}", file.display()));
             let mut w = mfa_import::PskcWriter::new(
@@ -646,28 +686,14 @@ pub(crate) fn users(g: &Global, cmd: UsersCommand, out: &mut dyn Write) -> Resul
             )
         }
         UsersCommand::AddAppPassword { id, name } => {
-            // 20 random bytes as 32 base32 characters, in groups of four.
-            let bytes = random_bytes::<20>()?;
-            let secret = Secret::from_bytes(bytes.as_ref()).map_err(Failure::input)?;
-            let b32 = secret.to_base32();
-            let password: Zeroizing<String> = Zeroizing::new(
-                b32.as_bytes()
-                    .chunks(4)
-                    .map(|c| String::from_utf8_lossy(c).to_lowercase())
-                    .collect::<Vec<_>>()
-                    .join("-"),
-            );
-            store
-                .add_app_password(&id, &name, &password, now())
-                .map_err(db)?;
+            // Generated by the store: 128 random bits, kept only as a keyed hash.
+            let password = store.add_app_password(&id, &name, now()).map_err(db)?;
+            let password = password.expose();
             emit(
                 out,
                 g.json,
-                &json!({"user": id, "name": name, "password": password.as_str()}),
-                &format!(
-                    "app password {name:?} for {id} (shown only now):\n  {}",
-                    password.as_str()
-                ),
+                &json!({"user": id, "name": name, "password": password}),
+                &format!("app password {name:?} for {id} (shown only now):\n  {password}"),
             )
         }
         UsersCommand::DeleteAppPasswords { id, reason } => {
@@ -785,20 +811,58 @@ pub(crate) fn verify(g: &Global, args: VerifyArgs, out: &mut dyn Write) -> Resul
     if let Some(ip) = args.client_ip {
         context = context.with_client(ip);
     }
+    let secret: Zeroizing<String> = if args.code == "-" {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .map_err(|e| Failure::input(format!("standard input: {e}")))?;
+        Zeroizing::new(line.trim_end_matches(['\r', '\n']).to_owned())
+    } else {
+        Zeroizing::new(args.code.clone())
+    };
+    let presented = match args.method {
+        VerifyMethod::Oath => Presented::OathCode(&secret),
+        VerifyMethod::AppPassword => Presented::AppPassword(&secret),
+        VerifyMethod::Sms => Presented::OneTimeCode {
+            channel: Channel::Sms,
+            code: &secret,
+        },
+        VerifyMethod::Voice => Presented::OneTimeCode {
+            channel: Channel::Voice,
+            code: &secret,
+        },
+    };
     let outcome = store
-        .verify(&args.user, &args.code, at, &context)
+        .authenticate(&AuthRequest::new(&args.user, presented), at, &context)
         .map_err(|e| Failure::store(&g.db, e))?;
-    match outcome.result {
-        AuthResult::Success => emit(
-            out,
-            g.json,
-            &json!({"user": args.user, "result": "approved", "serial": outcome.serial, "step": outcome.step}),
-            &format!(
-                "approved (token {})",
-                outcome.serial.as_deref().unwrap_or("?")
-            ),
-        ),
-        AuthResult::Denied(reason) => {
+    match outcome {
+        AuthOutcome::Approved { by, .. } => {
+            let (what, serial, step) = match &by {
+                ApprovedBy::OathCode { serial, step } => {
+                    (format!("token {serial}"), Some(serial.clone()), Some(*step))
+                }
+                ApprovedBy::AppPassword { name } => (format!("app password {name:?}"), None, None),
+                ApprovedBy::OneTimeCode { channel } => {
+                    (format!("{channel:?} code").to_lowercase(), None, None)
+                }
+                ApprovedBy::TrustedIp { range } => (
+                    format!("trusted IP range {range}, no second factor"),
+                    None,
+                    None,
+                ),
+                ApprovedBy::RememberedDevice => {
+                    ("remembered device, no second factor".to_owned(), None, None)
+                }
+                _ => ("an approved method".to_owned(), None, None),
+            };
+            emit(
+                out,
+                g.json,
+                &json!({"user": args.user, "result": "approved", "by": approved_by_name(&by), "serial": serial, "step": step}),
+                &format!("approved ({what})"),
+            )
+        }
+        AuthOutcome::Denied { reason, .. } => {
             emit(
                 out,
                 g.json,
@@ -807,8 +871,22 @@ pub(crate) fn verify(g: &Global, args: VerifyArgs, out: &mut dyn Write) -> Resul
             )?;
             Err(Failure::denied(format!("{}: denied: {reason}", args.user)))
         }
-        #[allow(unreachable_patterns)]
-        _ => Err(Failure::denied("denied")),
+        _ => Err(Failure::denied(format!(
+            "{}: denied: a second factor is needed",
+            args.user
+        ))),
+    }
+}
+
+/// The stable name of what approved a sign-in (`--json` `by`).
+fn approved_by_name(by: &ApprovedBy) -> &'static str {
+    match by {
+        ApprovedBy::OathCode { .. } => "oath_code",
+        ApprovedBy::AppPassword { .. } => "app_password",
+        ApprovedBy::OneTimeCode { .. } => "one_time_code",
+        ApprovedBy::TrustedIp { .. } => "trusted_ip",
+        ApprovedBy::RememberedDevice => "remembered_device",
+        _ => "other",
     }
 }
 
@@ -956,7 +1034,12 @@ pub(crate) fn report(g: &Global, cmd: ReportCommand, out: &mut dyn Write) -> Res
     let store = g.open()?;
     let db = |e| Failure::store(&g.db, e);
     match cmd {
-        ReportCommand::Auth { since, until, csv } => {
+        ReportCommand::Auth {
+            since,
+            until,
+            csv,
+            force,
+        } => {
             let from = parse_time(&since)?;
             let to = until
                 .as_deref()
@@ -964,8 +1047,7 @@ pub(crate) fn report(g: &Global, cmd: ReportCommand, out: &mut dyn Write) -> Res
                 .transpose()?
                 .unwrap_or_else(|| UnixTime::from_secs(now().secs() + 1));
             if let Some(path) = csv {
-                let file = std::fs::File::create(&path)
-                    .map_err(|e| Failure::input(format!("{}: {e}", path.display())))?;
+                let file = create_secret_file(&path, force, "--csv ")?;
                 store
                     .export_auth_log_csv(from, to, std::io::BufWriter::new(file))
                     .map_err(db)?;
@@ -1028,19 +1110,44 @@ pub(crate) fn report(g: &Global, cmd: ReportCommand, out: &mut dyn Write) -> Res
     }
 }
 
-pub(crate) fn backup(g: &Global, file: PathBuf, out: &mut dyn Write) -> Result<(), Failure> {
+pub(crate) fn backup(
+    g: &Global,
+    file: PathBuf,
+    force: bool,
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
+    if !force && file.exists() {
+        return Err(crate::ctx::exists(&file, ""));
+    }
     let store = g.open()?;
     let tmp = file.with_extension("partial");
-    let f = std::fs::File::create(&tmp)
-        .map_err(|e| Failure::input(format!("{}: {e}", tmp.display())))?;
+    // A `.partial` file is this command's own, left by an interrupted run.
+    let f = create_secret_file(&tmp, true, "")?;
+    let fail = |p: &std::path::Path, e: &dyn std::fmt::Display| {
+        let _ = std::fs::remove_file(&tmp);
+        Failure::input(format!("{}: {e}", p.display()))
+    };
     let mut w = std::io::BufWriter::new(f);
-    store.backup(&mut w).map_err(|e| Failure::store(&g.db, e))?;
-    let f = w
-        .into_inner()
-        .map_err(|e| Failure::input(format!("{}: {e}", tmp.display())))?;
-    f.sync_all()
-        .map_err(|e| Failure::input(format!("{}: {e}", tmp.display())))?;
-    std::fs::rename(&tmp, &file).map_err(|e| Failure::input(format!("{}: {e}", file.display())))?;
+    if let Err(e) = store.backup(&mut w) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Failure::store(&g.db, e));
+    }
+    let f = w.into_inner().map_err(|e| fail(&tmp, &e))?;
+    f.sync_all().map_err(|e| fail(&tmp, &e))?;
+    if force {
+        std::fs::rename(&tmp, &file).map_err(|e| fail(&file, &e))?;
+    } else {
+        // A hard link never replaces an existing file (a file made since the
+        // check above is refused too), then the temporary name goes.
+        match std::fs::hard_link(&tmp, &file) {
+            Ok(()) => std::fs::remove_file(&tmp).map_err(|e| fail(&tmp, &e))?,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(crate::ctx::exists(&file, ""));
+            }
+            Err(e) => return Err(fail(&file, &e)),
+        }
+    }
     emit(
         out,
         g.json,
@@ -1065,7 +1172,7 @@ pub(crate) fn restore(g: &Global, file: PathBuf, out: &mut dyn Write) -> Result<
 }
 
 pub(crate) fn rekey(g: &Global, new_key_file: PathBuf, out: &mut dyn Write) -> Result<(), Failure> {
-    let mut store = g.open()?;
+    let store = g.open()?;
     let old = g.master_key()?;
     let new = if new_key_file.exists() {
         read_key_file(&new_key_file)?
@@ -1076,9 +1183,10 @@ pub(crate) fn rekey(g: &Global, new_key_file: PathBuf, out: &mut dyn Write) -> R
     emit(
         out,
         g.json,
-        &json!({"resealed": n, "key_id": new.id(), "key_file": new_key_file}),
+        &json!({"tokens": n, "key_id": new.id(), "key_file": new_key_file}),
         &format!(
-            "{n} token secret(s) resealed under key {} ({}); use it from now on",
+            "data key re-wrapped under master key {} ({}); {n} token(s), app passwords, codes and \
+             remembered devices stay usable; use the new key from now on",
             new.id(),
             new_key_file.display()
         ),
@@ -1096,7 +1204,7 @@ pub(crate) fn config(g: &Global, cmd: ConfigCommand, out: &mut dyn Write) -> Res
             let mut text = String::new();
             for (s, value, stored) in &settings {
                 text.push_str(&format!(
-                    "{:<26} {:<8} {}{}\n",
+                    "{:<28} {:<8} {}{}\n",
                     s.name,
                     value,
                     s.description,
@@ -1104,7 +1212,7 @@ pub(crate) fn config(g: &Global, cmd: ConfigCommand, out: &mut dyn Write) -> Res
                 ));
             }
             text.push_str(&format!(
-                "{:<26} {:<8} ranges that bypass MFA ({} of at most {})",
+                "{:<28} {:<8} ranges that bypass MFA ({} of at most {})",
                 "trusted_ips",
                 if ranges.is_empty() {
                     "-".to_string()
@@ -1144,32 +1252,11 @@ pub(crate) fn config(g: &Global, cmd: ConfigCommand, out: &mut dyn Write) -> Res
                     parsed.push((name, value.trim()));
                 }
             }
-            if let Some(ranges) = &trusted {
-                // Check every range before changing anything.
-                for r in ranges {
-                    r.parse::<mfa_store::Cidr>()
-                        .map_err(|e| Failure::input(format!("trusted_ips: {r:?}: {e}")))?;
-                }
-                if ranges.len() > mfa_store::MAX_TRUSTED_RANGES {
-                    return Err(Failure::input(format!(
-                        "trusted_ips: {} ranges; at most {}",
-                        ranges.len(),
-                        mfa_store::MAX_TRUSTED_RANGES
-                    )));
-                }
-            }
-            let at = now();
-            if !parsed.is_empty() {
-                store.set_settings(&parsed, &actor(), at).map_err(db)?;
-            }
-            if let Some(ranges) = &trusted {
-                for old in store.trusted_ranges().map_err(db)? {
-                    store.remove_trusted_range(&old.to_string()).map_err(db)?;
-                }
-                for r in ranges {
-                    store.add_trusted_range(r, at).map_err(db)?;
-                }
-            }
+            // One store call, one transaction: every setting and the new
+            // list of trusted ranges, or nothing.
+            store
+                .set_config(&parsed, trusted.as_deref(), &actor(), now())
+                .map_err(db)?;
             emit(
                 out,
                 g.json,

@@ -65,8 +65,11 @@ enum Command {
     /// Write a backup of the whole store to one file.
     #[command(after_help = "Example:\n  mfa backup /var/backups/mfa-2026-11-22.backup")]
     Backup {
-        /// The backup file.
+        /// The backup file (mode 0600; an existing file is not overwritten).
         file: PathBuf,
+        /// Replace the file if it exists.
+        #[arg(long)]
+        force: bool,
     },
     /// Restore a backup into an empty store (either backend).
     #[command(
@@ -176,7 +179,7 @@ fn main() -> ExitCode {
         Command::Fraud(cmd) => admin::fraud(g, cmd, out),
         Command::Risk(cmd) => admin::risk(g, cmd, out),
         Command::Report(cmd) => admin::report(g, cmd, out),
-        Command::Backup { file } => admin::backup(g, file, out),
+        Command::Backup { file, force } => admin::backup(g, file, force, out),
         Command::Restore { file } => admin::restore(g, file, out),
         Command::Rekey { new_key_file } => admin::rekey(g, new_key_file, out),
         Command::Demo { dir } => demo::run(dir, out),

@@ -34,7 +34,7 @@ struct PgSchema {
 
 impl Drop for PgSchema {
     fn drop(&mut self) {
-        if let Ok(mut c) = postgres::Client::connect(&self.base, postgres::NoTls) {
+        if let Ok(mut c) = mfa_store::connect_postgres(&self.base) {
             let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema));
         }
     }
@@ -53,8 +53,7 @@ impl Env {
             return None;
         };
         let schema = format!("cli_{test}_{}", std::process::id());
-        let mut c = postgres::Client::connect(&base, postgres::NoTls)
-            .expect("connect to MFA_TEST_POSTGRES_URL");
+        let mut c = mfa_store::connect_postgres(&base).expect("connect to MFA_TEST_POSTGRES_URL");
         c.batch_execute(&format!(
             "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
         ))
@@ -434,6 +433,21 @@ fn config(env: &Env) {
         v["trusted_ips"],
         serde_json::json!(["10.0.0.0/8", "2001:db8::/32"])
     );
+    // One transaction: a call whose last item is invalid changes neither
+    // the settings nor the ranges given before it.
+    let err = env.fails(
+        &[
+            "config",
+            "set",
+            "trusted_ips=192.0.2.0/24",
+            "lockout.denials=4",
+            "lockout.hard_cap=101",
+        ],
+        2,
+    );
+    assert!(err.contains("lockout.hard_cap"), "{err}");
+    let after = env.json(&["config", "show"]);
+    assert_eq!(after, v);
     // The stored policy is the one verification applies: three denials lock
     // until an administrator unblocks.
     env.ok(&[
@@ -557,9 +571,38 @@ fn app_passwords_are_shown_once_and_deleted_together() {
     let a = env.json(&["users", "add-app-password", "helga", "mail"]);
     let b = env.json(&["users", "add-app-password", "helga", "calendar"]);
     let pa = a["password"].as_str().unwrap();
-    assert_eq!(pa.len(), 39, "{pa}"); // 32 characters in 8 groups
+    assert_eq!(pa.len(), 26, "{pa}"); // 128 random bits in base32
     assert_ne!(pa, b["password"].as_str().unwrap());
     env.fails(&["users", "add-app-password", "helga", "mail"], 2);
+    // A real sign-in path: approved, from standard input too, and denied
+    // (exit 1) for a wrong one; both are in the log.
+    let v = env.json(&["verify", "helga", pa, "--method", "app-password"]);
+    assert_eq!(v["result"], "approved");
+    assert_eq!(v["by"], "app_password");
+    let o = env
+        .mfa()
+        .args(["verify", "helga", "-", "--method", "app-password"])
+        .write_stdin(format!("{pa}\n"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("approved (app password \"mail\")"));
+    let err = env.fails(
+        &[
+            "verify",
+            "helga",
+            "aaaaaaaaaaaaaaaaaaaaaaaaaa",
+            "--method",
+            "app-password",
+        ],
+        1,
+    );
+    assert!(err.contains("denied"), "{err}");
+    assert!(!err.contains(pa));
+    // An SMS code the user was never sent is a denial, not an error.
+    env.fails(&["verify", "helga", "123456", "--method", "sms"], 1);
+    let report = env.ok(&["report", "auth", "--since", "2020-01-01"]);
+    assert_eq!(report.matches("AppPassword").count(), 3, "{report}");
     let shown = env.ok(&["users", "show", "helga"]);
     assert!(
         shown.contains("mail (created") && shown.contains("calendar (created"),

@@ -11,13 +11,23 @@
 #include <stdint.h>
 
 /**
+ * The size of a caller buffer that receives a secret the store issues
+ * (remembered-device token, app password, one-time code), terminating NUL
+ * included. Such a secret is at most `MFA_CREDENTIAL_MAX - 1` characters
+ * (today 26 for tokens and app passwords, 6 to 9 digits for codes); the
+ * margin keeps the ABI when they grow.
+ */
+#define MFA_CREDENTIAL_MAX 64
+
+/**
  * The outcome of a fallible mfa-kit function. `MFA_RESULT_OK` (0) is
  * success; anything else is an error, described by `mfa_result_message()`.
  *
  * The numbers are stable and are never reused. Ranges: 0–99 general, 100–199
  * secrets and token parameters, 200–299 verification outcomes, 300–399
  * otpauth URIs, 400–499 token import, 500–599 lockout, 600–699 fraud
- * reports, 700–799 the store.
+ * reports, 700–799 the store, 800–899 the sign-in entry point
+ * (`mfa_store_authenticate`) and store administration.
  */
 enum mfa_result
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -439,6 +449,54 @@ enum mfa_result
    * The database reported an error (SQLite or PostgreSQL).
    */
   MFA_RESULT_DATABASE = 720,
+  /**
+   * Not an error: nothing was presented and a second factor is needed;
+   * the `mfa_auth_outcome` says what the user can use.
+   */
+  MFA_RESULT_SECOND_FACTOR_NEEDED = 800,
+  /**
+   * The user already has an app password with this name.
+   */
+  MFA_RESULT_APP_PASSWORD_EXISTS = 801,
+  /**
+   * The user already has the most app passwords allowed (40).
+   */
+  MFA_RESULT_TOO_MANY_APP_PASSWORDS = 802,
+  /**
+   * No setting has this name.
+   */
+  MFA_RESULT_UNKNOWN_SETTING = 803,
+  /**
+   * A setting's value cannot be used, or a line of a settings text is not
+   * `name=value`; nothing was stored.
+   */
+  MFA_RESULT_INVALID_SETTING = 804,
+  /**
+   * The store already has the most trusted IP ranges allowed.
+   */
+  MFA_RESULT_TOO_MANY_TRUSTED_RANGES = 805,
+  /**
+   * A backup is restored only into an empty store.
+   */
+  MFA_RESULT_RESTORE_TARGET_NOT_EMPTY = 806,
+  /**
+   * The backup file is malformed or truncated.
+   */
+  MFA_RESULT_BACKUP_FORMAT = 807,
+  /**
+   * The backup's integrity check does not match its content (altered or
+   * truncated); nothing was restored.
+   */
+  MFA_RESULT_BACKUP_CHECKSUM = 808,
+  /**
+   * The file already exists; it is never overwritten.
+   */
+  MFA_RESULT_FILE_EXISTS = 809,
+  /**
+   * A token row was changed in the database without the store's key; it
+   * is never used (the attempt is logged and audited).
+   */
+  MFA_RESULT_TOKEN_TAMPERED = 810,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -933,6 +991,10 @@ enum mfa_factor_class
    * Mobile app notifications.
    */
   MFA_FACTOR_CLASS_APP_NOTIFICATION = 5,
+  /**
+   * App passwords.
+   */
+  MFA_FACTOR_CLASS_APP_PASSWORD = 6,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -964,6 +1026,89 @@ enum mfa_code_channel
 typedef enum mfa_code_channel mfa_code_channel;
 #else
 typedef uint32_t mfa_code_channel;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * What a user presents to `mfa_store_authenticate`. Passed as `uint32_t`.
+ */
+enum mfa_auth_method
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Nothing yet: the first step of a challenge flow (the secret is
+   * ignored and may be NULL).
+   */
+  MFA_AUTH_METHOD_NOTHING = 1,
+  /**
+   * An OATH code (hardware token or authenticator app).
+   */
+  MFA_AUTH_METHOD_OATH_CODE = 2,
+  /**
+   * An app password (`mfa_store_add_app_password`).
+   */
+  MFA_AUTH_METHOD_APP_PASSWORD = 3,
+  /**
+   * A one-time code sent by SMS (`mfa_store_issue_code`).
+   */
+  MFA_AUTH_METHOD_SMS_CODE = 4,
+  /**
+   * A one-time code given in a voice call.
+   */
+  MFA_AUTH_METHOD_VOICE_CODE = 5,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum mfa_auth_method mfa_auth_method;
+#else
+typedef uint32_t mfa_auth_method;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * What approved a sign-in (`mfa_auth_outcome.approved_by`).
+ */
+enum mfa_approved_by
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Not approved (`MFA_RESULT_SECOND_FACTOR_NEEDED`).
+   */
+  MFA_APPROVED_BY_NONE = 0,
+  /**
+   * An OATH code; `step` holds the step (TOTP) or counter (HOTP).
+   */
+  MFA_APPROVED_BY_OATH_CODE = 1,
+  /**
+   * An app password.
+   */
+  MFA_APPROVED_BY_APP_PASSWORD = 2,
+  /**
+   * A one-time code sent by SMS.
+   */
+  MFA_APPROVED_BY_SMS_CODE = 3,
+  /**
+   * A one-time code given in a voice call.
+   */
+  MFA_APPROVED_BY_VOICE_CODE = 4,
+  /**
+   * The client IP is in a trusted range (no second factor).
+   */
+  MFA_APPROVED_BY_TRUSTED_IP = 5,
+  /**
+   * MFA is remembered on the client's device (no second factor).
+   */
+  MFA_APPROVED_BY_REMEMBERED_DEVICE = 6,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum mfa_approved_by mfa_approved_by;
+#else
+typedef uint32_t mfa_approved_by;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -1439,6 +1584,38 @@ typedef struct mfa_store_stats {
    */
   uint64_t audit_entries;
 } mfa_store_stats;
+
+/**
+ * The answer of `mfa_store_authenticate`, written on `MFA_RESULT_OK` and
+ * on `MFA_RESULT_SECOND_FACTOR_NEEDED` only.
+ */
+typedef struct mfa_auth_outcome {
+  /**
+   * An `mfa_approved_by`: what approved the sign-in
+   * (`MFA_APPROVED_BY_NONE` for a challenge).
+   */
+  uint32_t approved_by;
+  /**
+   * Challenge: how many active OATH tokens the user can answer with (0
+   * when the OATH class is locked).
+   */
+  uint32_t oath_tokens;
+  /**
+   * `MFA_APPROVED_BY_OATH_CODE`: the step (TOTP) or counter (HOTP)
+   * consumed; otherwise 0.
+   */
+  uint64_t step;
+  /**
+   * Challenge: 1 if the user has a phone that SMS or voice codes can be
+   * sent to (and that class is not locked), else 0.
+   */
+  uint8_t phone;
+  /**
+   * 1 if a new remembered-device token was written to the caller's
+   * buffer (give it to the client), else 0.
+   */
+  uint8_t device_token_issued;
+} mfa_auth_outcome;
 
 /**
  * The numeric fields of an otpauth URI, filled by `mfa_otpauth_uri_info`.
@@ -2040,8 +2217,9 @@ void mfa_import_token_free(struct mfa_import_token *token);
  * Creates a policy: `threshold` denials (at least 1) within a reset window
  * of `reset_window_secs` (at least 1) lock the account for
  * `unblock_after_secs` (0: only an administrator unblocks). Stores it in
- * `*out`. Escalation and the hard cap are off, and denials while locked do
- * not extend the lock, until set.
+ * `*out`. Escalation is off, the hard cap is 100 consecutive denials
+ * (NIST SP 800-63B; `mfa_lockout_policy_set_hard_cap` lowers it), and
+ * denials while locked do not extend the lock, until set.
  *
  * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_LOCKOUT_INVALID_POLICY`.
  *
@@ -2666,10 +2844,13 @@ mfa_result mfa_store_resync(const struct mfa_store *store,
                             uint64_t *out_step);
 
 /**
- * Verifies an OATH code of `user` at `now`, in one transaction: fraud
+ * Verifies an OATH code of `user` at `now`: `mfa_store_authenticate` with
+ * `MFA_AUTH_METHOD_OATH_CODE`, in one transaction: fraud
  * block, lockout, the user's active tokens, replay protection across
  * servers, lockout counters, authentication log (with `client_ip`, text,
- * optional: NULL for none). Returns `MFA_RESULT_OK` only when the sign-in
+ * optional: NULL for none). A `client_ip` in a trusted range approves
+ * without the code, as for every sign-in (`*out_step` is then 0). Returns
+ * `MFA_RESULT_OK` only when the sign-in
  * is approved (`*out_step` then holds the step or counter used); a denial
  * is returned as its own code — `MFA_RESULT_NOT_ACTIVATED`,
  * `MFA_RESULT_LOCKED`, `MFA_RESULT_BLOCKED_BY_FRAUD`,
@@ -2720,7 +2901,9 @@ mfa_result mfa_store_create_code(const struct mfa_store *store,
                                  uint64_t *out_expires);
 
 /**
- * Verifies a one-time passcode sent by `mfa_store_create_code`, through
+ * Verifies a one-time passcode sent by `mfa_store_create_code` (or
+ * `mfa_store_issue_code`): `mfa_store_authenticate` with
+ * `MFA_AUTH_METHOD_SMS_CODE` or `_VOICE_CODE`, through
  * the same pipeline as `mfa_store_verify` (fraud, lockout of the channel's
  * factor class, check, counters, log). A code is consumed at most once,
  * from any server. `MFA_RESULT_OK` only when approved; denials as their own
@@ -2857,6 +3040,350 @@ mfa_result mfa_store_auth_log_csv(const struct mfa_store *store,
                                   char *buf,
                                   size_t buf_len,
                                   size_t *out_len);
+
+/**
+ * Creates or replaces the record of `user`: first and last name, e-mail
+ * address and phone number, each optional (NULL: none; a field that was
+ * set is cleared). A phone number lets the user answer a challenge with an
+ * SMS or voice code.
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_UTF8`,
+ * `MFA_RESULT_FIELD_LENGTH`, `MFA_RESULT_DATABASE`.
+ *
+ * # Safety
+ * `store` is a live handle; `user` designates readable bytes; each
+ * optional pointer is NULL or has its length of readable bytes.
+ */
+mfa_result mfa_store_put_user(const struct mfa_store *store,
+                              const char *user,
+                              size_t user_len,
+                              const char *first_name,
+                              size_t first_name_len,
+                              const char *last_name,
+                              size_t last_name_len,
+                              const char *email,
+                              size_t email_len,
+                              const char *phone,
+                              size_t phone_len,
+                              uint64_t now);
+
+/**
+ * Creates an app password named `name` for `user` (an application that
+ * cannot do MFA signs in with it through `mfa_store_authenticate` and
+ * `MFA_AUTH_METHOD_APP_PASSWORD`, with its own lockout class). The store
+ * generates it (128 random bits, 26 lower-case base32 characters) and
+ * keeps only a keyed hash; it is written NUL-terminated into `buf`, to be
+ * shown once. `buf` must hold `MFA_CREDENTIAL_MAX` bytes: checked before
+ * anything is done (`MFA_RESULT_BUFFER_TOO_SMALL`, nothing created).
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_UTF8`,
+ * `MFA_RESULT_BUFFER_TOO_SMALL`, `MFA_RESULT_UNKNOWN_USER`,
+ * `MFA_RESULT_FIELD_LENGTH` (name 1 to 64 bytes),
+ * `MFA_RESULT_APP_PASSWORD_EXISTS`, `MFA_RESULT_TOO_MANY_APP_PASSWORDS`,
+ * `MFA_RESULT_RNG`, `MFA_RESULT_DATABASE`.
+ *
+ * # Safety
+ * `store` is a live handle; `user` and `name` designate readable bytes;
+ * `buf` has `buf_len` writable bytes.
+ */
+mfa_result mfa_store_add_app_password(const struct mfa_store *store,
+                                      const char *user,
+                                      size_t user_len,
+                                      const char *name,
+                                      size_t name_len,
+                                      uint64_t now,
+                                      char *buf,
+                                      size_t buf_len);
+
+/**
+ * Deletes all of `user`'s app passwords at once (e.g. after a lost phone);
+ * `actor` and `reason` go into the audit log. `*out_deleted` receives how
+ * many were deleted.
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_UTF8`,
+ * `MFA_RESULT_UNKNOWN_USER`, `MFA_RESULT_DATABASE`.
+ *
+ * # Safety
+ * `store` is a live handle; each pointer/length pair designates readable
+ * bytes; `out_deleted` is writable.
+ */
+mfa_result mfa_store_delete_app_passwords(const struct mfa_store *store,
+                                          const char *user,
+                                          size_t user_len,
+                                          const char *actor,
+                                          size_t actor_len,
+                                          const char *reason,
+                                          size_t reason_len,
+                                          uint64_t now,
+                                          uint64_t *out_deleted);
+
+/**
+ * Forgets every remembered device of `user` (their device tokens no
+ * longer bypass MFA); audited with `actor`. `*out_revoked` receives how
+ * many.
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_UTF8`,
+ * `MFA_RESULT_DATABASE`.
+ *
+ * # Safety
+ * `store` is a live handle; each pointer/length pair designates readable
+ * bytes; `out_revoked` is writable.
+ */
+mfa_result mfa_store_revoke_devices(const struct mfa_store *store,
+                                    const char *user,
+                                    size_t user_len,
+                                    const char *actor,
+                                    size_t actor_len,
+                                    uint64_t now,
+                                    uint64_t *out_revoked);
+
+/**
+ * Adds a trusted IP range (CIDR text, IPv4 or IPv6, e.g. `10.0.0.0/8`):
+ * a sign-in from it is approved without a second factor, unless the user
+ * is blocked, at risk or locked out. Adding a range that exists does
+ * nothing.
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_UTF8`,
+ * `MFA_RESULT_INVALID_PARAMETER` (not a CIDR range),
+ * `MFA_RESULT_TOO_MANY_TRUSTED_RANGES`, `MFA_RESULT_DATABASE`.
+ *
+ * # Safety
+ * `store` is a live handle; `cidr` has `cidr_len` readable bytes.
+ */
+mfa_result mfa_store_add_trusted_range(const struct mfa_store *store,
+                                       const char *cidr,
+                                       size_t cidr_len,
+                                       uint64_t now);
+
+/**
+ * Removes a trusted IP range; `*out_removed` is 1 if it existed, else 0.
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_UTF8`,
+ * `MFA_RESULT_INVALID_PARAMETER` (not a CIDR range),
+ * `MFA_RESULT_DATABASE`.
+ *
+ * # Safety
+ * `store` is a live handle; `cidr` has `cidr_len` readable bytes;
+ * `out_removed` is writable.
+ */
+mfa_result mfa_store_remove_trusted_range(const struct mfa_store *store,
+                                          const char *cidr,
+                                          size_t cidr_len,
+                                          uint8_t *out_removed);
+
+/**
+ * An administrator (`actor`) blocks `user` for MFA, with a reason for the
+ * audit log: every sign-in is denied with `MFA_RESULT_BLOCKED_BY_ADMIN`,
+ * a trusted IP or remembered device included, until
+ * `mfa_store_fraud_unblock`.
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_UTF8`,
+ * `MFA_RESULT_UNKNOWN_USER`, `MFA_RESULT_ALREADY_BLOCKED`,
+ * `MFA_RESULT_REASON_EMPTY`, `MFA_RESULT_REASON_TOO_LONG`,
+ * `MFA_RESULT_REASON_CONTROL_CHAR`, `MFA_RESULT_DATABASE`.
+ *
+ * # Safety
+ * `store` is a live handle; each pointer/length pair designates readable
+ * bytes.
+ */
+mfa_result mfa_store_fraud_block(const struct mfa_store *store,
+                                 const char *user,
+                                 size_t user_len,
+                                 const char *actor,
+                                 size_t actor_len,
+                                 const char *reason,
+                                 size_t reason_len,
+                                 uint64_t now);
+
+/**
+ * Clears the high risk of `user` after a suspicious-activity report
+ * (`how`: an `mfa_fraud_remediation`, password reset or administrator
+ * dismissal), audited with `actor`.
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_UTF8`,
+ * `MFA_RESULT_INVALID_PARAMETER` (how), `MFA_RESULT_UNKNOWN_USER`,
+ * `MFA_RESULT_NO_RISK`, `MFA_RESULT_DATABASE`.
+ *
+ * # Safety
+ * `store` is a live handle; each pointer/length pair designates readable
+ * bytes.
+ */
+mfa_result mfa_store_remediate_risk(const struct mfa_store *store,
+                                    const char *user,
+                                    size_t user_len,
+                                    uint32_t how,
+                                    const char *actor,
+                                    size_t actor_len,
+                                    uint64_t now);
+
+/**
+ * Removes token `serial` from its user and deactivates it (a later code
+ * of it is `MFA_RESULT_NOT_ACTIVATED`); audited.
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_UTF8`,
+ * `MFA_RESULT_UNKNOWN_TOKEN`, `MFA_RESULT_DATABASE`.
+ *
+ * # Safety
+ * `store` is a live handle; `serial` has `serial_len` readable bytes.
+ */
+mfa_result mfa_store_unassign(const struct mfa_store *store,
+                              const char *serial,
+                              size_t serial_len,
+                              uint64_t now);
+
+/**
+ * Stores settings shared by every server of the store, given as
+ * `name=value` lines in one text (`lockout.denials=5\nremember_device.days=30`;
+ * blank lines and `#` comments are skipped; an empty value returns that
+ * setting to its default), all or nothing: every line is checked first and
+ * one bad line stores none. Each change is audited with `actor`. This
+ * handle applies them at once (calls in flight on other threads finish
+ * first); other handles and servers when they next open the store. The
+ * names are mfa-store's `SETTINGS` (`mfa config show` lists them).
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_UTF8`,
+ * `MFA_RESULT_UNKNOWN_SETTING`, `MFA_RESULT_INVALID_SETTING` (a value, or
+ * a line that is not `name=value`), `MFA_RESULT_INVALID_PARAMETER` (more
+ * than 256 lines), `MFA_RESULT_DATABASE`.
+ *
+ * # Safety
+ * `store` is a live handle; each pointer/length pair designates readable
+ * bytes.
+ */
+mfa_result mfa_store_set_settings(const struct mfa_store *store,
+                                  const char *settings,
+                                  size_t settings_len,
+                                  const char *actor,
+                                  size_t actor_len,
+                                  uint64_t now);
+
+/**
+ * Writes a consistent snapshot of the whole store (secrets stay sealed
+ * under the master key) to a new file at `path` (bytes, no NUL), created
+ * with mode 0600; an existing file is never overwritten
+ * (`MFA_RESULT_FILE_EXISTS`). On failure the partial file is removed.
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_PARAMETER`
+ * (empty path or an embedded NUL), `MFA_RESULT_FILE_EXISTS`,
+ * `MFA_RESULT_NOT_FOUND` (no such directory), `MFA_RESULT_IO`,
+ * `MFA_RESULT_DATABASE`.
+ *
+ * # Safety
+ * `store` is a live handle; `path` has `path_len` readable bytes.
+ */
+mfa_result mfa_store_backup_to_file(const struct mfa_store *store,
+                                    const char *path,
+                                    size_t path_len);
+
+/**
+ * Restores a backup file written by `mfa_store_backup_to_file` (or `mfa
+ * backup`, from either backend) into this store, which must be empty
+ * (freshly created) and opened with the master key the backup is sealed
+ * with. One transaction: if the file is malformed, altered or for another
+ * key, nothing is restored. Restored settings apply to handles opened
+ * afterwards (free and reopen this one).
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_PARAMETER`
+ * (empty path or an embedded NUL), `MFA_RESULT_NOT_FOUND`,
+ * `MFA_RESULT_RESTORE_TARGET_NOT_EMPTY`, `MFA_RESULT_BACKUP_FORMAT`,
+ * `MFA_RESULT_BACKUP_CHECKSUM`, `MFA_RESULT_WRONG_MASTER_KEY`,
+ * `MFA_RESULT_IO`, `MFA_RESULT_DATABASE`.
+ *
+ * # Safety
+ * `store` is a live handle; `path` has `path_len` readable bytes.
+ */
+mfa_result mfa_store_restore_from_file(const struct mfa_store *store,
+                                       const char *path,
+                                       size_t path_len);
+
+/**
+ * Signs `user` in at `now` through the store's one entry point, in one
+ * transaction and in one order for every method: fraud block and high
+ * risk → lockout of the method's factor class → bypass (a client IP in a
+ * trusted range, or a remembered device when `remember_device.days` is
+ * not 0; only when no factor class of the user is locked) → the factor
+ * (`method`, an `mfa_auth_method`, with `secret`) → lockout counters →
+ * one authentication log event.
+ *
+ * `client_ip` (text) and `device_token` (a token this function issued
+ * earlier) are optional: NULL for none. With `remember_device` 1 and
+ * `remember_device.days` not 0, an approval by an OATH or one-time code
+ * writes a new remembered-device token (NUL-terminated) into
+ * `new_device_token`, which must then hold `MFA_CREDENTIAL_MAX` bytes;
+ * this is checked before anything is done (`MFA_RESULT_BUFFER_TOO_SMALL`).
+ * With `remember_device` 0 the buffer is not used and may be NULL.
+ *
+ * Returns `MFA_RESULT_OK` only when the sign-in is approved (`*out` says
+ * by what); `MFA_RESULT_SECOND_FACTOR_NEEDED` when `method` is
+ * `MFA_AUTH_METHOD_NOTHING` and no bypass applies (`*out` says what the
+ * user can answer with; nothing is logged); each denial as its own code
+ * (`MFA_RESULT_CODE_NOT_IN_WINDOW`, `MFA_RESULT_CODE_REPLAYED`,
+ * `MFA_RESULT_LOCKED`, `MFA_RESULT_BLOCKED_BY_FRAUD`,
+ * `MFA_RESULT_BLOCKED_BY_ADMIN`, `MFA_RESULT_HIGH_RISK`,
+ * `MFA_RESULT_NOT_ACTIVATED`, `MFA_RESULT_UNKNOWN_USER`, ...), after it was
+ * logged and counted. `*out` is written only on the first two.
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_UTF8`,
+ * `MFA_RESULT_INVALID_PARAMETER` (method, `remember_device` not 0 or 1,
+ * client address, user id), `MFA_RESULT_BUFFER_TOO_SMALL`, every denial
+ * code, `MFA_RESULT_STORE_UNSEAL`, `MFA_RESULT_RNG`,
+ * `MFA_RESULT_DATABASE`, `MFA_RESULT_STORE_BUSY`.
+ *
+ * # Safety
+ * `store` is a live handle; `user` designates readable bytes; `secret` is
+ * NULL (only with `MFA_AUTH_METHOD_NOTHING`) or has `secret_len` readable
+ * bytes; `client_ip` and `device_token` are NULL or designate readable
+ * bytes; `out` is writable; `new_device_token` is NULL or has
+ * `new_device_token_len` writable bytes.
+ */
+mfa_result mfa_store_authenticate(const struct mfa_store *store,
+                                  const char *user,
+                                  size_t user_len,
+                                  uint32_t method,
+                                  const char *secret,
+                                  size_t secret_len,
+                                  const char *client_ip,
+                                  size_t client_ip_len,
+                                  const char *device_token,
+                                  size_t device_token_len,
+                                  uint8_t remember_device,
+                                  uint64_t now,
+                                  struct mfa_auth_outcome *out,
+                                  char *new_device_token,
+                                  size_t new_device_token_len);
+
+/**
+ * Issues a one-time code of `digits` digits (6 to 9) for `user` on
+ * `channel` (an `mfa_code_channel`), generated by the store, unless one is
+ * still pending on that channel: at most one message per code, however
+ * often a challenge is retransmitted. A new code is written
+ * (NUL-terminated) into `code_buf`, which must hold `MFA_CREDENTIAL_MAX`
+ * bytes (checked before anything is done), `*out_new` is 1: send it. A
+ * pending code gives `*out_new` 0 and an empty `code_buf`: nothing to
+ * send. `*out_expires` (Unix seconds) is when the code expires. Only a
+ * keyed hash is stored; the user answers with `mfa_store_authenticate`
+ * and `MFA_AUTH_METHOD_SMS_CODE` or `_VOICE_CODE`.
+ *
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_UTF8`,
+ * `MFA_RESULT_INVALID_PARAMETER` (channel), `MFA_RESULT_BUFFER_TOO_SMALL`,
+ * `MFA_RESULT_FIELD_LENGTH` (digits), `MFA_RESULT_UNKNOWN_USER`,
+ * `MFA_RESULT_RNG`, `MFA_RESULT_DATABASE`.
+ *
+ * # Safety
+ * `store` is a live handle; `user` has `user_len` readable bytes;
+ * `code_buf` has `code_buf_len` writable bytes; `out_expires` and
+ * `out_new` are writable.
+ */
+mfa_result mfa_store_issue_code(const struct mfa_store *store,
+                                const char *user,
+                                size_t user_len,
+                                uint32_t channel,
+                                uint32_t digits,
+                                uint64_t now,
+                                char *code_buf,
+                                size_t code_buf_len,
+                                uint64_t *out_expires,
+                                uint8_t *out_new);
 
 /**
  * Parses an `otpauth://totp/...` or `otpauth://hotp/...` URI (at most 4096

@@ -13,7 +13,8 @@ use core::ffi::{CStr, c_char};
 /// The numbers are stable and are never reused. Ranges: 0–99 general, 100–199
 /// secrets and token parameters, 200–299 verification outcomes, 300–399
 /// otpauth URIs, 400–499 token import, 500–599 lockout, 600–699 fraud
-/// reports, 700–799 the store.
+/// reports, 700–799 the store, 800–899 the sign-in entry point
+/// (`mfa_store_authenticate`) and store administration.
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum mfa_result {
@@ -241,6 +242,33 @@ pub enum mfa_result {
     StoreBusy = 719,
     /// The database reported an error (SQLite or PostgreSQL).
     Database = 720,
+
+    /// Not an error: nothing was presented and a second factor is needed;
+    /// the `mfa_auth_outcome` says what the user can use.
+    SecondFactorNeeded = 800,
+    /// The user already has an app password with this name.
+    AppPasswordExists = 801,
+    /// The user already has the most app passwords allowed (40).
+    TooManyAppPasswords = 802,
+    /// No setting has this name.
+    UnknownSetting = 803,
+    /// A setting's value cannot be used, or a line of a settings text is not
+    /// `name=value`; nothing was stored.
+    InvalidSetting = 804,
+    /// The store already has the most trusted IP ranges allowed.
+    TooManyTrustedRanges = 805,
+    /// A backup is restored only into an empty store.
+    RestoreTargetNotEmpty = 806,
+    /// The backup file is malformed or truncated.
+    BackupFormat = 807,
+    /// The backup's integrity check does not match its content (altered or
+    /// truncated); nothing was restored.
+    BackupChecksum = 808,
+    /// The file already exists; it is never overwritten.
+    FileExists = 809,
+    /// A token row was changed in the database without the store's key; it
+    /// is never used (the attempt is logged and audited).
+    TokenTampered = 810,
 }
 
 impl mfa_result {
@@ -347,6 +375,17 @@ impl mfa_result {
             mfa_result::KeypadInvalidKey,
             mfa_result::KeypadTooLong,
             mfa_result::KeypadUnrecognized,
+            mfa_result::SecondFactorNeeded,
+            mfa_result::AppPasswordExists,
+            mfa_result::TooManyAppPasswords,
+            mfa_result::UnknownSetting,
+            mfa_result::InvalidSetting,
+            mfa_result::TooManyTrustedRanges,
+            mfa_result::RestoreTargetNotEmpty,
+            mfa_result::BackupFormat,
+            mfa_result::BackupChecksum,
+            mfa_result::FileExists,
+            mfa_result::TokenTampered,
         ];
         ALL
     }
@@ -460,6 +499,17 @@ impl mfa_result {
             R::KeypadInvalidKey => c"keypad input contains a key that is not 0-9, * or #",
             R::KeypadTooLong => c"keypad input is too long",
             R::KeypadUnrecognized => c"keypad input is neither an approval nor the fraud code",
+            R::SecondFactorNeeded => c"a second factor is needed",
+            R::AppPasswordExists => c"the user already has an app password with this name",
+            R::TooManyAppPasswords => c"the user already has the most app passwords allowed",
+            R::UnknownSetting => c"no setting has this name",
+            R::InvalidSetting => c"invalid setting value or a line that is not name=value; nothing stored",
+            R::TooManyTrustedRanges => c"the store already has the most trusted IP ranges allowed",
+            R::RestoreTargetNotEmpty => c"a backup is restored only into an empty store",
+            R::BackupFormat => c"the backup file is malformed or truncated",
+            R::BackupChecksum => c"the backup does not match its integrity check; nothing restored",
+            R::FileExists => c"the file already exists and is not overwritten",
+            R::TokenTampered => c"a token row was changed without the store's key; it is not used",
         }
     }
 }
@@ -725,6 +775,7 @@ impl From<mfa_store::Error> for mfa_result {
             E::Corrupt { .. } => R::StoreCorrupt,
             E::WrongMasterKey { .. } => R::WrongMasterKey,
             E::Unseal { .. } => R::StoreUnseal,
+            E::TokenTampered { .. } => R::TokenTampered,
             E::MasterKeyLength { .. } => R::MasterKeyLength,
             E::Rng => R::Rng,
             E::UnknownToken { .. } => R::UnknownToken,
@@ -739,13 +790,18 @@ impl From<mfa_store::Error> for mfa_result {
             E::FieldLength { .. } => R::FieldLength,
             E::Lockout(e) => e.into(),
             E::Fraud(e) => e.into(),
-            E::Record(_)
-            | E::SameKeyId { .. }
-            | E::TooManyTrustedRanges { .. }
-            | E::Cidr { .. } => R::InvalidParameter,
+            E::AppPasswordExists { .. } => R::AppPasswordExists,
+            E::TooManyAppPasswords { .. } => R::TooManyAppPasswords,
+            E::UnknownSetting { .. } => R::UnknownSetting,
+            E::InvalidSetting { .. } => R::InvalidSetting,
+            E::TooManyTrustedRanges { .. } => R::TooManyTrustedRanges,
+            E::RestoreTargetNotEmpty { .. } => R::RestoreTargetNotEmpty,
+            E::BackupFormat { .. } => R::BackupFormat,
+            E::BackupChecksum => R::BackupChecksum,
+            E::Record(_) | E::SameKeyId { .. } | E::Cidr { .. } => R::InvalidParameter,
             E::Io(_) => R::Io,
             E::Busy => R::StoreBusy,
-            E::Sqlite(_) | E::Postgres(_) => R::Database,
+            E::Sqlite(_) | E::Postgres(_) | E::Tls { .. } => R::Database,
             _ => R::Unknown,
         }
     }

@@ -21,6 +21,8 @@ pub mod lockout;
 pub mod otp;
 pub mod secret;
 pub mod store;
+pub mod store_admin;
+pub mod store_auth;
 pub mod uri;
 
 pub use error::{mfa_result, mfa_result_message, mfa_version};

@@ -234,8 +234,9 @@ unsafe fn read_state(state: *const mfa_lockout_state) -> Result<LockoutState, mf
 /// Creates a policy: `threshold` denials (at least 1) within a reset window
 /// of `reset_window_secs` (at least 1) lock the account for
 /// `unblock_after_secs` (0: only an administrator unblocks). Stores it in
-/// `*out`. Escalation and the hard cap are off, and denials while locked do
-/// not extend the lock, until set.
+/// `*out`. Escalation is off, the hard cap is 100 consecutive denials
+/// (NIST SP 800-63B; `mfa_lockout_policy_set_hard_cap` lowers it), and
+/// denials while locked do not extend the lock, until set.
 ///
 /// Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_LOCKOUT_INVALID_POLICY`.
 ///

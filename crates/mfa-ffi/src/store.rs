@@ -5,6 +5,7 @@
 
 use core::ffi::c_char;
 use std::net::IpAddr;
+use std::sync::{PoisonError, RwLock, RwLockReadGuard};
 
 use ::mfa_store::mfa_fraud::Channel;
 use ::mfa_store::mfa_lockout::FactorClass;
@@ -26,8 +27,23 @@ use crate::uri::mfa_otp_kind;
 /// one database transaction and may be called from any number of threads
 /// at once on the same handle (`mfa_store_free` excepted).
 pub struct mfa_store {
-    inner: Store,
-    ctx: VerifyContext,
+    /// The store. A lock only because `mfa_store_set_settings` changes the
+    /// configuration the other calls read (`Store::set_settings` takes
+    /// `&mut`); every other call shares it.
+    pub(crate) inner: RwLock<Store>,
+    pub(crate) ctx: VerifyContext,
+}
+
+impl mfa_store {
+    /// The store, shared with the other calls in flight.
+    ///
+    /// A poisoned lock is ignored on purpose: the only writer,
+    /// `Store::set_settings`, replaces its configuration in one assignment
+    /// after its transaction, so a panic inside it leaves the old
+    /// configuration whole.
+    pub(crate) fn inner(&self) -> RwLockReadGuard<'_, Store> {
+        self.inner.read().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 /// How an import treats tokens the store refuses (an existing serial, a
@@ -55,6 +71,8 @@ pub enum mfa_factor_class {
     VoiceCall = 4,
     /// Mobile app notifications.
     AppNotification = 5,
+    /// App passwords.
+    AppPassword = 6,
 }
 
 /// How a one-time passcode is delivered. Passed as `uint32_t`.
@@ -67,7 +85,7 @@ pub enum mfa_code_channel {
     Voice = 2,
 }
 
-fn code_channel_from_u32(n: u32) -> Result<CodeChannel, mfa_result> {
+pub(crate) fn code_channel_from_u32(n: u32) -> Result<CodeChannel, mfa_result> {
     match n {
         1 => Ok(CodeChannel::Sms),
         2 => Ok(CodeChannel::Voice),
@@ -76,7 +94,7 @@ fn code_channel_from_u32(n: u32) -> Result<CodeChannel, mfa_result> {
 }
 
 /// The client address of a verification, if given.
-fn context_with_client(
+pub(crate) fn context_with_client(
     store: &mfa_store,
     client: Option<&str>,
 ) -> Result<VerifyContext, mfa_result> {
@@ -137,11 +155,12 @@ fn class_from_u32(n: u32) -> Result<FactorClass, mfa_result> {
         3 => FactorClass::SmsCode,
         4 => FactorClass::VoiceCall,
         5 => FactorClass::AppNotification,
+        6 => FactorClass::AppPassword,
         _ => return Err(mfa_result::InvalidParameter),
     })
 }
 
-fn ip_from_text(text: &str) -> Result<IpAddr, mfa_result> {
+pub(crate) fn ip_from_text(text: &str) -> Result<IpAddr, mfa_result> {
     text.trim()
         .parse()
         .map_err(|_| mfa_result::InvalidParameter)
@@ -197,7 +216,7 @@ pub unsafe extern "C" fn mfa_store_open(
         let key = try_result!(MasterKey::from_slice(master_key_id, key).map_err(mfa_result::from));
         let inner = try_result!(Store::open(url, &key).map_err(mfa_result::from));
         // SAFETY: checked non-NULL, writable per the contract.
-        unsafe { write_out(out, to_raw(mfa_store { inner, ctx })) };
+        unsafe { write_out(out, to_raw(mfa_store { inner: RwLock::new(inner), ctx })) };
         mfa_result::Ok
     }
 }
@@ -246,7 +265,7 @@ pub unsafe extern "C" fn mfa_store_import(
             _ => return mfa_result::InvalidParameter,
         };
         let tokens = import.tokens().iter().cloned().map(NewToken::from);
-        let report = try_result!(store.inner.import(tokens, mode, UnixTime::from_secs(now)).map_err(mfa_result::from));
+        let report = try_result!(store.inner().import(tokens, mode, UnixTime::from_secs(now)).map_err(mfa_result::from));
         let result = mfa_store_import_result { imported: report.imported, refused: report.rejected.len() };
         // SAFETY: checked non-NULL, writable per the contract.
         unsafe { write_out(out, result) };
@@ -278,7 +297,7 @@ pub unsafe extern "C" fn mfa_store_assign(
         let store = try_ref!(store);
         // SAFETY: forwarded from this function's contract.
         let (serial, user) = unsafe { (try_result!(str_in(serial, serial_len)), try_result!(str_in(user, user_len))) };
-        match store.inner.assign(serial, user, UnixTime::from_secs(now)) {
+        match store.inner().assign(serial, user, UnixTime::from_secs(now)) {
             Ok(()) => mfa_result::Ok,
             Err(e) => e.into(),
         }
@@ -314,7 +333,7 @@ pub unsafe extern "C" fn mfa_store_activate(
         check_not_null!(out_step);
         // SAFETY: forwarded from this function's contract.
         let (serial, code) = unsafe { (try_result!(str_in(serial, serial_len)), try_result!(str_in(code, code_len))) };
-        let step = try_result!(store.inner.activate(serial, code, UnixTime::from_secs(now)).map_err(mfa_result::from));
+        let step = try_result!(store.inner().activate(serial, code, UnixTime::from_secs(now)).map_err(mfa_result::from));
         // SAFETY: checked non-NULL, writable per the contract.
         unsafe { write_out(out_step, step) };
         mfa_result::Ok
@@ -358,7 +377,7 @@ pub unsafe extern "C" fn mfa_store_resync(
         // SAFETY: forwarded from this function's contract.
         let codes = try_result!(unsafe { codes_in(codes, code_lens, count) });
         let step = try_result!(store
-            .inner
+            .inner()
             .resync(serial, &codes, window, UnixTime::from_secs(now))
             .map_err(mfa_result::from));
         // SAFETY: checked non-NULL, writable per the contract.
@@ -367,10 +386,13 @@ pub unsafe extern "C" fn mfa_store_resync(
     }
 }
 
-/// Verifies an OATH code of `user` at `now`, in one transaction: fraud
+/// Verifies an OATH code of `user` at `now`: `mfa_store_authenticate` with
+/// `MFA_AUTH_METHOD_OATH_CODE`, in one transaction: fraud
 /// block, lockout, the user's active tokens, replay protection across
 /// servers, lockout counters, authentication log (with `client_ip`, text,
-/// optional: NULL for none). Returns `MFA_RESULT_OK` only when the sign-in
+/// optional: NULL for none). A `client_ip` in a trusted range approves
+/// without the code, as for every sign-in (`*out_step` is then 0). Returns
+/// `MFA_RESULT_OK` only when the sign-in
 /// is approved (`*out_step` then holds the step or counter used); a denial
 /// is returned as its own code — `MFA_RESULT_NOT_ACTIVATED`,
 /// `MFA_RESULT_LOCKED`, `MFA_RESULT_BLOCKED_BY_FRAUD`,
@@ -409,7 +431,7 @@ pub unsafe extern "C" fn mfa_store_verify(
             )
         };
         let ctx = try_result!(context_with_client(store, client));
-        let outcome = try_result!(store.inner.verify(user, code, UnixTime::from_secs(now), &ctx).map_err(mfa_result::from));
+        let outcome = try_result!(store.inner().verify(user, code, UnixTime::from_secs(now), &ctx).map_err(mfa_result::from));
         if let Some(denial) = outcome.denial() {
             return denial.kind().into();
         }
@@ -452,14 +474,16 @@ pub unsafe extern "C" fn mfa_store_create_code(
         let channel = try_result!(code_channel_from_u32(channel));
         // SAFETY: forwarded from this function's contract.
         let (user, code) = unsafe { (try_result!(str_in(user, user_len)), try_result!(str_in(code, code_len))) };
-        let expires = try_result!(store.inner.create_code(user, channel, code, UnixTime::from_secs(now)).map_err(mfa_result::from));
+        let expires = try_result!(store.inner().create_code(user, channel, code, UnixTime::from_secs(now)).map_err(mfa_result::from));
         // SAFETY: checked non-NULL, writable per the contract.
         unsafe { write_out(out_expires, expires.secs()) };
         mfa_result::Ok
     }
 }
 
-/// Verifies a one-time passcode sent by `mfa_store_create_code`, through
+/// Verifies a one-time passcode sent by `mfa_store_create_code` (or
+/// `mfa_store_issue_code`): `mfa_store_authenticate` with
+/// `MFA_AUTH_METHOD_SMS_CODE` or `_VOICE_CODE`, through
 /// the same pipeline as `mfa_store_verify` (fraud, lockout of the channel's
 /// factor class, check, counters, log). A code is consumed at most once,
 /// from any server. `MFA_RESULT_OK` only when approved; denials as their own
@@ -499,7 +523,7 @@ pub unsafe extern "C" fn mfa_store_verify_code(
         };
         let ctx = try_result!(context_with_client(store, client));
         let outcome = try_result!(store
-            .inner
+            .inner()
             .verify_code(user, channel, code, UnixTime::from_secs(now), &ctx)
             .map_err(mfa_result::from));
         if let Some(denial) = outcome.denial() {
@@ -540,7 +564,7 @@ pub unsafe extern "C" fn mfa_store_report_fraud(
             2 => Channel::Phone,
             _ => return mfa_result::InvalidParameter,
         };
-        match store.inner.report_fraud(user, channel, block_confirmed, UnixTime::from_secs(now), &store.ctx) {
+        match store.inner().report_fraud(user, channel, block_confirmed, UnixTime::from_secs(now), &store.ctx) {
             Ok(_effects) => mfa_result::Ok,
             Err(e) => e.into(),
         }
@@ -579,7 +603,7 @@ pub unsafe extern "C" fn mfa_store_fraud_unblock(
                 try_result!(str_in(reason, reason_len)),
             )
         };
-        match store.inner.fraud_unblock(user, actor, reason, UnixTime::from_secs(now), &store.ctx) {
+        match store.inner().fraud_unblock(user, actor, reason, UnixTime::from_secs(now), &store.ctx) {
             Ok(_effects) => mfa_result::Ok,
             Err(e) => e.into(),
         }
@@ -619,7 +643,7 @@ pub unsafe extern "C" fn mfa_store_lockout_unblock(
                 try_result!(str_in(reason, reason_len)),
             )
         };
-        match store.inner.lockout_unblock(user, class, actor, reason, UnixTime::from_secs(now)) {
+        match store.inner().lockout_unblock(user, class, actor, reason, UnixTime::from_secs(now)) {
             Ok(_unblocked) => mfa_result::Ok,
             Err(e) => e.into(),
         }
@@ -647,7 +671,7 @@ pub unsafe extern "C" fn mfa_store_token_info_get(
         check_not_null!(out);
         // SAFETY: forwarded from this function's contract.
         let serial = try_result!(unsafe { str_in(serial, serial_len) });
-        let Some(t) = try_result!(store.inner.token(serial).map_err(mfa_result::from)) else {
+        let Some(t) = try_result!(store.inner().token(serial).map_err(mfa_result::from)) else {
             return mfa_result::UnknownToken;
         };
         let info = mfa_store_token_info {
@@ -681,7 +705,7 @@ pub unsafe extern "C" fn mfa_store_stats_get(
     ffi_panic_boundary! {
         let store = try_ref!(store);
         check_not_null!(out);
-        let s = try_result!(store.inner.stats().map_err(mfa_result::from));
+        let s = try_result!(store.inner().stats().map_err(mfa_result::from));
         let stats = mfa_store_stats {
             users: s.users,
             tokens: s.tokens,
@@ -722,7 +746,7 @@ pub unsafe extern "C" fn mfa_store_auth_log_csv(
         }
         let mut csv = Vec::new();
         try_result!(store
-            .inner
+            .inner()
             .export_auth_log_csv(UnixTime::from_secs(from), UnixTime::from_secs(to), &mut csv)
             .map_err(mfa_result::from));
         // SAFETY: forwarded from this function's contract.

@@ -23,8 +23,8 @@ pub use pskc::{
     format_date, parse_date,
 };
 pub use report::{
-    Accepted, ImportReport, Warning, neutralise_cell, write_errors_csv,
-    write_errors_csv_without_secrets,
+    Accepted, ErrorsCsvOptions, ImportReport, Warning, neutralise_cell, write_errors_csv,
+    write_errors_csv_with,
 };
 pub use token::{ImportedToken, TokenKind};
 pub use writer::{Protection, PskcWriter};

@@ -250,18 +250,53 @@ pub fn neutralise_cell(cell: &str) -> std::borrow::Cow<'_, str> {
     mfa_csv::neutralise_cell(cell)
 }
 
-/// Writes the errors CSV: for CSV uploads, the rejected rows as uploaded
-/// (under `upload_header`, the upload's header) plus `line` and `error`
-/// columns; for PSKC files and otpauth lists (`upload_header` `None`), the
-/// columns `line,package,serial,key_id,error` (`package` is the migration
-/// entry for an otpauth list). Every cell is neutralised against formula
-/// injection.
+/// What [`write_errors_csv_with`] writes.
 ///
-/// The format's secret column is written as uploaded, so that the
-/// administrator can correct and upload the rows again; any *other* cell
-/// that looks like it holds a secret (an otpauth URI, `secret=`) is
-/// redacted. [`write_errors_csv_without_secrets`] leaves the secret column
-/// empty as well.
+/// ```
+/// let o = mfa_import::ErrorsCsvOptions::new();
+/// assert!(!o.secrets());
+/// assert!(o.with_secrets(true).secrets());
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ErrorsCsvOptions {
+    secrets: bool,
+}
+
+impl ErrorsCsvOptions {
+    /// The default: the secret column of a CSV upload is left empty.
+    pub const fn new() -> ErrorsCsvOptions {
+        ErrorsCsvOptions { secrets: false }
+    }
+
+    /// Whether to write the rejected rows' secrets as uploaded (the errors
+    /// file then holds secrets: create it readable by its owner only).
+    #[must_use]
+    pub const fn with_secrets(self, secrets: bool) -> ErrorsCsvOptions {
+        ErrorsCsvOptions { secrets }
+    }
+
+    /// Whether secrets are written.
+    pub const fn secrets(&self) -> bool {
+        self.secrets
+    }
+}
+
+/// The columns of a CSV upload that hold secrets: every column whose
+/// header names a secret (`secret key`, `secret`, `base32 secret`), or, if
+/// none does, column 1 (the server CSV format's fixed secret position).
+fn secret_columns(header: &[String]) -> Vec<usize> {
+    let named: Vec<usize> = header
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| h.to_ascii_lowercase().contains("secret"))
+        .map(|(i, _)| i)
+        .collect();
+    if named.is_empty() { vec![1] } else { named }
+}
+
+/// [`write_errors_csv_with`] with the default options: the rejected rows'
+/// secrets are **not** written (their cells are empty).
 ///
 /// # Errors
 /// [`Error::Write`] if writing fails.
@@ -270,14 +305,36 @@ pub fn write_errors_csv<W: Write>(
     upload_header: Option<&[String]>,
     rejections: &[Rejection],
 ) -> Result<(), Error> {
-    errors_csv(out, upload_header, rejections, true)
+    write_errors_csv_with(out, upload_header, rejections, ErrorsCsvOptions::new())
 }
 
-/// As [`write_errors_csv`], with the secret column of every row left
-/// empty: nothing in the output holds a secret.
+/// Writes the errors CSV: for CSV uploads, the rejected rows as uploaded
+/// (under `upload_header`, the upload's header) plus `line` and `error`
+/// columns, the secret column left empty unless
+/// [`ErrorsCsvOptions::with_secrets`]; for PSKC files and otpauth lists
+/// (`upload_header` `None`), the columns `line,package,serial,key_id,error`
+/// (`package` is the migration entry for an otpauth list). Every cell is
+/// neutralised against formula injection. Whatever the options, any cell
+/// outside the secret column that looks like it holds a secret (an otpauth
+/// URI, `secret=`) is redacted (a file of otpauth URIs read as CSV has its
+/// secrets in the serial column).
 ///
 /// ```
-/// use mfa_import::{ImportReport, ServerCsvReader};
+/// use mfa_import::{ErrorsCsvOptions, ImportReport, ServerCsvReader};
+/// let csv = "serial,secret,interval\n1,JBSWY3DPEHPK3PXP,45\n";
+/// let mut reader = ServerCsvReader::new(csv.as_bytes());
+/// let mut report = ImportReport::new();
+/// for item in reader.by_ref() {
+///     report.record(item);
+/// }
+/// let mut out = Vec::new();
+/// mfa_import::write_errors_csv_with(&mut out, reader.header(), &report.rejected, ErrorsCsvOptions::new())?;
+/// assert!(!String::from_utf8(out).unwrap().contains("JBSWY3DPEHPK3PXP"));
+/// # Ok::<(), mfa_import::Error>(())
+/// ```
+///
+/// ```
+/// use mfa_import::{ErrorsCsvOptions, ImportReport, ServerCsvReader};
 /// let csv = "serial,secret,interval\n\
 ///            1234567,JBSWY3DPEHPK3PXQ,0\n\
 ///            otpauth://totp/a?secret=JBSWY3DPEHPK3PXP,x,30\n";
@@ -287,29 +344,23 @@ pub fn write_errors_csv<W: Write>(
 ///     report.record(item);
 /// }
 /// let mut out = Vec::new();
-/// mfa_import::write_errors_csv_without_secrets(&mut out, reader.header(), &report.rejected)?;
+/// let with = ErrorsCsvOptions::new().with_secrets(true);
+/// mfa_import::write_errors_csv_with(&mut out, reader.header(), &report.rejected, with)?;
 /// let text = String::from_utf8(out).unwrap();
-/// assert!(!text.contains("JBSWY3DPEHPK3PX"), "{text}");
+/// // The secret column as uploaded, the URI in the serial column redacted.
+/// assert!(text.contains("JBSWY3DPEHPK3PXQ"), "{text}");
+/// assert!(!text.contains("JBSWY3DPEHPK3PXP"), "{text}");
 /// assert!(text.contains("otpauth://totp/a?secret=REDACTED"), "{text}");
-/// assert!(text.starts_with("serial,secret,interval,line,error\n1234567,,0,2,"), "{text}");
 /// # Ok::<(), mfa_import::Error>(())
 /// ```
 ///
 /// # Errors
 /// [`Error::Write`] if writing fails.
-pub fn write_errors_csv_without_secrets<W: Write>(
+pub fn write_errors_csv_with<W: Write>(
     out: W,
     upload_header: Option<&[String]>,
     rejections: &[Rejection],
-) -> Result<(), Error> {
-    errors_csv(out, upload_header, rejections, false)
-}
-
-fn errors_csv<W: Write>(
-    out: W,
-    upload_header: Option<&[String]>,
-    rejections: &[Rejection],
-    with_secret: bool,
+    options: ErrorsCsvOptions,
 ) -> Result<(), Error> {
     let mut w = csv::WriterBuilder::new().flexible(true).from_writer(out);
     let werr = |e: csv::Error| match e.into_kind() {
@@ -335,7 +386,7 @@ fn errors_csv<W: Write>(
                             .enumerate()
                             .map(|(i, f)| {
                                 if row.secret_column() == Some(i) {
-                                    if with_secret {
+                                    if options.secrets {
                                         neutralise_cell(f).into_owned()
                                     } else {
                                         String::new()
@@ -348,6 +399,13 @@ fn errors_csv<W: Write>(
                     })
                     .unwrap_or_default();
                 cells.resize(header.len().max(cells.len()), String::new());
+                if !options.secrets {
+                    for i in &secret_columns(header) {
+                        if let Some(cell) = cells.get_mut(*i) {
+                            zeroize::Zeroize::zeroize(cell);
+                        }
+                    }
+                }
                 cells.push(r.location.line().to_string());
                 cells.push(neutralise_cell(&r.error.to_string()).into_owned());
                 w.write_record(&cells).map_err(werr)?;

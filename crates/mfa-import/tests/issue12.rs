@@ -14,7 +14,7 @@ use common::{corpus, data};
 use mfa_import::{
     Error, ImportReport, ImportedToken, Location, OtpauthListReader, Protection, PskcOptions,
     PskcReader, PskcWriter, Rejection, ServerCsvReader, Warning, parse_migration_payload,
-    parse_migration_uri, write_errors_csv_without_secrets,
+    parse_migration_uri, write_errors_csv,
 };
 use mfa_oath::{Algorithm, UriWarning};
 
@@ -495,7 +495,7 @@ fn no_secret_in_any_output_of_an_otpauth_file_read_as_csv_or_as_a_list() {
         }
         let mut out = all_output(&items, &report);
         let mut errors = Vec::new();
-        write_errors_csv_without_secrets(&mut errors, csv.header(), &report.rejected).unwrap();
+        write_errors_csv(&mut errors, csv.header(), &report.rejected).unwrap();
         out.push_str(&String::from_utf8(errors).unwrap());
 
         // Read as an otpauth list, with a broken line added.
@@ -507,7 +507,7 @@ fn no_secret_in_any_output_of_an_otpauth_file_read_as_csv_or_as_a_list() {
         }
         out.push_str(&all_output(&items, &report));
         let mut errors = Vec::new();
-        write_errors_csv_without_secrets(&mut errors, None, &report.rejected).unwrap();
+        write_errors_csv(&mut errors, None, &report.rejected).unwrap();
         out.push_str(&String::from_utf8(errors).unwrap());
 
         for s in secrets.iter().chain([&"JBSWY3DPEHPK3PX1".to_owned()]) {

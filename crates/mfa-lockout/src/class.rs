@@ -24,16 +24,19 @@ pub enum FactorClass {
     VoiceCall,
     /// A mobile app notification approved or denied.
     AppNotification,
+    /// An app password (for an application that cannot do MFA).
+    AppPassword,
 }
 
 impl FactorClass {
     /// Every class, in a stable order.
-    pub const ALL: [FactorClass; 5] = [
+    pub const ALL: [FactorClass; 6] = [
         FactorClass::Pin,
         FactorClass::Otp,
         FactorClass::SmsCode,
         FactorClass::VoiceCall,
         FactorClass::AppNotification,
+        FactorClass::AppPassword,
     ];
 
     /// A stable lower-case name, for a database key or a log.
@@ -52,6 +55,7 @@ impl FactorClass {
             FactorClass::SmsCode => "sms_code",
             FactorClass::VoiceCall => "voice_call",
             FactorClass::AppNotification => "app_notification",
+            FactorClass::AppPassword => "app_password",
         }
     }
 
@@ -67,6 +71,7 @@ impl FactorClass {
             FactorClass::SmsCode => 2,
             FactorClass::VoiceCall => 3,
             FactorClass::AppNotification => 4,
+            FactorClass::AppPassword => 5,
         }
     }
 }
@@ -88,12 +93,12 @@ impl fmt::Display for FactorClass {
 /// # Ok::<(), mfa_lockout::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct Policies([Policy; 5]);
+pub struct Policies([Policy; 6]);
 
 impl Policies {
     /// The same policy for every class.
     pub const fn uniform(policy: Policy) -> Policies {
-        Policies([policy; 5])
+        Policies([policy; 6])
     }
 
     /// Replaces the policy of one class.
@@ -107,13 +112,14 @@ impl Policies {
 
     /// The policy of one class.
     pub const fn get(&self, class: FactorClass) -> &Policy {
-        let [pin, otp, sms, voice, app] = &self.0;
+        let [pin, otp, sms, voice, app, app_password] = &self.0;
         match class {
             FactorClass::Pin => pin,
             FactorClass::Otp => otp,
             FactorClass::SmsCode => sms,
             FactorClass::VoiceCall => voice,
             FactorClass::AppNotification => app,
+            FactorClass::AppPassword => app_password,
         }
     }
 }

@@ -434,12 +434,21 @@ impl LockoutState {
                 }
                 next
             }
-            Decision::LockedUntilAdmin { .. } if policy.extend_while_locked() => LockoutState {
-                failures: self.failures.saturating_add(1),
-                last_failure: Some(now),
-                consecutive: self.consecutive.saturating_add(1),
-                ..self
-            },
+            Decision::LockedUntilAdmin { .. } if policy.extend_while_locked() => {
+                let consecutive = self.consecutive.saturating_add(1);
+                let mut next = LockoutState {
+                    failures: self.failures.saturating_add(1),
+                    last_failure: Some(now),
+                    consecutive,
+                    ..self
+                };
+                // Reaching the hard cap while locked until an administrator
+                // unblocks says so (the log reason is the cap).
+                if policy.hard_cap().is_some_and(|cap| consecutive >= cap) {
+                    next.lock = Lock::Admin(AdminLockCause::HardCap);
+                }
+                next
+            }
             Decision::Locked { .. } | Decision::LockedUntilAdmin { .. } => {
                 return Err(decision
                     .refusal()

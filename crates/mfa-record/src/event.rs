@@ -27,19 +27,28 @@ pub enum AuthMode {
     MobileAppNotification,
     /// An OATH code from a hardware token or authenticator app.
     OathCode,
+    /// An app password, for an application that cannot do MFA.
+    AppPassword,
+    /// No second factor asked: the client IP is in a trusted range.
+    TrustedIp,
+    /// No second factor asked: MFA is remembered on this device.
+    RememberedDevice,
 }
 
 impl AuthMode {
     /// Every mode, in declaration order.
-    pub const ALL: [AuthMode; 5] = [
+    pub const ALL: [AuthMode; 8] = [
         AuthMode::PhoneCall,
         AuthMode::SmsOneWay,
         AuthMode::SmsTwoWay,
         AuthMode::MobileAppNotification,
         AuthMode::OathCode,
+        AuthMode::AppPassword,
+        AuthMode::TrustedIp,
+        AuthMode::RememberedDevice,
     ];
 
-    pub(crate) const ALL_MASK: u8 = 0b1_1111;
+    pub(crate) const ALL_MASK: u8 = 0b1111_1111;
 
     pub(crate) const fn bit(self) -> u8 {
         match self {
@@ -48,6 +57,9 @@ impl AuthMode {
             AuthMode::SmsTwoWay => 4,
             AuthMode::MobileAppNotification => 8,
             AuthMode::OathCode => 16,
+            AuthMode::AppPassword => 32,
+            AuthMode::TrustedIp => 64,
+            AuthMode::RememberedDevice => 128,
         }
     }
 
@@ -66,6 +78,9 @@ impl AuthMode {
             AuthMode::SmsTwoWay => "sms_two_way",
             AuthMode::MobileAppNotification => "mobile_app_notification",
             AuthMode::OathCode => "oath_code",
+            AuthMode::AppPassword => "app_password",
+            AuthMode::TrustedIp => "trusted_ip",
+            AuthMode::RememberedDevice => "remembered_device",
         }
     }
 
@@ -75,6 +90,13 @@ impl AuthMode {
             self,
             AuthMode::PhoneCall | AuthMode::SmsOneWay | AuthMode::SmsTwoWay
         )
+    }
+
+    /// Whether the mode is a bypass: the sign-in was approved without a
+    /// second factor (trusted IP range, remembered device). A bypass is not
+    /// a method a user registers or chooses.
+    pub const fn is_bypass(self) -> bool {
+        matches!(self, AuthMode::TrustedIp | AuthMode::RememberedDevice)
     }
 
     /// Whether the mode reaches the user through a mobile app device token.
@@ -91,6 +113,9 @@ impl fmt::Display for AuthMode {
             AuthMode::SmsTwoWay => "two-way SMS",
             AuthMode::MobileAppNotification => "mobile app notification",
             AuthMode::OathCode => "OATH code",
+            AuthMode::AppPassword => "app password",
+            AuthMode::TrustedIp => "trusted IP (no second factor)",
+            AuthMode::RememberedDevice => "remembered device (no second factor)",
         })
     }
 }

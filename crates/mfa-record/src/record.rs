@@ -628,6 +628,9 @@ impl UserRecord {
             }
             AuthMode::MobileAppNotification => !self.device_tokens.is_empty(),
             AuthMode::OathCode => self.oath_tokens.iter().any(OathToken::is_activated),
+            AuthMode::AppPassword => !self.app_passwords.is_empty(),
+            // A bypass is granted by the network or a device, never registered.
+            AuthMode::TrustedIp | AuthMode::RememberedDevice => false,
         }
     }
 

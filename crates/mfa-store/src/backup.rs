@@ -3,31 +3,49 @@
 //! The format is line-based UTF-8 text (see `docs/store.md`):
 //!
 //! ```text
-//! mfa-store-backup 1 schema 1
-//! table users 9
+//! mfa-store-backup 2 schema 3
+//! table mfa_keys 4
+//! r<TAB>i1<TAB>b…<TAB>i1<TAB>b…
+//! table users 12
 //! r<TAB>t616c696365<TAB>N<TAB>…<TAB>i1700000000<TAB>…
 //! …
 //! end
-//! sha256 <64 hex digits over every byte above this line>
+//! hmac-sha256 <64 hex digits over every byte above this line>
 //! ```
 //!
 //! Fields are `N` (NULL), `i<decimal>`, `t<hex of UTF-8>` or `b<hex>`.
-//! Token secrets stay sealed: a backup restores only into a store opened
-//! with the same master key.
+//! Token secrets stay sealed, and the data key travels wrapped by the
+//! master key. The trailer is an HMAC-SHA256 under a key derived from the
+//! store's data key: only a holder of the master key can write a backup
+//! that restores, and `restore` checks it over the whole file before it
+//! writes anything.
 
 use std::io::{BufRead, BufReader, Read, Write};
 
-use sha2::{Digest, Sha256};
+use std::io::{Seek, SeekFrom};
 
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::crypto::{Keys, MasterWrap};
 use crate::db::{Mode, Tx, Val};
 use crate::{BackupProblem, Error, MasterKey, SCHEMA_VERSION, Store};
+
+/// The backup format this code writes and reads.
+const FORMAT: u32 = 2;
+/// What the backup MAC is computed for.
+const MAC_PURPOSE: &[u8] = b"backup/v2";
 
 const HEX: data_encoding::Encoding = data_encoding::HEXLOWER;
 
 /// The tables in dependency order, their columns, and the order of rows.
 /// Log tables are written without their surrogate ids, in id order.
 const TABLES: &[(&str, &[&str], &str)] = &[
-    ("mfa_keys", &["key_id", "check_value"], "key_id"),
+    (
+        "mfa_keys",
+        &["key_id", "check_value", "data_key_id", "wrapped"],
+        "key_id",
+    ),
     ("settings", &["name", "value"], "name"),
     (
         "users",
@@ -79,6 +97,7 @@ const TABLES: &[(&str, &[&str], &str)] = &[
             "manufacturer",
             "model",
             "imported_at",
+            "row_mac",
         ],
         "serial",
     ),
@@ -133,7 +152,7 @@ const TABLES: &[(&str, &[&str], &str)] = &[
 ];
 
 fn header() -> String {
-    format!("mfa-store-backup 1 schema {SCHEMA_VERSION}\n")
+    format!("mfa-store-backup {FORMAT} schema {SCHEMA_VERSION}\n")
 }
 
 fn encode(v: &Val, out: &mut String) {
@@ -167,34 +186,48 @@ fn decode(field: &str) -> Option<Val> {
     }
 }
 
-/// Hashes everything written through it.
-struct Hashing<W: Write> {
+/// MACs everything written through it.
+struct Macing<W: Write> {
     inner: W,
-    hash: Sha256,
+    mac: Hmac<Sha256>,
 }
 
-impl<W: Write> Hashing<W> {
+impl<W: Write> Macing<W> {
     fn line(&mut self, s: &str) -> Result<(), Error> {
-        self.hash.update(s.as_bytes());
+        self.mac.update(s.as_bytes());
         self.inner.write_all(s.as_bytes())?;
         Ok(())
     }
 }
 
+/// Compares the trailer line with the MAC of everything before it.
+fn check_trailer(line: &str, mac: Hmac<Sha256>, n: u64) -> Result<(), Error> {
+    let given = line
+        .strip_prefix("hmac-sha256 ")
+        .and_then(|t| t.strip_suffix('\n'))
+        .and_then(|t| HEX.decode(t.as_bytes()).ok())
+        .ok_or(Error::BackupFormat {
+            line: n,
+            problem: BackupProblem::Truncated,
+        })?;
+    mac.verify_slice(&given).map_err(|_| Error::BackupChecksum)
+}
+
 impl Store {
     /// Writes a consistent snapshot of the whole store to `out` as one
-    /// backup file with a SHA-256 checksum. Secrets stay sealed.
+    /// backup file, authenticated with an HMAC under the store's data key.
+    /// Secrets stay sealed.
     ///
     /// ```
     /// # use mfa_store::{MasterKey, Store};
     /// let dir = tempfile::tempdir()?;
     /// let key = MasterKey::new(1, [9; 32]);
     /// let a = Store::open(&format!("sqlite:{}", dir.path().join("a.db").display()), &key)?;
-    /// a.add_trusted_range("10.0.0.0/8", mfa_oath::UnixTime::from_secs(1))?;
+    /// a.add_trusted_range("10.0.0.0/8", "root", mfa_oath::UnixTime::from_secs(1))?;
     /// let mut file = Vec::new();
     /// a.backup(&mut file)?;
     /// let b = Store::open(&format!("sqlite:{}", dir.path().join("b.db").display()), &key)?;
-    /// b.restore(file.as_slice())?;
+    /// b.restore(std::io::Cursor::new(file))?;
     /// assert_eq!(b.trusted_ranges()?, a.trusted_ranges()?);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -202,9 +235,9 @@ impl Store {
     /// # Errors
     /// [`Error::Io`], database errors.
     pub fn backup<W: Write>(&self, out: W) -> Result<(), Error> {
-        let mut w = Hashing {
+        let mut w = Macing {
             inner: std::io::BufWriter::new(out),
-            hash: Sha256::new(),
+            mac: self.keys().stream_mac(MAC_PURPOSE),
         };
         self.pool().run(Mode::Snapshot, |tx| {
             w.line(&header())?;
@@ -223,54 +256,49 @@ impl Store {
             }
             w.line("end\n")
         })?;
-        let digest = HEX.encode(&w.hash.finalize());
-        w.inner.write_all(format!("sha256 {digest}\n").as_bytes())?;
+        let tag = HEX.encode(&w.mac.finalize().into_bytes());
+        w.inner
+            .write_all(format!("hmac-sha256 {tag}\n").as_bytes())?;
         w.inner.flush()?;
         Ok(())
     }
 
     /// Restores a backup into this store, which must be empty (freshly
-    /// created) and opened with the master key the backup's secrets are
-    /// sealed with. The backup may come from the other backend. One
-    /// transaction: if the checksum does not match, the file is malformed or
-    /// the key differs, nothing is restored.
+    /// created) and opened with the master key the backup was written
+    /// under. The backup may come from the other backend.
+    ///
+    /// The file is read twice: first its MAC is checked over every byte
+    /// (under the data key that the backup carries, unwrapped with this
+    /// store's master key) and nothing is written unless it matches; then it
+    /// is restored in one transaction, which checks the MAC again and
+    /// commits only if the file is unchanged and well formed. The store then
+    /// uses the backup's data key. Format-1 backups (SHA-256 only, before
+    /// mfa-store 0.2) are refused.
     ///
     /// # Errors
     /// [`Error::RestoreTargetNotEmpty`], [`Error::BackupFormat`],
     /// [`Error::BackupChecksum`], [`Error::WrongMasterKey`], [`Error::Io`],
     /// database errors.
-    pub fn restore<R: Read>(&self, input: R) -> Result<(), Error> {
-        let key_id = self.keys().key_id;
-        let check = self.keys().check.clone();
-        let mut input = Some(BufReader::new(input));
+    pub fn restore<R: Read + Seek>(&self, mut input: R) -> Result<(), Error> {
+        let master = self.master();
+        let start = input.stream_position()?;
+        // Pass 1: authenticate, write nothing.
+        let keys = authenticate_backup(&mut BufReader::new(&mut input), &master)?;
+        input.seek(SeekFrom::Start(start))?;
+        let mut reader = Some(BufReader::new(input));
         self.pool().run(Mode::Write, |tx| {
-            let Some(reader) = input.take() else {
+            let Some(reader) = reader.take() else {
                 return Err(Error::Busy);
             };
-            restore_in(tx, reader)?;
-            // The backup's key check value must match the key this store
-            // was opened with.
-            let rows = tx.query("mfa_keys", "SELECT key_id, check_value FROM mfa_keys", &[])?;
-            let mut expected = 0;
-            let mut ok = false;
-            for r in &rows {
-                expected = u32::try_from(r.i64(0, "key_id")?).unwrap_or_default();
-                let cv = r.blob(1, "check_value")?;
-                ok = rows.len() == 1
-                    && expected == key_id
-                    && bool::from(subtle::ConstantTimeEq::ct_eq(
-                        cv.as_slice(),
-                        check.as_slice(),
-                    ));
-            }
-            if !ok {
-                return Err(Error::WrongMasterKey {
-                    expected,
-                    given: key_id,
-                });
-            }
+            // Pass 2: the same checks while writing.
+            restore_in(tx, reader, keys.stream_mac(MAC_PURPOSE))?;
+            crate::schema::read_data_key(tx, &master)?.ok_or(Error::BackupFormat {
+                line: 2,
+                problem: BackupProblem::NoDataKey,
+            })?;
             Ok(())
         })?;
+        self.set_keys(keys);
         Ok(())
     }
 
@@ -314,7 +342,88 @@ fn count(tx: &mut dyn Tx, table: &'static str) -> Result<u64, Error> {
         .map(Option::unwrap_or_default)
 }
 
-fn restore_in(tx: &mut dyn Tx, mut reader: impl BufRead) -> Result<(), Error> {
+/// The header line's problem, if it is not this format's.
+fn check_header(line: &str) -> Result<(), Error> {
+    if line == header() {
+        return Ok(());
+    }
+    let problem = if line.starts_with("mfa-store-backup 1 ") {
+        BackupProblem::Unauthenticated
+    } else {
+        BackupProblem::Header
+    };
+    Err(Error::BackupFormat { line: 1, problem })
+}
+
+/// Pass 1 of `restore`: reads the whole file without writing anything,
+/// unwraps the backup's data key with `master` (from the `mfa_keys` table,
+/// which comes first) and checks the MAC trailer. Returns the keys.
+fn authenticate_backup(reader: &mut impl BufRead, master: &MasterWrap) -> Result<Keys, Error> {
+    let mut line = String::new();
+    let mut n: u64 = 0;
+    // The lines before the data key is known (header, the mfa_keys table:
+    // a few short lines), fed to the MAC once it is.
+    let mut before_key = String::new();
+    let mut found: Option<(Keys, Hmac<Sha256>)> = None;
+    loop {
+        line.clear();
+        if reader.read_line(&mut line)? == 0 {
+            return Err(Error::BackupFormat {
+                line: n + 1,
+                problem: BackupProblem::Truncated,
+            });
+        }
+        n += 1;
+        let bad = |problem| Error::BackupFormat { line: n, problem };
+        if let Some((_, mac)) = found.as_mut() {
+            mac.update(line.as_bytes());
+            if line == "end\n" {
+                line.clear();
+                reader.read_line(&mut line)?;
+                let (keys, mac) = found.ok_or_else(|| bad(BackupProblem::NoDataKey))?;
+                check_trailer(&line, mac, n + 1)?;
+                return Ok(keys);
+            }
+            continue;
+        }
+        before_key.push_str(&line);
+        match n {
+            1 => check_header(&line)?,
+            2 if line != "table mfa_keys 4\n" => return Err(bad(BackupProblem::Table)),
+            2 => {}
+            _ => {
+                let vals = line
+                    .strip_suffix('\n')
+                    .and_then(|b| b.strip_prefix("r\t"))
+                    .and_then(|f| f.split('\t').map(decode).collect::<Option<Vec<Val>>>())
+                    .ok_or(Error::BackupFormat {
+                        line: n,
+                        problem: BackupProblem::NoDataKey,
+                    })?;
+                let [Val::Int(id), _, Val::Int(data_id), Val::Blob(wrapped)] = vals.as_slice()
+                else {
+                    return Err(bad(BackupProblem::FieldCount));
+                };
+                if *id == i64::from(master.id) {
+                    let data_id = u32::try_from(*data_id).map_err(|_| bad(BackupProblem::Field))?;
+                    let keys = master.unwrap(data_id, wrapped)?.keys();
+                    let mut mac = keys.stream_mac(MAC_PURPOSE);
+                    mac.update(before_key.as_bytes());
+                    found = Some((keys, mac));
+                } else if n > 10 {
+                    // mfa_keys holds one row; a long run of others is not a backup of ours.
+                    return Err(bad(BackupProblem::NoDataKey));
+                }
+            }
+        }
+    }
+}
+
+fn restore_in(
+    tx: &mut dyn Tx,
+    mut reader: impl BufRead,
+    mut mac: Hmac<Sha256>,
+) -> Result<(), Error> {
     let tokens = count(tx, "tokens")?;
     let users = count(tx, "users")?;
     let logs = count(tx, "auth_log")?;
@@ -324,7 +433,6 @@ fn restore_in(tx: &mut dyn Tx, mut reader: impl BufRead) -> Result<(), Error> {
     tx.exec("DELETE FROM mfa_keys", &[])?;
     tx.exec("DELETE FROM trusted_ranges", &[])?;
 
-    let mut hash = Sha256::new();
     let mut line = String::new();
     let mut n: u64 = 0;
     let mut current: Option<(&str, usize, String)> = None;
@@ -340,27 +448,14 @@ fn restore_in(tx: &mut dyn Tx, mut reader: impl BufRead) -> Result<(), Error> {
         n += 1;
         let bad = |problem| Error::BackupFormat { line: n, problem };
         if ended {
-            let digest = line
-                .strip_prefix("sha256 ")
-                .map(str::trim_end)
-                .ok_or_else(|| bad(BackupProblem::Truncated))?;
-            let ours = HEX.encode(&hash.clone().finalize());
-            if !bool::from(subtle::ConstantTimeEq::ct_eq(
-                digest.as_bytes(),
-                ours.as_bytes(),
-            )) {
-                return Err(Error::BackupChecksum);
-            }
-            return Ok(());
+            return check_trailer(&line, mac, n);
         }
-        hash.update(line.as_bytes());
+        mac.update(line.as_bytes());
         let body = line
             .strip_suffix('\n')
             .ok_or_else(|| bad(BackupProblem::Truncated))?;
         if n == 1 {
-            if line != header() {
-                return Err(bad(BackupProblem::Header));
-            }
+            check_header(&line)?;
             continue;
         }
         if body == "end" {

@@ -1,10 +1,16 @@
-//! Sealing token secrets at rest and keyed hashes of one-time codes.
+//! The key hierarchy and what it protects.
 //!
-//! Everything is derived from one caller-provided 256-bit master key with
-//! HMAC-SHA256 under distinct labels:
+//! The caller's 256-bit **master key** (key file or environment) never
+//! seals data itself. It wraps the store's **data key** (AES-256-GCM, stored
+//! wrapped in `mfa_keys`) and gives the key check value that recognises it.
+//! From the data key, with HMAC-SHA256 under distinct labels:
 //! - the AES-256-GCM key that seals token secrets,
-//! - the HMAC key for one-time SMS/voice codes and remembered devices,
-//! - the key check value stored in the database to recognise the key.
+//! - the HMAC key for one-time codes, remembered devices and app passwords,
+//! - the HMAC key of the token row MACs and of the backup MAC.
+//!
+//! `rekey` re-wraps the data key under a new master key, so every sealed
+//! secret and keyed hash stays usable. A store created before schema 3 takes
+//! its master key's bytes as its data key, so its rows need no re-sealing.
 
 use aes_gcm::Aes256Gcm;
 use aes_gcm::aead::{Aead, KeyInit, Payload};
@@ -87,13 +93,7 @@ impl MasterKey {
     }
 
     fn derive(&self, label: &[u8]) -> Zeroizing<[u8; 32]> {
-        let mut out = Zeroizing::new([0u8; 32]);
-        if let Ok(mut m) = <Hmac<Sha256> as KeyInit>::new_from_slice(self.key.as_slice()) {
-            m.update(b"mfa-store/v1/");
-            m.update(label);
-            out.copy_from_slice(&m.finalize().into_bytes());
-        }
-        out
+        derive(self.key.as_slice(), label)
     }
 
     /// The key check value stored in the store: recognises the key without
@@ -102,25 +102,139 @@ impl MasterKey {
         self.derive(b"key-check").to_vec()
     }
 
-    pub(crate) fn keys(&self) -> Keys {
-        let seal = self.derive(b"token-seal");
-        Keys {
-            key_id: self.id,
-            cipher: Aes256Gcm::new_from_slice(seal.as_slice()).ok(),
-            hash: self.derive(b"code-hash"),
-            check: self.check_value(),
+    /// What a store handle keeps of the master key: its id and the key
+    /// that wraps the data key.
+    pub(crate) fn wrapping(&self) -> MasterWrap {
+        MasterWrap {
+            id: self.id,
+            wrap: aes(&self.derive(b"data-key-wrap")),
+        }
+    }
+
+    /// The data key of a store created before schema 3: the master key's
+    /// own bytes (its sealed rows and hashes were derived from them).
+    pub(crate) fn legacy_data_key(&self) -> DataKey {
+        DataKey {
+            id: self.id,
+            key: self.key.clone(),
         }
     }
 }
 
-/// The working keys derived from a master key.
+fn derive(key: &[u8], label: &[u8]) -> Zeroizing<[u8; 32]> {
+    let mut out = Zeroizing::new([0u8; 32]);
+    let mut m = hmac_sha256(key);
+    m.update(b"mfa-store/v1/");
+    m.update(label);
+    out.copy_from_slice(&m.finalize().into_bytes());
+    out
+}
+
+/// AES-256-GCM with a 256-bit key. `new_from_slice` fails only for a key of
+/// another length, and every key here is 32 bytes.
+fn aes(key: &Zeroizing<[u8; 32]>) -> Aes256Gcm {
+    #[allow(clippy::expect_used)] // a [u8; 32] is an AES-256 key by construction.
+    Aes256Gcm::new_from_slice(key.as_slice()).expect("a 32-byte key is an AES-256 key")
+}
+
+/// The store's data key: random for a store created with schema 3 or later.
+pub(crate) struct DataKey {
+    pub(crate) id: u32,
+    key: Zeroizing<[u8; 32]>,
+}
+
+impl DataKey {
+    /// A new random data key with id `id`.
+    pub(crate) fn random(id: u32) -> Result<DataKey, Error> {
+        let mut key = Zeroizing::new([0u8; 32]);
+        getrandom::fill(key.as_mut_slice()).map_err(|_| Error::Rng)?;
+        Ok(DataKey { id, key })
+    }
+
+    /// The working keys derived from the data key.
+    pub(crate) fn keys(&self) -> Keys {
+        Keys {
+            key_id: self.id,
+            cipher: aes(&derive(self.key.as_slice(), b"token-seal")),
+            hash: derive(self.key.as_slice(), b"code-hash"),
+            mac: derive(self.key.as_slice(), b"row-mac"),
+        }
+    }
+}
+
+/// What a store handle keeps of the master key.
+pub(crate) struct MasterWrap {
+    pub(crate) id: u32,
+    wrap: Aes256Gcm,
+}
+
+fn wrap_aad(data_key_id: u32) -> Vec<u8> {
+    let mut a = b"mfa-store/v1/data-key:".to_vec();
+    a.extend_from_slice(&data_key_id.to_be_bytes());
+    a
+}
+
+impl MasterWrap {
+    /// Wraps the data key: `1 ‖ nonce(12) ‖ ciphertext ‖ tag(16)`, its id
+    /// bound as associated data.
+    pub(crate) fn wrap(&self, data: &DataKey) -> Result<Vec<u8>, Error> {
+        seal_with(&self.wrap, &wrap_aad(data.id), data.key.as_slice())
+    }
+
+    /// Unwraps a data key wrapped by [`MasterWrap::wrap`].
+    pub(crate) fn unwrap(&self, data_key_id: u32, wrapped: &[u8]) -> Result<DataKey, Error> {
+        let raw = open_with(&self.wrap, &wrap_aad(data_key_id), wrapped).ok_or(
+            Error::WrongMasterKey {
+                expected: data_key_id,
+                given: self.id,
+            },
+        )?;
+        let key: [u8; 32] = raw.as_slice().try_into().map_err(|_| Error::Corrupt {
+            table: "mfa_keys",
+            column: "wrapped",
+        })?;
+        Ok(DataKey {
+            id: data_key_id,
+            key: Zeroizing::new(key),
+        })
+    }
+}
+
+fn seal_with(cipher: &Aes256Gcm, aad: &[u8], msg: &[u8]) -> Result<Vec<u8>, Error> {
+    let mut nonce = [0u8; NONCE_LEN];
+    getrandom::fill(&mut nonce).map_err(|_| Error::Rng)?;
+    // AES-GCM encryption fails only for messages over 64 GiB.
+    let ct = cipher
+        .encrypt(&nonce.into(), Payload { msg, aad })
+        .map_err(|_| Error::Rng)?;
+    let mut out = Vec::with_capacity(1 + NONCE_LEN + ct.len());
+    out.push(SEAL_V1);
+    out.extend_from_slice(&nonce);
+    out.extend_from_slice(&ct);
+    Ok(out)
+}
+
+fn open_with(cipher: &Aes256Gcm, aad: &[u8], sealed: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+    let (&version, rest) = sealed.split_first()?;
+    if version != SEAL_V1 || rest.len() < NONCE_LEN + 16 {
+        return None;
+    }
+    let (nonce, ct) = rest.split_at(NONCE_LEN);
+    let nonce: [u8; NONCE_LEN] = nonce.try_into().ok()?;
+    cipher
+        .decrypt(&nonce.into(), Payload { msg: ct, aad })
+        .ok()
+        .map(Zeroizing::new)
+}
+
+/// The working keys derived from the data key.
 pub(crate) struct Keys {
+    /// The data key's id, stored with every sealed secret.
     pub(crate) key_id: u32,
     /// The AES-256-GCM key schedule, built once (its key is wiped on drop).
-    cipher: Option<Aes256Gcm>,
+    cipher: Aes256Gcm,
     hash: Zeroizing<[u8; 32]>,
-    /// The key check value of the master key.
-    pub(crate) check: Vec<u8>,
+    mac: Zeroizing<[u8; 32]>,
 }
 
 fn aad(key_id: u32, serial: &str) -> Vec<u8> {
@@ -131,56 +245,63 @@ fn aad(key_id: u32, serial: &str) -> Vec<u8> {
     a
 }
 
+/// One field of a MAC'd record: absent, a number, or bytes.
+pub(crate) enum MacField<'a> {
+    None,
+    Int(i64),
+    Bytes(&'a [u8]),
+}
+
 impl Keys {
     /// Seals `secret` for the token `serial`: `1 ‖ nonce(12) ‖ ciphertext ‖ tag(16)`.
     /// The serial and key id are bound as associated data, so a sealed
     /// secret moved to another row does not open.
     pub(crate) fn seal(&self, serial: &str, secret: &[u8]) -> Result<Vec<u8>, Error> {
-        let mut nonce = [0u8; NONCE_LEN];
-        getrandom::fill(&mut nonce).map_err(|_| Error::Rng)?;
-        let cipher = self.cipher.as_ref().ok_or(Error::Rng)?;
-        let aad = aad(self.key_id, serial);
-        let ct = cipher
-            .encrypt(
-                &nonce.into(),
-                Payload {
-                    msg: secret,
-                    aad: &aad,
-                },
-            )
-            .map_err(|_| Error::Rng)?;
-        let mut out = Vec::with_capacity(1 + NONCE_LEN + ct.len());
-        out.push(SEAL_V1);
-        out.extend_from_slice(&nonce);
-        out.extend_from_slice(&ct);
-        Ok(out)
+        seal_with(&self.cipher, &aad(self.key_id, serial), secret)
     }
 
     /// Opens a sealed secret.
     pub(crate) fn open(&self, serial: &str, sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, Error> {
-        let unseal = || Error::Unseal {
+        open_with(&self.cipher, &aad(self.key_id, serial), sealed).ok_or_else(|| Error::Unseal {
             serial: serial.to_owned(),
-        };
-        let (&version, rest) = sealed.split_first().ok_or_else(unseal)?;
-        if version != SEAL_V1 || rest.len() < NONCE_LEN + 16 {
-            return Err(unseal());
+        })
+    }
+
+    /// HMAC-SHA256 under the MAC key of `purpose` and the length-prefixed
+    /// `fields` (so no two field lists give the same input).
+    pub(crate) fn mac(&self, purpose: &[u8], fields: &[MacField<'_>]) -> [u8; 32] {
+        let mut m = hmac_sha256(self.mac.as_slice());
+        m.update(&(purpose.len() as u64).to_be_bytes());
+        m.update(purpose);
+        for f in fields {
+            match f {
+                MacField::None => m.update(&[0]),
+                MacField::Int(i) => {
+                    m.update(&[1]);
+                    m.update(&i.to_be_bytes());
+                }
+                MacField::Bytes(b) => {
+                    m.update(&[2]);
+                    m.update(&(b.len() as u64).to_be_bytes());
+                    m.update(b);
+                }
+            }
         }
-        let (nonce, ct) = rest.split_at(NONCE_LEN);
-        let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| unseal())?;
-        let cipher = self.cipher.as_ref().ok_or_else(unseal)?;
-        let aad = aad(self.key_id, serial);
-        cipher
-            .decrypt(&nonce.into(), Payload { msg: ct, aad: &aad })
-            .map(Zeroizing::new)
-            .map_err(|_| unseal())
+        m.finalize().into_bytes().into()
+    }
+
+    /// A MAC that covers a stream (the backup file).
+    pub(crate) fn stream_mac(&self, purpose: &[u8]) -> Hmac<Sha256> {
+        let mut m = hmac_sha256(self.mac.as_slice());
+        m.update(&(purpose.len() as u64).to_be_bytes());
+        m.update(purpose);
+        m
     }
 
     /// Keyed hash (HMAC-SHA256) of a one-time code or device token, bound to
     /// its purpose and user: only the hash is stored.
     pub(crate) fn code_hash(&self, purpose: &str, user: &str, code: &str) -> Vec<u8> {
-        let Ok(mut m) = <Hmac<Sha256> as KeyInit>::new_from_slice(self.hash.as_slice()) else {
-            return Vec::new();
-        };
+        let mut m = hmac_sha256(self.hash.as_slice());
         for part in [purpose.as_bytes(), user.as_bytes(), code.as_bytes()] {
             m.update(&(part.len() as u64).to_be_bytes());
             m.update(part);
@@ -189,13 +310,121 @@ impl Keys {
     }
 }
 
+/// HMAC-SHA256 keyed with `key`. HMAC accepts keys of any length, so
+/// `new_from_slice` cannot fail; there is no fallback key.
+fn hmac_sha256(key: &[u8]) -> Hmac<Sha256> {
+    #[allow(clippy::expect_used)] // HMAC takes keys of every length (RFC 2104 §2).
+    <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC accepts keys of any length")
+}
+
+/// A secret the store issues to a person or client and keeps only as a
+/// keyed hash: an app password, a remembered-device token, a one-time code.
+/// Show or send it once. Wiped on drop; `Debug` does not show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credential(Zeroizing<String>);
+
+impl Credential {
+    /// The text, to hand to the user or client once.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl core::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Credential([REDACTED])")
+    }
+}
+
+/// 128 random bits from the operating system as 26 lower-case base32
+/// characters.
+pub(crate) fn random_token() -> Result<Credential, Error> {
+    let mut bytes = Zeroizing::new([0u8; 16]);
+    getrandom::fill(bytes.as_mut_slice()).map_err(|_| Error::Rng)?;
+    let text = data_encoding::BASE32_NOPAD
+        .encode(bytes.as_slice())
+        .to_ascii_lowercase();
+    Ok(Credential(Zeroizing::new(text)))
+}
+
+/// `digits` uniformly random decimal digits (rejection sampling, no modulo bias).
+pub(crate) fn random_digits(digits: u32) -> Result<Credential, Error> {
+    let mut out = Zeroizing::new(String::with_capacity(digits as usize));
+    let mut buf = Zeroizing::new([0u8; 32]);
+    while out.len() < digits as usize {
+        getrandom::fill(buf.as_mut_slice()).map_err(|_| Error::Rng)?;
+        for &b in buf.iter() {
+            // 250 = 25 * 10: bytes 250..=255 would bias the digits.
+            if b < 250 && out.len() < digits as usize {
+                out.push(char::from(b'0' + b % 10));
+            }
+        }
+    }
+    Ok(Credential(out))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
+    fn data_key_wraps_under_the_master_key_only() {
+        let m = MasterKey::new(1, [1; 32]).wrapping();
+        let d = DataKey::random(1).unwrap();
+        let w = m.wrap(&d).unwrap();
+        assert_eq!(m.unwrap(1, &w).unwrap().key.as_slice(), d.key.as_slice());
+        // Another master key, or the blob bound to another id, does not open.
+        let other = MasterKey::new(1, [2; 32]).wrapping();
+        assert!(matches!(
+            other.unwrap(1, &w),
+            Err(Error::WrongMasterKey { .. })
+        ));
+        assert!(m.unwrap(2, &w).is_err());
+        // Two random data keys differ.
+        assert_ne!(d.key.as_slice(), DataKey::random(1).unwrap().key.as_slice());
+    }
+
+    #[test]
+    fn legacy_data_key_keeps_the_schema_2_derivation() {
+        // Schema 2 sealed with HMAC(master, "mfa-store/v1/token-seal").
+        let master = MasterKey::new(3, [9; 32]);
+        let k = master.legacy_data_key().keys();
+        let old = aes(&derive(&[9; 32], b"token-seal"));
+        let sealed = seal_with(&old, &aad(3, "T1"), b"secret").unwrap();
+        assert_eq!(k.open("T1", &sealed).unwrap().as_slice(), b"secret");
+    }
+
+    #[test]
+    fn macs_bind_every_field() {
+        let k = MasterKey::new(1, [1; 32]).legacy_data_key().keys();
+        let a = k.mac(b"p", &[MacField::Bytes(b"ab"), MacField::Bytes(b"c")]);
+        assert_ne!(
+            a,
+            k.mac(b"p", &[MacField::Bytes(b"a"), MacField::Bytes(b"bc")])
+        );
+        assert_ne!(
+            a,
+            k.mac(b"q", &[MacField::Bytes(b"ab"), MacField::Bytes(b"c")])
+        );
+        assert_ne!(
+            k.mac(b"p", &[MacField::None]),
+            k.mac(b"p", &[MacField::Int(0)])
+        );
+    }
+
+    #[test]
+    fn random_digits_are_digits() {
+        for n in 6..=9 {
+            let c = random_digits(n).unwrap();
+            assert_eq!(c.expose().len(), n as usize);
+            assert!(c.expose().bytes().all(|b| b.is_ascii_digit()));
+        }
+        assert_eq!(random_token().unwrap().expose().len(), 26);
+    }
+
+    #[test]
     fn seal_open_roundtrip_and_binding() {
-        let k = MasterKey::new(7, [3; 32]).keys();
+        let k = MasterKey::new(7, [3; 32]).legacy_data_key().keys();
         let s = k.seal("T1", b"12345678901234567890").unwrap();
         assert_eq!(
             k.open("T1", &s).unwrap().as_slice(),
@@ -204,7 +433,7 @@ mod tests {
         // Bound to the serial.
         assert!(matches!(k.open("T2", &s), Err(Error::Unseal { .. })));
         // Another key does not open it.
-        let other = MasterKey::new(7, [4; 32]).keys();
+        let other = MasterKey::new(7, [4; 32]).legacy_data_key().keys();
         assert!(other.open("T1", &s).is_err());
         // Tampering is detected.
         let mut t = s.clone();

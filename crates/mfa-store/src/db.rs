@@ -8,10 +8,11 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use crate::Error;
+use crate::tls::PgTarget;
 
 /// Which database a store talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,8 +116,17 @@ impl Row {
             .ok_or_else(|| self.corrupt(column))
     }
     pub(crate) fn blob(&self, i: usize, column: &'static str) -> Result<Vec<u8>, Error> {
+        self.opt_blob(i, column)?
+            .ok_or_else(|| self.corrupt(column))
+    }
+    pub(crate) fn opt_blob(
+        &self,
+        i: usize,
+        column: &'static str,
+    ) -> Result<Option<Vec<u8>>, Error> {
         match self.get(i) {
-            Val::Blob(v) => Ok(v.clone()),
+            Val::Null => Ok(None),
+            Val::Blob(v) => Ok(Some(v.clone())),
             _ => Err(self.corrupt(column)),
         }
     }
@@ -329,8 +339,16 @@ pub(crate) enum Mode {
 }
 
 enum Target {
-    Sqlite { path: PathBuf },
-    Postgres { url: String },
+    Sqlite {
+        path: PathBuf,
+        synchronous: &'static str,
+    },
+    /// The URL is parsed (and its `sslrootcert` read) at the first
+    /// connection, then kept: a URL that cannot be used fails every time.
+    Postgres {
+        url: String,
+        parsed: OnceLock<Box<PgTarget>>,
+    },
 }
 
 enum Conn {
@@ -350,9 +368,16 @@ pub(crate) struct Pool {
 const PG_RETRIES: u32 = 20;
 
 impl Pool {
-    pub(crate) fn sqlite(path: PathBuf, busy_timeout: Duration) -> Pool {
+    pub(crate) fn sqlite(
+        path: PathBuf,
+        busy_timeout: Duration,
+        durability: crate::Durability,
+    ) -> Pool {
         Pool {
-            target: Target::Sqlite { path },
+            target: Target::Sqlite {
+                path,
+                synchronous: durability.sqlite_pragma(),
+            },
             idle: Mutex::new(Vec::new()),
             busy_timeout,
         }
@@ -360,7 +385,10 @@ impl Pool {
 
     pub(crate) fn postgres(url: String, busy_timeout: Duration) -> Pool {
         Pool {
-            target: Target::Postgres { url },
+            target: Target::Postgres {
+                url,
+                parsed: OnceLock::new(),
+            },
             idle: Mutex::new(Vec::new()),
             busy_timeout,
         }
@@ -375,7 +403,7 @@ impl Pool {
 
     fn connect(&self) -> Result<Conn, Error> {
         match &self.target {
-            Target::Sqlite { path } => {
+            Target::Sqlite { path, synchronous } => {
                 let not_db = |e: rusqlite::Error| match e.sqlite_error_code() {
                     Some(
                         rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt,
@@ -386,9 +414,10 @@ impl Pool {
                 };
                 let c = rusqlite::Connection::open(path).map_err(not_db)?;
                 c.busy_timeout(self.busy_timeout).map_err(not_db)?;
-                // WAL: readers never block the writer; NORMAL sync: a commit is
-                // durable against a process crash, and against power loss once
-                // the WAL is checkpointed (see docs/store.md). The journal mode
+                // WAL: readers never block the writer. Sync per
+                // StoreConfig::durability: FULL makes every commit durable
+                // against power loss; NORMAL only against a process crash
+                // until the WAL is checkpointed (see docs/store.md). The journal mode
                 // is switched only on a new, empty file: an existing file that
                 // is not in WAL mode is another application's database (or was
                 // converted on purpose) and is not modified here.
@@ -399,7 +428,7 @@ impl Pool {
                     c.query_row("PRAGMA journal_mode=WAL", [], |r| r.get::<_, String>(0))
                         .map_err(not_db)?;
                 }
-                c.pragma_update(None, "synchronous", "NORMAL")
+                c.pragma_update(None, "synchronous", *synchronous)
                     .map_err(not_db)?;
                 c.pragma_update(None, "foreign_keys", "ON")
                     .map_err(not_db)?;
@@ -409,8 +438,16 @@ impl Pool {
                 c.set_prepared_statement_cache_capacity(64);
                 Ok(Conn::Sqlite(c))
             }
-            Target::Postgres { url } => {
-                let client = postgres::Client::connect(url, postgres::NoTls)?;
+            Target::Postgres { url, parsed } => {
+                let target = match parsed.get() {
+                    Some(t) => t,
+                    None => {
+                        // Two threads may both parse; either result is the same.
+                        let t = Box::new(PgTarget::new(url)?);
+                        parsed.get_or_init(|| t)
+                    }
+                };
+                let client = target.connect()?;
                 Ok(Conn::Postgres(Box::new(PgConn {
                     client,
                     stmts: HashMap::new(),

@@ -64,6 +64,16 @@ pub enum Error {
         /// The token's serial.
         serial: String,
     },
+    /// A token row changed in the database without the store's key (its
+    /// owner, kind, parameters, active flag, last step or drift do not match
+    /// the row's MAC): it is never used to approve a sign-in.
+    #[error(
+        "token {serial} was changed in the database without the store's key (its row MAC does not match); it is not used"
+    )]
+    TokenTampered {
+        /// The token's serial.
+        serial: String,
+    },
     /// A master key file or value is not 32 bytes (64 hex digits).
     #[error("a master key must be 32 bytes (64 hex digits); got {len} bytes")]
     MasterKeyLength {
@@ -216,7 +226,7 @@ pub enum Error {
     },
     /// A backup file's checksum does not match its content.
     #[error(
-        "the backup checksum does not match its content (file truncated or altered); nothing restored"
+        "the backup's MAC does not match its content (file truncated or altered, or not written under this master key); nothing restored"
     )]
     BackupChecksum,
     /// mfa-record refused a value (a user id or server name it does not
@@ -242,9 +252,144 @@ pub enum Error {
     /// An error from SQLite.
     #[error("SQLite: {0}")]
     Sqlite(#[source] rusqlite::Error),
-    /// An error from PostgreSQL.
-    #[error("PostgreSQL: {0}")]
+    /// An error from PostgreSQL. The text adds the server's message and
+    /// SQLSTATE (e.g. `pg_hba.conf` refusing a connection without TLS), never
+    /// its detail, which may quote row values.
+    #[error("PostgreSQL: {}{}", .0, server_message(.0))]
     Postgres(#[source] postgres::Error),
+    /// PostgreSQL over TLS: the URL's TLS parameters cannot be used, or the
+    /// handshake failed (certificate refused). No user name or password was
+    /// sent; the text never holds the password.
+    #[error("PostgreSQL TLS: {problem}")]
+    Tls {
+        /// What is wrong.
+        problem: TlsProblem,
+    },
+}
+
+/// Why a PostgreSQL connection over TLS was not made (see
+/// [`crate::SslMode`] and docs/store.md).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TlsProblem {
+    /// `sslmode` is not one of libpq's `disable`, `prefer`, `require`,
+    /// `verify-ca`, `verify-full`.
+    #[error(
+        "unknown sslmode {value:?}; expected disable, prefer, require, verify-ca or verify-full"
+    )]
+    UnknownSslMode {
+        /// The value given (cut to 32 characters).
+        value: String,
+    },
+    /// A mode that verifies the server, but no `sslrootcert` to verify it
+    /// against (`verify-full` is also the mode when the URL names none).
+    #[error(
+        "sslmode={mode} verifies the server and needs sslrootcert=<PEM file of CA certificates> in the URL \
+         (verify-full is the default; sslmode=require encrypts without verifying, sslmode=disable does not encrypt)"
+    )]
+    RootCertRequired {
+        /// The mode in force.
+        mode: crate::SslMode,
+    },
+    /// A file named by `sslrootcert`, `sslcert` or `sslkey` cannot be read.
+    #[error("cannot read {parameter} {path}: {kind}")]
+    Unreadable {
+        /// The URL parameter.
+        parameter: &'static str,
+        /// The path given.
+        path: String,
+        /// What the operating system said.
+        kind: std::io::ErrorKind,
+    },
+    /// The `sslrootcert` or `sslcert` file holds no PEM `CERTIFICATE`.
+    #[error("{parameter} {path} holds no PEM certificate")]
+    NoCertificate {
+        /// The URL parameter.
+        parameter: &'static str,
+        /// The path given.
+        path: String,
+    },
+    /// A certificate of the `sslrootcert` or `sslcert` file cannot be parsed
+    /// (or, in `sslrootcert`, used as a trust anchor).
+    #[error("{parameter} {path}: certificate {index} is not usable")]
+    InvalidCertificate {
+        /// The URL parameter.
+        parameter: &'static str,
+        /// The path given.
+        path: String,
+        /// Which certificate of the file, from 1.
+        index: usize,
+    },
+    /// The `sslkey` file holds no usable private key (PEM PKCS#8, PKCS#1 or
+    /// SEC1, not encrypted).
+    #[error(
+        "sslkey {path} holds no usable PEM private key (PKCS#8, PKCS#1 or SEC1, not encrypted)"
+    )]
+    InvalidKey {
+        /// The path given.
+        path: String,
+    },
+    /// The `sslkey` file may be read by other users (libpq's rule: at most
+    /// 0600, or 0640 when owned by root).
+    #[error("sslkey {path} has mode {mode:03o}, readable by others; make it 0600")]
+    KeyPermissions {
+        /// The path given.
+        path: String,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// `sslcert` without `sslkey` or the other way round.
+    #[error("{given} is given without {missing}")]
+    ClientCertIncomplete {
+        /// The parameter given.
+        given: &'static str,
+        /// The one missing.
+        missing: &'static str,
+    },
+    /// A libpq TLS parameter this crate does not implement (encrypted
+    /// keys, CRLs): refused rather than ignored.
+    #[error("the URL parameter {name} is not supported by mfa-store")]
+    UnsupportedParameter {
+        /// The parameter.
+        name: &'static str,
+    },
+    /// A URL parameter that is not percent-encoded UTF-8.
+    #[error("the URL parameter {name} is not valid percent-encoded UTF-8")]
+    NotUtf8 {
+        /// The parameter.
+        name: &'static str,
+    },
+    /// The URL lists a Unix-socket host, which never uses TLS, next to TCP
+    /// hosts, with a mode that requires TLS.
+    #[error(
+        "sslmode={mode} requires TLS, but the URL also names a Unix-socket host, which never uses TLS"
+    )]
+    UnixSocketWithTls {
+        /// The mode in force.
+        mode: crate::SslMode,
+    },
+    /// The mode requires TLS and the server (or something in between)
+    /// answered that it does not speak it; nothing else was sent.
+    #[error("{host} does not offer TLS, and the sslmode requires it")]
+    NotOffered {
+        /// The host name(s) of the URL.
+        host: String,
+    },
+    /// rustls refused the client configuration.
+    #[error("TLS configuration: {reason}")]
+    Config {
+        /// What rustls said.
+        reason: rustls::Error,
+    },
+    /// The TLS handshake failed: the server's certificate was refused
+    /// (unknown issuer, wrong name, expired) or the handshake broke off.
+    #[error("TLS handshake with {host} failed: {reason}")]
+    Handshake {
+        /// The host name(s) of the URL.
+        host: String,
+        /// What rustls said.
+        reason: rustls::Error,
+    },
 }
 
 /// What is wrong with a line of a backup file.
@@ -263,9 +408,20 @@ pub enum BackupProblem {
     /// A field that is not `N`, `i<int>`, `t<hex>` or `b<hex>`.
     #[error("malformed field")]
     Field,
-    /// The file ends without the checksum trailer.
-    #[error("missing checksum trailer")]
+    /// The file ends without the MAC trailer.
+    #[error("missing MAC trailer")]
     Truncated,
+    /// A backup of format 1 (before mfa-store 0.2), whose SHA-256 checksum
+    /// anyone can recompute: it is not restored. Take a new backup with this
+    /// version.
+    #[error(
+        "backup format 1 is not authenticated (plain SHA-256); take a new backup with this version"
+    )]
+    Unauthenticated,
+    /// The backup's `mfa_keys` table has no row for the master key this
+    /// store was opened with.
+    #[error("no data key for this master key")]
+    NoDataKey,
 }
 
 impl From<rusqlite::Error> for Error {
@@ -277,6 +433,13 @@ impl From<rusqlite::Error> for Error {
             _ => Error::Sqlite(e),
         }
     }
+}
+
+/// `": <message> (SQLSTATE <code>)"` for an error the server reported.
+fn server_message(e: &postgres::Error) -> String {
+    e.as_db_error()
+        .map(|d| format!(": {} (SQLSTATE {})", d.message(), d.code().code()))
+        .unwrap_or_default()
 }
 
 impl From<postgres::Error> for Error {

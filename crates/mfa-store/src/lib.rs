@@ -1,7 +1,6 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
-mod app_passwords;
 mod backup;
 mod crypto;
 mod db;
@@ -12,6 +11,7 @@ mod schema;
 mod settings;
 mod state;
 mod store;
+mod tls;
 
 // The crates whose types appear in this API, so callers use the same versions.
 pub use mfa_fraud;
@@ -20,16 +20,20 @@ pub use mfa_lockout;
 pub use mfa_oath;
 pub use mfa_record;
 
-pub use app_passwords::MAX_APP_PASSWORDS;
-pub use crypto::MasterKey;
+pub use crypto::{Credential, MasterKey};
 pub use db::BackendKind;
-pub use error::{BackupProblem, Error};
+pub use error::{BackupProblem, Error, TlsProblem};
 pub use model::{
-    AuditEntry, Channel, DEFAULT_CODE_TTL, DEFAULT_RETENTION_DAYS, ImportMode, ImportRejection,
-    ImportReport, MAX_TOKENS_PER_USER, MAX_TRUSTED_RANGES, NewToken, RejectedToken, StoreConfig,
-    StoreStats, TokenInfo, TokenKind, UserProfile, VerifyContext, VerifyOutcome,
+    AuditEntry, Channel, DEFAULT_CODE_TTL, DEFAULT_RETENTION_DAYS, Durability, ImportMode,
+    ImportRejection, ImportReport, MAX_TOKENS_PER_USER, MAX_TRUSTED_RANGES, NewToken,
+    RejectedToken, StoreConfig, StoreStats, TokenInfo, TokenKind, UserProfile, VerifyContext,
+    VerifyOutcome,
 };
 pub use net::Cidr;
 pub use schema::SCHEMA_VERSION;
 pub use settings::{SETTINGS, Setting, setting};
-pub use store::{MAX_SERIAL_LEN, MAX_USER_ID_LEN, Store};
+pub use store::{
+    ApprovedBy, AuthOutcome, AuthRequest, CodeIssue, MAX_APP_PASSWORDS, MAX_SERIAL_LEN,
+    MAX_USER_ID_LEN, Method, Presented, Store,
+};
+pub use tls::{SslMode, connect_postgres};

@@ -1,10 +1,11 @@
 //! Versioned schema migrations, run on open inside one write transaction.
 
+use crate::crypto::{DataKey, MasterWrap};
 use crate::db::{BackendKind, Tx, Val, int};
 use crate::{Error, MasterKey};
 
 /// The schema version this code writes and understands.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Migration `i` takes the schema from version `i` to `i + 1`. `{BLOB}` and
 /// `{ID}` are replaced per backend. Never edit a released migration: append.
@@ -120,6 +121,14 @@ CREATE TABLE app_passwords (
     PRIMARY KEY (user_id, name)
 );
 ",
+    // 2 -> 3: the key hierarchy (the data key, wrapped by the master key)
+    // and a MAC over each token row's security-relevant columns. `migrate`
+    // fills both in the same transaction.
+    "
+ALTER TABLE mfa_keys ADD COLUMN data_key_id BIGINT;
+ALTER TABLE mfa_keys ADD COLUMN wrapped {BLOB};
+ALTER TABLE tokens ADD COLUMN row_mac {BLOB};
+",
 ];
 
 fn dialect(kind: BackendKind, sql: &str) -> String {
@@ -211,9 +220,10 @@ pub(crate) fn check_key(tx: &mut dyn Tx, key: &MasterKey) -> Result<(), Error> {
     }
 }
 
-/// Brings the schema up to date and checks the key, in the caller's write
-/// transaction (so on any error nothing is changed).
-pub(crate) fn migrate(tx: &mut dyn Tx, key: &MasterKey) -> Result<(), Error> {
+/// Brings the schema up to date, checks the key and returns the store's
+/// data key, in the caller's write transaction (so on any error nothing is
+/// changed).
+pub(crate) fn migrate(tx: &mut dyn Tx, key: &MasterKey) -> Result<DataKey, Error> {
     if tx.kind() == BackendKind::Postgres {
         // Serialise concurrent first opens of the same schema.
         tx.exec("SELECT pg_advisory_xact_lock(7236001)", &[])?;
@@ -253,5 +263,53 @@ pub(crate) fn migrate(tx: &mut dyn Tx, key: &MasterKey) -> Result<(), Error> {
     if found == 0 {
         check_key(tx, key)?;
     }
-    Ok(())
+    let wrap = key.wrapping();
+    if let Some(data) = read_data_key(tx, &wrap)? {
+        return Ok(data);
+    }
+    // No data key yet: a new store gets a random one; a store from before
+    // schema 3 keeps deriving from its master key's bytes, so nothing it
+    // sealed or hashed changes, and its token rows get their MACs now.
+    let data = if found == 0 {
+        DataKey::random(key.id())?
+    } else {
+        key.legacy_data_key()
+    };
+    tx.exec(
+        "UPDATE mfa_keys SET data_key_id = $1, wrapped = $2 WHERE key_id = $3",
+        &[
+            int(data.id.into()),
+            Val::Blob(wrap.wrap(&data)?),
+            int(key.id().into()),
+        ],
+    )?;
+    if found > 0 {
+        crate::store::mac_every_token(tx, &data.keys())?;
+    }
+    Ok(data)
+}
+
+/// The store's data key unwrapped with `wrap`, or `None` if there is none
+/// yet (a store before schema 3).
+pub(crate) fn read_data_key(tx: &mut dyn Tx, wrap: &MasterWrap) -> Result<Option<DataKey>, Error> {
+    let row = tx.query_opt(
+        "mfa_keys",
+        "SELECT data_key_id, wrapped FROM mfa_keys WHERE key_id = $1",
+        &[int(wrap.id.into())],
+    )?;
+    let Some(r) = row else {
+        return Err(Error::WrongMasterKey {
+            expected: 0,
+            given: wrap.id,
+        });
+    };
+    let (Some(id), Some(wrapped)) = (r.opt_u64(0, "data_key_id")?, r.opt_blob(1, "wrapped")?)
+    else {
+        return Ok(None);
+    };
+    let id = u32::try_from(id).map_err(|_| Error::Corrupt {
+        table: "mfa_keys",
+        column: "data_key_id",
+    })?;
+    wrap.unwrap(id, &wrapped).map(Some)
 }

@@ -14,8 +14,8 @@ use mfa_lockout::{FactorClass, Lock};
 use mfa_oath::{HotpParams, TotpParams};
 use mfa_record::{AuthMode, DenialKind, DenialReason};
 use mfa_store::{
-    Channel, Error, ImportMode, ImportRejection, MasterKey, NewToken, Store, StoreConfig,
-    TokenKind, UserProfile,
+    AuthOutcome, AuthRequest, Channel, Error, ImportMode, ImportRejection, MasterKey, NewToken,
+    Presented, Store, StoreConfig, TokenKind, UserProfile,
 };
 
 fn reason(o: &mfa_store::VerifyOutcome) -> Option<DenialKind> {
@@ -38,9 +38,8 @@ both_backends!(
     fraud_report_blocks_and_admin_unblocks,
     one_time_codes_expire_and_are_consumed_once,
     trusted_ranges,
-    remembered_devices,
     reports_and_retention,
-    rekey_reseals_and_old_key_is_refused,
+    rekey_keeps_every_secret_and_old_key_is_refused,
     wrong_master_key_changes_nothing,
     newer_schema_is_refused,
     backup_restore_gives_identical_reports,
@@ -576,8 +575,10 @@ fn one_time_codes_expire_and_are_consumed_once(b: &Backend) {
 
 fn trusted_ranges(b: &Backend) {
     let s = b.open();
-    s.add_trusted_range("192.168.1.77/24", at(T0)).unwrap();
-    s.add_trusted_range("2001:db8::/48", at(T0)).unwrap();
+    s.add_trusted_range("192.168.1.77/24", "admin", at(T0))
+        .unwrap();
+    s.add_trusted_range("2001:db8::/48", "admin", at(T0))
+        .unwrap();
     assert!(s.is_trusted_ip("192.168.1.200".parse().unwrap()).unwrap());
     assert!(
         s.is_trusted_ip("2001:db8:0:ffff::1".parse().unwrap())
@@ -586,47 +587,26 @@ fn trusted_ranges(b: &Backend) {
     assert!(!s.is_trusted_ip("192.168.2.1".parse().unwrap()).unwrap());
     assert!(!s.is_trusted_ip("2001:db9::1".parse().unwrap()).unwrap());
     assert!(matches!(
-        s.add_trusted_range("10.0.0.0/40", at(T0)),
+        s.add_trusted_range("10.0.0.0/40", "admin", at(T0)),
         Err(Error::Cidr { .. })
     ));
     for i in 0..48 {
-        s.add_trusted_range(&format!("10.{i}.0.0/16"), at(T0))
+        s.add_trusted_range(&format!("10.{i}.0.0/16"), "admin", at(T0))
             .unwrap();
     }
     // Re-adding an existing range is fine at the limit; a 51st is not.
-    s.add_trusted_range("10.0.0.0/16", at(T0)).unwrap();
+    s.add_trusted_range("10.0.0.0/16", "admin", at(T0)).unwrap();
     assert!(matches!(
-        s.add_trusted_range("172.16.0.0/12", at(T0)),
+        s.add_trusted_range("172.16.0.0/12", "admin", at(T0)),
         Err(Error::TooManyTrustedRanges { max: 50 })
     ));
     assert_eq!(s.trusted_ranges().unwrap().len(), 50);
-    assert!(s.remove_trusted_range("10.0.0.0/16").unwrap());
-    s.add_trusted_range("172.16.0.0/12", at(T0)).unwrap();
-}
-
-fn remembered_devices(b: &Backend) {
-    let s = b.open();
-    assert!(matches!(
-        s.remember_device("alice", "device-a", 14, at(T0)),
-        Err(Error::UnknownUser { .. })
-    ));
-    s.put_user(&UserProfile::new("alice"), at(T0)).unwrap();
-    s.remember_device("alice", "device-a", 14, at(T0)).unwrap();
-    s.remember_device("alice", "device-b", 1, at(T0)).unwrap();
     assert!(
-        s.is_device_remembered("alice", "device-a", at(T0 + 13 * 86_400))
+        s.remove_trusted_range("10.0.0.0/16", "admin", at(T0))
             .unwrap()
     );
-    assert!(!s.is_device_remembered("bob", "device-a", at(T0)).unwrap());
-    assert!(
-        !s.is_device_remembered("alice", "device-b", at(T0 + 86_400))
-            .unwrap()
-    );
-    assert_eq!(s.revoke_devices("alice", "admin", at(T0 + 10)).unwrap(), 2);
-    assert!(
-        !s.is_device_remembered("alice", "device-a", at(T0 + 20))
-            .unwrap()
-    );
+    s.add_trusted_range("172.16.0.0/12", "admin", at(T0))
+        .unwrap();
 }
 
 fn reports_and_retention(b: &Backend) {
@@ -660,7 +640,8 @@ fn reports_and_retention(b: &Backend) {
             sum.successes(),
             sum.denials()
         ),
-        (3, 2, 2, 2)
+        // carol has no method (no token, no phone, no app password): not billed.
+        (2, 2, 2, 2)
     );
     assert_eq!(
         sum.denials_by_reason()
@@ -694,32 +675,71 @@ fn reports_and_retention(b: &Backend) {
     );
 }
 
-fn rekey_reseals_and_old_key_is_refused(b: &Backend) {
-    let mut s = b.open();
+fn rekey_keeps_every_secret_and_old_key_is_refused(b: &Backend) {
+    let mut c = StoreConfig::default();
+    c.remember_device_days = 30;
+    let s = b.open_with(c.clone());
     let t = enrol(&s, "alice", "T1", 1);
     s.create_code("alice", Channel::Sms, "123456", at(t))
         .unwrap();
+    let pw = s.add_app_password("alice", "mail", at(t)).unwrap();
+    let code = code_at(1, t);
+    let req = AuthRequest::new("alice", Presented::OathCode(&code)).remembering_device();
+    let AuthOutcome::Approved {
+        device_token: Some(device),
+        ..
+    } = s.authenticate(&req, at(t), &ctx()).unwrap()
+    else {
+        panic!("approved with a device token");
+    };
+    // A second server still running with the old key.
+    let mut old_server = b.open_with(c.clone());
     let new = MasterKey::new(2, [0x77; 32]);
     assert!(matches!(
         s.rekey(&key()),
         Err(Error::SameKeyId { key_id: 1 })
     ));
     assert_eq!(s.rekey(&new).unwrap(), 1);
-    assert_eq!(s.token("T1").unwrap().unwrap().key_id, 2);
+    // Everything sealed or hashed before the rekey still works: the token,
+    // the pending SMS code, the app password, the remembered device.
     assert!(
-        s.verify("alice", &code_at(1, t), at(t), &ctx())
+        s.verify("alice", &code_at(1, t + 30), at(t + 30), &ctx())
             .unwrap()
             .is_approved()
     );
-    // Pending one-time codes were hashed under the old key and are gone.
-    assert_eq!(
-        reason(
-            &s.verify_code("alice", Channel::Sms, "123456", at(t), &ctx())
-                .unwrap()
-        ),
-        Some(DenialKind::CodeWrong)
+    assert!(
+        s.verify_code("alice", Channel::Sms, "123456", at(t + 31), &ctx())
+            .unwrap()
+            .is_approved()
     );
-    drop(s);
+    let app = AuthRequest::new("alice", Presented::AppPassword(pw.expose()));
+    assert!(
+        s.authenticate(&app, at(t + 32), &ctx())
+            .unwrap()
+            .is_approved()
+    );
+    let dev = AuthRequest::new("alice", Presented::Nothing).with_device(device.expose());
+    assert!(
+        s.authenticate(&dev, at(t + 33), &ctx())
+            .unwrap()
+            .is_approved()
+    );
+    // The server with the old key refuses to write imports and settings.
+    assert!(matches!(
+        old_server.import([totp_token("T9", 9)], ImportMode::AllOrNothing, at(t)),
+        Err(Error::WrongMasterKey {
+            expected: 2,
+            given: 1
+        })
+    ));
+    assert!(matches!(
+        old_server.set_settings(&[("log.email", "off")], "root", at(t)),
+        Err(Error::WrongMasterKey {
+            expected: 2,
+            given: 1
+        })
+    ));
+    drop((s, old_server));
     let e = Store::open(&b.url, &key()).unwrap_err();
     assert!(
         matches!(
@@ -731,9 +751,14 @@ fn rekey_reseals_and_old_key_is_refused(b: &Backend) {
         ),
         "{e:?}"
     );
-    let s = Store::open(&b.url, &new).unwrap();
+    let s = Store::open_with(&b.url, &new, c).unwrap();
     assert!(
-        s.verify("alice", &code_at(1, t + 30), at(t + 30), &ctx())
+        s.verify("alice", &code_at(1, t + 60), at(t + 60), &ctx())
+            .unwrap()
+            .is_approved()
+    );
+    assert!(
+        s.authenticate(&app, at(t + 61), &ctx())
             .unwrap()
             .is_approved()
     );
@@ -779,7 +804,7 @@ fn newer_schema_is_refused(b: &Backend) {
                 .unwrap();
         }
         _ => {
-            let mut c = ::postgres::Client::connect(&b.url, ::postgres::NoTls).unwrap();
+            let mut c = mfa_store::connect_postgres(&b.url).unwrap();
             c.execute(bump, &[]).unwrap();
         }
     }
@@ -817,7 +842,7 @@ fn backup_restore_gives_identical_reports(b: &Backend) {
         &ctx(),
     )
     .unwrap();
-    s.add_trusted_range("10.1.0.0/16", at(t)).unwrap();
+    s.add_trusted_range("10.1.0.0/16", "admin", at(t)).unwrap();
     s.create_code("alice", Channel::Sms, "424242", at(t + 50))
         .unwrap();
     let mut file = Vec::new();
@@ -846,14 +871,14 @@ fn backup_restore_gives_identical_reports(b: &Backend) {
         let mid = bad.len() / 2;
         bad[mid] = if bad[mid] == b'a' { b'b' } else { b'a' };
         assert!(matches!(
-            r.restore(bad.as_slice()),
+            r.restore(std::io::Cursor::new(&bad)),
             Err(Error::BackupChecksum | Error::BackupFormat { .. })
         ));
         let truncated = &file[..file.len() - 20];
-        assert!(r.restore(truncated).is_err());
+        assert!(r.restore(std::io::Cursor::new(truncated)).is_err());
         assert_eq!(r.stats().unwrap().tokens, 0);
 
-        r.restore(file.as_slice()).unwrap();
+        r.restore(std::io::Cursor::new(&file)).unwrap();
         assert_eq!(report(&r), expected, "{} -> {}", b.name, other.name);
         // The restored store works: tokens open, replay state is kept.
         assert_eq!(
@@ -885,7 +910,7 @@ fn backup_restore_gives_identical_reports(b: &Backend) {
         assert!(r.is_trusted_ip("10.1.2.3".parse().unwrap()).unwrap());
         // Not into a non-empty store.
         assert!(matches!(
-            r.restore(file.as_slice()),
+            r.restore(std::io::Cursor::new(&file)),
             Err(Error::RestoreTargetNotEmpty { .. })
         ));
     }
@@ -893,7 +918,7 @@ fn backup_restore_gives_identical_reports(b: &Backend) {
     let fresh = Backend::sqlite();
     let other_key = Store::open(&fresh.url, &MasterKey::new(1, [1; 32])).unwrap();
     assert!(matches!(
-        other_key.restore(file.as_slice()),
+        other_key.restore(std::io::Cursor::new(&file)),
         Err(Error::WrongMasterKey { .. })
     ));
     assert_eq!(other_key.stats().unwrap().tokens, 0);

@@ -54,8 +54,7 @@ impl Backend {
                 .subsec_nanos()
         )
         .to_lowercase();
-        let mut c = postgres::Client::connect(&base, postgres::NoTls)
-            .expect("connect to MFA_TEST_POSTGRES_URL");
+        let mut c = pg_client(&base);
         c.batch_execute(&format!(
             "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
         ))
@@ -81,11 +80,20 @@ impl Backend {
 impl Drop for Backend {
     fn drop(&mut self) {
         if let Some((base, schema)) = &self.pg
-            && let Ok(mut c) = postgres::Client::connect(base, postgres::NoTls)
+            && let Ok(mut c) = mfa_store::connect_postgres(base)
         {
             let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
         }
     }
+}
+
+/// A direct connection to the test database (as an operator or attacker
+/// with database access would have), outside the store.
+pub fn pg_client(url: &str) -> postgres::Client {
+    // Connected as the store connects (sslmode, sslrootcert), so plain SQL
+    // goes over the same verified TLS as the tests.
+    mfa_store::connect_postgres(url)
+        .unwrap_or_else(|e| panic!("connect to MFA_TEST_POSTGRES_URL: {e}"))
 }
 
 /// Runs each named test function `fn(&Backend)` on both backends.

@@ -2,40 +2,38 @@
 //! as a keyed hash, deleted all at once (e.g. after a lost phone).
 
 use mfa_oath::UnixTime;
-use subtle::ConstantTimeEq;
 
 use crate::db::{Mode, Val, int};
 use crate::store::{audit, check_len, lock_user};
-use crate::{Error, Store};
+use crate::{Credential, Error, Store};
 
 /// The most app passwords a user has (as mfa-record's user record).
 pub const MAX_APP_PASSWORDS: usize = 40;
 
 impl Store {
-    /// Adds an app password named `name` for `user`. The caller generates
-    /// `password` (randomness stays outside the store) and shows it to the
-    /// user once; the store keeps only an HMAC of it under the master key.
+    /// Creates an app password named `name` for `user` and returns it, to
+    /// be shown to the user once: 128 random bits from the operating
+    /// system, as 26 lower-case base32 characters. The store keeps only an
+    /// HMAC of it under the store's data key (no password KDF is needed for
+    /// a secret of 128 random bits; a caller cannot choose one). It signs in
+    /// through [`Store::authenticate`] with [`crate::Presented::AppPassword`],
+    /// with its own lockout class, the fraud gate and a log event.
     ///
     /// # Errors
-    /// [`Error::UnknownUser`], [`Error::FieldLength`] (name 1–64 bytes,
-    /// password 16–256 bytes), [`Error::TooManyAppPasswords`],
-    /// [`Error::AppPasswordExists`], database errors.
+    /// [`Error::UnknownUser`], [`Error::FieldLength`] (name 1–64 bytes),
+    /// [`Error::TooManyAppPasswords`], [`Error::AppPasswordExists`],
+    /// [`Error::Rng`], database errors.
     pub fn add_app_password(
         &self,
         user: &str,
         name: &str,
-        password: &str,
         now: UnixTime,
-    ) -> Result<(), Error> {
+    ) -> Result<Credential, Error> {
         check_len("app password name", name, 64)?;
-        if password.len() < 16 || password.len() > 256 {
-            return Err(Error::FieldLength {
-                field: "app password",
-                len: password.len(),
-                max: 256,
-            });
-        }
-        let hash = self.keys.code_hash("app-password", user, password);
+        let password = crate::crypto::random_token()?;
+        let hash = self
+            .keys()
+            .code_hash("app-password", user, password.expose());
         self.pool.run(Mode::Write, |tx| {
             lock_user(tx, user)?.ok_or_else(|| Error::UnknownUser { user: user.to_owned() })?;
             let rows = tx.query(
@@ -59,7 +57,8 @@ impl Store {
                 "INSERT INTO app_passwords (user_id, name, hash, created_at) VALUES ($1, $2, $3, $4)",
                 &[user.into(), name.into(), Val::Blob(hash.clone()), int(now.secs())],
             )?;
-            audit(tx, now, Some(user), "app_password_add", None, Some(name))
+            audit(tx, now, Some(user), "app_password_add", None, Some(name))?;
+            Ok(password.clone())
         })
     }
 
@@ -83,30 +82,6 @@ impl Store {
             })
             .collect()
         })
-    }
-
-    /// Whether `password` is one of `user`'s app passwords (compared in
-    /// constant time, as keyed hashes).
-    ///
-    /// # Errors
-    /// Database errors.
-    pub fn check_app_password(&self, user: &str, password: &str) -> Result<bool, Error> {
-        let hash = self.keys.code_hash("app-password", user, password);
-        let stored = self.pool.run(Mode::Snapshot, |tx| {
-            tx.query(
-                "app_passwords",
-                "SELECT hash FROM app_passwords WHERE user_id = $1",
-                &[user.into()],
-            )?
-            .iter()
-            .map(|r| r.blob(0, "hash"))
-            .collect::<Result<Vec<_>, Error>>()
-        })?;
-        // Check every stored hash, so the time does not say which matched.
-        let found = stored.iter().fold(subtle::Choice::from(0), |acc, h| {
-            acc | h.as_slice().ct_eq(hash.as_slice())
-        });
-        Ok(found.into())
     }
 
     /// Deletes all of a user's app passwords at once (e.g. after a lost

@@ -1,0 +1,412 @@
+//! The store: every operation is one transaction. One module per domain,
+//! each an `impl Store`; the shared row helpers (user lock, audit entry, log
+//! event) live here.
+
+use std::path::PathBuf;
+
+use mfa_fraud::FraudState;
+use mfa_lockout::{FactorClass, LockoutState};
+use mfa_oath::UnixTime;
+use mfa_record::{
+    AuthAttempt, AuthEvent, AuthMode, AuthResult, Email, FieldPolicy, PersonName, PhoneNumber,
+    UserId,
+};
+
+use std::sync::{Arc, RwLock};
+
+use crate::crypto::{Keys, MasterWrap};
+use crate::db::{BackendKind, Mode, Pool, Tx, Val, int};
+use crate::state::{FRAUD_COLS, LOCK_COLS, fraud_from_row, load_lock, lock_from_row};
+use crate::{Error, MasterKey, StoreConfig, UserProfile, VerifyContext};
+
+mod app_passwords;
+mod authenticate;
+mod codes;
+mod devices;
+mod fraud;
+mod keys;
+mod lockout;
+pub(crate) mod network;
+mod reports;
+mod tokens;
+mod users;
+
+pub use app_passwords::MAX_APP_PASSWORDS;
+pub use authenticate::{ApprovedBy, AuthOutcome, AuthRequest, Method, Presented};
+pub use codes::CodeIssue;
+pub(crate) use tokens::mac_every_token;
+
+/// Longest user id, in bytes.
+pub const MAX_USER_ID_LEN: usize = 256;
+/// Longest token serial, in bytes.
+pub const MAX_SERIAL_LEN: usize = 128;
+
+/// The state of an MFA server, in SQLite or PostgreSQL.
+///
+/// A `Store` is `Send + Sync`: share one between threads (it keeps a small
+/// pool of connections). Any number of processes and servers may open the
+/// same database at once; every operation is one transaction and the
+/// results are the same as if they had run one after the other.
+///
+/// ```
+/// use mfa_oath::{Secret, Totp, TotpParams, UnixTime};
+/// use mfa_store::{ImportMode, MasterKey, NewToken, Store, TokenKind, VerifyContext};
+///
+/// let dir = tempfile::tempdir()?;
+/// let url = format!("sqlite:{}", dir.path().join("mfa.db").display());
+/// let key = MasterKey::new(1, [7; 32]);
+/// let store = Store::open(&url, &key)?;
+///
+/// let secret = Secret::from_bytes(b"12345678901234567890")?;
+/// let params = TotpParams::default();
+/// let token = NewToken::new("T-1", TokenKind::Totp(params), secret.clone());
+/// store.import([token], ImportMode::AllOrNothing, UnixTime::from_secs(0))?;
+/// store.assign("T-1", "alice", UnixTime::from_secs(0))?;
+///
+/// let totp = Totp::new(secret, params);
+/// let t = UnixTime::from_secs(1_700_000_000);
+/// store.activate("T-1", &totp.generate(t)?.to_string(), t)?;
+///
+/// let later = UnixTime::from_secs(1_700_000_030);
+/// let code = totp.generate(later)?.to_string();
+/// let ctx = VerifyContext::new("mfa-1", "10.0.0.1".parse()?)?;
+/// assert!(store.verify("alice", &code, later, &ctx)?.is_approved());
+/// // The same code again is a replay.
+/// assert!(!store.verify("alice", &code, later, &ctx)?.is_approved());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Store {
+    pub(crate) pool: Pool,
+    /// The working keys of the data key; replaced by `restore` (which
+    /// adopts the backup's data key).
+    keys: RwLock<Arc<Keys>>,
+    /// What this handle holds of the master key; replaced by `rekey`.
+    master: RwLock<Arc<MasterWrap>>,
+    /// The configuration in force: `base_config` with the stored settings over it.
+    pub(crate) config: StoreConfig,
+    /// The configuration the caller opened the store with.
+    pub(crate) base_config: StoreConfig,
+}
+
+impl core::fmt::Debug for Store {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.pool.kind())
+            .field("key_id", &self.master().id)
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) fn check_len(field: &'static str, s: &str, max: usize) -> Result<(), Error> {
+    if s.is_empty() || s.len() > max {
+        return Err(Error::FieldLength {
+            field,
+            len: s.len(),
+            max,
+        });
+    }
+    Ok(())
+}
+
+/// Locks the user's row (PostgreSQL `FOR UPDATE`; SQLite holds the write
+/// lock already) and reads the profile and fraud state. `None`: no such user.
+pub(crate) fn lock_user(
+    tx: &mut dyn Tx,
+    user: &str,
+) -> Result<Option<(UserProfile, FraudState)>, Error> {
+    let sql = format!(
+        "SELECT first_name, last_name, email, phone, {FRAUD_COLS} FROM users WHERE user_id = $1{}",
+        tx.for_update()
+    );
+    let Some(r) = tx.query_opt("users", &sql, &[user.into()])? else {
+        return Ok(None);
+    };
+    let profile = UserProfile {
+        user_id: user.to_owned(),
+        first_name: r.opt_text(0, "first_name")?,
+        last_name: r.opt_text(1, "last_name")?,
+        email: r.opt_text(2, "email")?,
+        phone: r.opt_text(3, "phone")?,
+    };
+    Ok(Some((profile, fraud_from_row(&r, 4)?)))
+}
+
+/// [`lock_user`] and the user's lockout state for `class` (on SQLite in one
+/// statement: the verification hot path).
+pub(crate) fn lock_user_for(
+    tx: &mut dyn Tx,
+    user: &str,
+    class: FactorClass,
+) -> Result<Option<(UserProfile, FraudState, LockoutState)>, Error> {
+    if tx.kind() == BackendKind::Postgres {
+        // Two statements: after waiting for the user's row lock, READ
+        // COMMITTED re-checks only the locked row, so a lockout row read
+        // in the same statement could be stale. A new statement sees the
+        // counter the previous holder of the lock committed.
+        let Some((profile, fraud)) = lock_user(tx, user)? else {
+            return Ok(None);
+        };
+        let lock = load_lock(tx, user, class)?;
+        return Ok(Some((profile, fraud, lock)));
+    }
+    let fraud_cols = FRAUD_COLS
+        .split(", ")
+        .map(|c| format!("u.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    // `$1` before `$2` in the text: SQLite numbers parameters by first use.
+    let sql = format!(
+        "SELECT u.first_name, u.last_name, u.email, u.phone, {fraud_cols}, {LOCK_COLS} \
+         FROM users u LEFT JOIN lockout l ON l.factor = $1 AND l.user_id = u.user_id \
+         WHERE u.user_id = $2"
+    );
+    let Some(r) = tx.query_opt("users", &sql, &[class.as_str().into(), user.into()])? else {
+        return Ok(None);
+    };
+    let profile = UserProfile {
+        user_id: user.to_owned(),
+        first_name: r.opt_text(0, "first_name")?,
+        last_name: r.opt_text(1, "last_name")?,
+        email: r.opt_text(2, "email")?,
+        phone: r.opt_text(3, "phone")?,
+    };
+    Ok(Some((
+        profile,
+        fraud_from_row(&r, 4)?,
+        lock_from_row(&r, 10)?,
+    )))
+}
+
+pub(crate) fn ensure_user(tx: &mut dyn Tx, user: &str, now: UnixTime) -> Result<(), Error> {
+    check_len("user id", user, MAX_USER_ID_LEN)?;
+    tx.exec(
+        "INSERT INTO users (user_id, created_at) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING",
+        &[user.into(), int(now.secs())],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn audit(
+    tx: &mut dyn Tx,
+    now: UnixTime,
+    user: Option<&str>,
+    action: &str,
+    actor: Option<&str>,
+    reason: Option<&str>,
+) -> Result<(), Error> {
+    tx.exec(
+        "INSERT INTO audit_log (at, user_id, action, actor, reason) VALUES ($1, $2, $3, $4, $5)",
+        &[
+            int(now.secs()),
+            user.into(),
+            action.into(),
+            actor.into(),
+            reason.into(),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Appends an authentication log event, built by mfa-record under the
+/// store's field policy: a switched-off field is never written.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn log_event(
+    tx: &mut dyn Tx,
+    fields: &FieldPolicy,
+    now: UnixTime,
+    user: &str,
+    profile: Option<&UserProfile>,
+    mode: AuthMode,
+    result: AuthResult,
+    serial: Option<&str>,
+    ctx: &VerifyContext,
+) -> Result<(), Error> {
+    let mut attempt = AuthAttempt::new(
+        now,
+        UserId::new(user).map_err(Error::Record)?,
+        mode,
+        result,
+        ctx.server_name.clone(),
+        ctx.server_ip,
+    );
+    attempt.client_ip = ctx.client_ip;
+    if let Some(p) = profile {
+        // Profile values that mfa-record would not accept are left out of
+        // the event rather than failing the sign-in.
+        attempt.first_name = p
+            .first_name
+            .as_deref()
+            .and_then(|v| PersonName::new(v).ok());
+        attempt.last_name = p.last_name.as_deref().and_then(|v| PersonName::new(v).ok());
+        attempt.email = p.email.as_deref().and_then(|v| Email::new(v).ok());
+        if mode.uses_phone() {
+            attempt.phone = p.phone.as_deref().and_then(|v| PhoneNumber::new(v).ok());
+        }
+    }
+    let event = AuthEvent::record(attempt, fields).map_err(Error::Record)?;
+    let (res, kind, detail) = match event.result() {
+        AuthResult::Success => ("success", None, None),
+        AuthResult::Denied(r) => ("denied", Some(r.kind().as_str()), r.detail()),
+    };
+    tx.exec(
+        "INSERT INTO auth_log (at, user_id, mode, result, reason, detail, serial, server_name, server_ip, \
+         client_ip, first_name, last_name, email, phone) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        &[
+            int(now.secs()),
+            user.into(),
+            mode.as_str().into(),
+            res.into(),
+            kind.into(),
+            detail.map(int).unwrap_or(Val::Null),
+            serial.into(),
+            event.server_name().as_str().into(),
+            event.server_ip().to_string().into(),
+            event.client_ip().map(|ip| ip.to_string()).into(),
+            event.first_name().map(|v| v.as_str()).into(),
+            event.last_name().map(|v| v.as_str()).into(),
+            event.email().map(|v| v.as_str()).into(),
+            event.phone().map(|v| v.as_str()).into(),
+        ],
+    )?;
+    Ok(())
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `url` with the default
+    /// configuration. See [`Store::open_with`].
+    ///
+    /// # Errors
+    /// As [`Store::open_with`].
+    pub fn open(url: &str, key: &MasterKey) -> Result<Store, Error> {
+        Store::open_with(url, key, StoreConfig::default())
+    }
+
+    /// Opens the store at `url`:
+    /// - `sqlite:<path>` (also `sqlite://<path>`): an SQLite file, created if
+    ///   missing, in WAL mode;
+    /// - `postgres://…` or `postgresql://…`: a PostgreSQL database (libpq URL
+    ///   syntax; `?options=-csearch_path%3Dname` selects a schema).
+    ///
+    /// Runs the schema migrations and checks `key` against the key check
+    /// value in one transaction: on any error nothing is changed.
+    ///
+    /// # Errors
+    /// [`Error::UrlScheme`], [`Error::NotADatabase`] (corrupt file),
+    /// [`Error::SchemaTooNew`], [`Error::WrongMasterKey`], database errors.
+    pub fn open_with(url: &str, key: &MasterKey, config: StoreConfig) -> Result<Store, Error> {
+        let pool = if let Some(path) = url.strip_prefix("sqlite:") {
+            let path = path.strip_prefix("//").unwrap_or(path);
+            Pool::sqlite(PathBuf::from(path), config.busy_timeout, config.durability)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Pool::postgres(url.to_owned(), config.busy_timeout)
+        } else {
+            return Err(Error::UrlScheme {
+                scheme: url.split(':').next().unwrap_or_default().to_owned(),
+            });
+        };
+        let path_for_errors = url.strip_prefix("sqlite:").map(str::to_owned);
+        let r = pool.run(Mode::Write, |tx| crate::schema::migrate(tx, key));
+        let data = match (r, path_for_errors) {
+            (Err(Error::Sqlite(e)), Some(path))
+                if matches!(
+                    e.sqlite_error_code(),
+                    Some(rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt)
+                ) =>
+            {
+                return Err(Error::NotADatabase { path });
+            }
+            (
+                Err(Error::Corrupt {
+                    table: "mfa_meta", ..
+                }),
+                Some(path),
+            ) => {
+                return Err(Error::NotADatabase { path });
+            }
+            (r, _) => r?,
+        };
+        // Settings stored by `set_settings` (any server) override the
+        // caller's configuration.
+        let mut effective = config.clone();
+        pool.run(Mode::Snapshot, |tx| {
+            crate::settings::apply_stored(tx, &mut effective)
+        })?;
+        Ok(Store {
+            pool,
+            keys: RwLock::new(Arc::new(data.keys())),
+            master: RwLock::new(Arc::new(key.wrapping())),
+            config: effective,
+            base_config: config,
+        })
+    }
+
+    /// Which backend this store uses.
+    pub fn backend(&self) -> BackendKind {
+        self.pool.kind()
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &StoreConfig {
+        &self.config
+    }
+
+    /// The schema version of the database.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn schema_version(&self) -> Result<u32, Error> {
+        self.pool.run(Mode::Snapshot, crate::schema::version)
+    }
+
+    pub(crate) fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// The working keys in force. The lock guards a pointer swap that
+    /// cannot panic, so a poisoned lock still holds a whole `Arc`.
+    pub(crate) fn keys(&self) -> Arc<Keys> {
+        self.keys
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    pub(crate) fn master(&self) -> Arc<MasterWrap> {
+        self.master
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    pub(crate) fn set_keys(&self, keys: Keys) {
+        *self
+            .keys
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(keys);
+    }
+
+    pub(crate) fn set_master(&self, master: MasterWrap) {
+        *self
+            .master
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(master);
+    }
+
+    /// Refuses a write when the store's master key changed under this
+    /// handle (another process ran `rekey`): restart with the new key.
+    pub(crate) fn ensure_current_master(&self, tx: &mut dyn Tx) -> Result<(), Error> {
+        let master = self.master();
+        let rows = tx.query("mfa_keys", "SELECT key_id FROM mfa_keys", &[])?;
+        let current = rows.first().map(|r| r.i64(0, "key_id")).transpose()?;
+        if current == Some(i64::from(master.id)) && rows.len() == 1 {
+            return Ok(());
+        }
+        Err(Error::WrongMasterKey {
+            expected: current
+                .and_then(|c| u32::try_from(c).ok())
+                .unwrap_or_default(),
+            given: master.id,
+        })
+    }
+}

@@ -1,0 +1,727 @@
+//! Tokens: import, assignment, activation, resync, export.
+
+use mfa_oath::{
+    Algorithm, Digits, Hotp, HotpParams, HotpState, Period, Secret, Totp, TotpParams, TotpState,
+    UnixTime,
+};
+
+use super::{MAX_SERIAL_LEN, MAX_USER_ID_LEN, Store, audit, ensure_user, lock_user};
+
+use subtle::ConstantTimeEq;
+
+use crate::crypto::{Keys, MacField};
+use crate::db::{Mode, Row, Tx, Val, int};
+use crate::{
+    Error, ImportMode, ImportRejection, ImportReport, MAX_TOKENS_PER_USER, NewToken, RejectedToken,
+    StoreConfig, TokenInfo, TokenKind,
+};
+
+/// A token row read for verification.
+pub(super) struct TokenRow {
+    pub(super) serial: String,
+    pub(super) kind: TokenKind,
+    pub(super) key_id: u32,
+    pub(super) sealed: Vec<u8>,
+    pub(super) user: Option<String>,
+    pub(super) active: bool,
+    pub(super) last_step: Option<u64>,
+    pub(super) drift: i64,
+    /// The row MAC as stored (`None`: missing, which never verifies).
+    pub(super) mac: Option<Vec<u8>>,
+}
+
+pub(super) const TOKEN_COLS: &str = "serial, kind, algorithm, digits, period, t0, key_id, sealed, user_id, active, last_step, drift, row_mac";
+
+pub(super) fn token_from_row(r: &Row) -> Result<TokenRow, Error> {
+    let serial = r.text(0, "serial")?;
+    let corrupt = |column| Error::Corrupt {
+        table: "tokens",
+        column,
+    };
+    let algorithm: Algorithm = r
+        .text(2, "algorithm")?
+        .parse()
+        .map_err(|_| corrupt("algorithm"))?;
+    let digits = u32::try_from(r.i64(3, "digits")?).map_err(|_| corrupt("digits"))?;
+    let digits = Digits::new(digits).map_err(|_| corrupt("digits"))?;
+    let kind = match r.text(1, "kind")?.as_str() {
+        "totp" => TokenKind::Totp(TotpParams {
+            algorithm,
+            digits,
+            period: Period::new(r.u64(4, "period")?).map_err(|_| corrupt("period"))?,
+            t0: UnixTime::from_secs(r.u64(5, "t0")?),
+        }),
+        "hotp" => TokenKind::Hotp(HotpParams { algorithm, digits }),
+        _ => return Err(corrupt("kind")),
+    };
+    Ok(TokenRow {
+        serial,
+        kind,
+        key_id: u32::try_from(r.i64(6, "key_id")?).map_err(|_| corrupt("key_id"))?,
+        sealed: r.blob(7, "sealed")?,
+        user: r.opt_text(8, "user_id")?,
+        active: r.i64(9, "active")? != 0,
+        last_step: r.opt_u64(10, "last_step")?,
+        drift: r.i64(11, "drift")?,
+        mac: r.opt_blob(12, "row_mac")?,
+    })
+}
+
+/// The MAC of a token row's security-relevant columns under the data key:
+/// owner, kind and parameters, key id and sealed secret, active flag, last
+/// step or counter, drift. Someone with write access to the database but
+/// not the key cannot give a token to another user or rewind its step.
+fn row_mac(keys: &Keys, t: &TokenRow) -> [u8; 32] {
+    let (kind, p_alg, p_digits, period, t0) = match t.kind {
+        TokenKind::Totp(p) => (
+            "totp",
+            p.algorithm,
+            p.digits,
+            p.period.seconds(),
+            p.t0.secs(),
+        ),
+        TokenKind::Hotp(p) => ("hotp", p.algorithm, p.digits, 0, 0),
+    };
+    let signed = |v: u64| MacField::Int(i64::try_from(v).unwrap_or(i64::MAX));
+    keys.mac(
+        b"token-row/v1",
+        &[
+            MacField::Bytes(t.serial.as_bytes()),
+            MacField::Bytes(kind.as_bytes()),
+            MacField::Bytes(p_alg.name().as_bytes()),
+            MacField::Int(p_digits.get().into()),
+            signed(period),
+            signed(t0),
+            MacField::Int(t.key_id.into()),
+            MacField::Bytes(&t.sealed),
+            t.user
+                .as_deref()
+                .map_or(MacField::None, |u| MacField::Bytes(u.as_bytes())),
+            MacField::Int(i64::from(t.active)),
+            t.last_step.map_or(MacField::None, signed),
+            MacField::Int(t.drift),
+        ],
+    )
+}
+
+/// Writes a token row's state (owner, active, last step, drift) with its
+/// new MAC. With `guard`, only if no server consumed this step (or a later
+/// one) first: the conditional update is the replay guard. Returns whether
+/// the row was written.
+pub(super) fn write_state(
+    tx: &mut dyn Tx,
+    keys: &Keys,
+    new: &TokenRow,
+    guard: bool,
+) -> Result<bool, Error> {
+    let mac = row_mac(keys, new);
+    let sql = if guard {
+        "UPDATE tokens SET user_id = $1, active = $2, last_step = $3, drift = $4, row_mac = $5 \
+         WHERE serial = $6 AND (last_step IS NULL OR last_step < $3)"
+    } else {
+        "UPDATE tokens SET user_id = $1, active = $2, last_step = $3, drift = $4, row_mac = $5 \
+         WHERE serial = $6"
+    };
+    let n = tx.exec(
+        sql,
+        &[
+            new.user.clone().into(),
+            Val::Int(i64::from(new.active)),
+            new.last_step.map(int).unwrap_or(Val::Null),
+            Val::Int(new.drift),
+            Val::Blob(mac.to_vec()),
+            new.serial.as_str().into(),
+        ],
+    )?;
+    Ok(n == 1)
+}
+
+/// Computes the row MAC of every token (the schema 3 migration of a store
+/// whose rows had none), in batches.
+pub(crate) fn mac_every_token(tx: &mut dyn Tx, keys: &Keys) -> Result<(), Error> {
+    let mut after = String::new();
+    loop {
+        let sql =
+            format!("SELECT {TOKEN_COLS} FROM tokens WHERE serial > $1 ORDER BY serial LIMIT 1000");
+        let batch = tx.query("tokens", &sql, &[after.as_str().into()])?;
+        let Some(last) = batch.last() else {
+            return Ok(());
+        };
+        after = last.text(0, "serial")?;
+        for r in &batch {
+            let t = token_from_row(r)?;
+            tx.exec(
+                "UPDATE tokens SET row_mac = $1 WHERE serial = $2",
+                &[
+                    Val::Blob(row_mac(keys, &t).to_vec()),
+                    t.serial.as_str().into(),
+                ],
+            )?;
+        }
+    }
+}
+
+impl TokenRow {
+    /// Refuses a row sealed under another data key or whose MAC does not
+    /// match ([`Error::TokenTampered`]).
+    pub(super) fn verify(&self, keys: &Keys) -> Result<(), Error> {
+        if self.key_id != keys.key_id {
+            return Err(Error::Unseal {
+                serial: self.serial.clone(),
+            });
+        }
+        let ok = self
+            .mac
+            .as_deref()
+            .is_some_and(|m| bool::from(m.ct_eq(row_mac(keys, self).as_slice())));
+        if ok {
+            Ok(())
+        } else {
+            Err(Error::TokenTampered {
+                serial: self.serial.clone(),
+            })
+        }
+    }
+
+    /// This row with another state (for [`write_state`]).
+    pub(super) fn with_state(
+        &self,
+        user: Option<&str>,
+        active: bool,
+        last_step: Option<u64>,
+        drift: i64,
+    ) -> TokenRow {
+        TokenRow {
+            serial: self.serial.clone(),
+            kind: self.kind,
+            key_id: self.key_id,
+            sealed: self.sealed.clone(),
+            user: user.map(str::to_owned),
+            active,
+            last_step,
+            drift,
+            mac: None,
+        }
+    }
+
+    pub(super) fn info(&self) -> TokenInfo {
+        TokenInfo {
+            serial: self.serial.clone(),
+            kind: self.kind,
+            user: self.user.clone(),
+            active: self.active,
+            last_step: self.last_step,
+            drift: self.drift,
+            key_id: self.key_id,
+        }
+    }
+
+    /// Runs the normal mfa-oath verification; returns the accepted step.
+    pub(super) fn check(
+        &self,
+        keys: &Keys,
+        code: &str,
+        now: UnixTime,
+        config: &StoreConfig,
+    ) -> Result<Result<u64, mfa_oath::Error>, Error> {
+        let raw = keys.open(&self.serial, &self.sealed)?;
+        let secret = Secret::from_bytes(&raw).map_err(|source| Error::TokenParams {
+            serial: self.serial.clone(),
+            source,
+        })?;
+        Ok(match self.kind {
+            TokenKind::Totp(p) => Totp::new(secret, p)
+                .verify(
+                    code,
+                    now,
+                    TotpState {
+                        last_step: self.last_step,
+                        drift: self.drift,
+                    },
+                    config.totp_window,
+                )
+                .map(|a| a.step),
+            TokenKind::Hotp(p) => Hotp::new(secret, p)
+                .verify(
+                    code,
+                    HotpState {
+                        last_counter: self.last_step,
+                    },
+                    config.hotp_window,
+                )
+                .map(|a| a.counter),
+        })
+    }
+}
+
+/// Consumes `step` of the (verified) token `t` only if no server consumed
+/// it (or a later one) first: the conditional update is the replay guard.
+pub(super) fn consume_step(
+    tx: &mut dyn Tx,
+    keys: &Keys,
+    t: &TokenRow,
+    step: u64,
+) -> Result<bool, Error> {
+    let next = t.with_state(t.user.as_deref(), t.active, Some(step), t.drift);
+    write_state(tx, keys, &next, true)
+}
+
+impl Store {
+    /// Imports tokens (the accepted tokens of an import report) in one
+    /// transaction. Tokens are streamed from the iterator; secrets are
+    /// sealed before they are written.
+    ///
+    /// A token whose serial exists already, or that names a user who has
+    /// [`MAX_TOKENS_PER_USER`] tokens, is reported in
+    /// [`ImportReport::rejected`]. With [`ImportMode::AllOrNothing`] any
+    /// rejection refuses the whole import and nothing is written; with
+    /// [`ImportMode::AcceptedOnly`] the other tokens are imported.
+    ///
+    /// # Errors
+    /// [`Error::ImportRefused`] (all-or-nothing with rejections), database
+    /// errors (nothing imported).
+    pub fn import(
+        &self,
+        tokens: impl IntoIterator<Item = NewToken>,
+        mode: ImportMode,
+        now: UnixTime,
+    ) -> Result<ImportReport, Error> {
+        let mut tokens = Some(tokens.into_iter());
+        let report = self.pool.run(Mode::Write, |tx| {
+            let mut report = ImportReport::default();
+            // A retried transaction (PostgreSQL) cannot replay a consumed
+            // iterator; imports are not retried.
+            let Some(iter) = tokens.take() else {
+                return Err(Error::Busy);
+            };
+            // A server still holding a rotated-out master key does not write.
+            self.ensure_current_master(tx)?;
+            for (index, t) in iter.enumerate() {
+                if let Some(reason) = self.import_one(tx, &t, now)? {
+                    report.rejected.push(RejectedToken {
+                        index,
+                        serial: t.serial.clone(),
+                        reason,
+                    });
+                } else {
+                    report.imported += 1;
+                }
+            }
+            if mode == ImportMode::AllOrNothing && !report.rejected.is_empty() {
+                report.imported = 0;
+                return Err(Error::ImportRefused { report });
+            }
+            Ok(report)
+        })?;
+        Ok(report)
+    }
+
+    fn import_one(
+        &self,
+        tx: &mut dyn Tx,
+        t: &NewToken,
+        now: UnixTime,
+    ) -> Result<Option<ImportRejection>, Error> {
+        if t.serial.is_empty() || t.serial.len() > MAX_SERIAL_LEN {
+            return Ok(Some(ImportRejection::FieldLength { field: "serial" }));
+        }
+        if let Some(user) = &t.user {
+            if user.is_empty() || user.len() > MAX_USER_ID_LEN {
+                return Ok(Some(ImportRejection::FieldLength { field: "user" }));
+            }
+            if lock_user(tx, user)?.is_some()
+                && count_tokens(tx, user)? >= MAX_TOKENS_PER_USER as u64
+            {
+                return Ok(Some(ImportRejection::TooManyTokens { user: user.clone() }));
+            }
+        }
+        // The token row refers to its user: create the user first, and
+        // take it away again if the insert below finds the serial taken (a
+        // rejected row creates no user).
+        let created_user = match &t.user {
+            Some(user) => ensure_user_created(tx, user, now)?,
+            None => false,
+        };
+        let (kind, algorithm, digits, period, t0, last_step, drift) = match t.kind {
+            TokenKind::Totp(p) => (
+                "totp",
+                p.algorithm,
+                p.digits,
+                p.period.seconds(),
+                p.t0.secs(),
+                None,
+                t.drift,
+            ),
+            TokenKind::Hotp(p) => (
+                "hotp",
+                p.algorithm,
+                p.digits,
+                0,
+                0,
+                HotpState::from_next_counter(t.counter).last_counter,
+                0,
+            ),
+        };
+        let keys = self.keys();
+        let sealed = keys.seal(&t.serial, t.secret.expose_secret())?;
+        let row = TokenRow {
+            serial: t.serial.clone(),
+            kind: t.kind,
+            key_id: keys.key_id,
+            sealed: sealed.clone(),
+            user: t.user.clone(),
+            active: false,
+            last_step,
+            drift,
+            mac: None,
+        };
+        let mac = row_mac(&keys, &row);
+        let n = tx.exec(
+            "INSERT INTO tokens (serial, kind, algorithm, digits, period, t0, key_id, sealed, user_id, \
+             active, last_step, drift, manufacturer, model, imported_at, row_mac) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $11, $12, $13, $14, $15) \
+             ON CONFLICT (serial) DO NOTHING",
+            &[
+                t.serial.as_str().into(),
+                kind.into(),
+                algorithm.name().into(),
+                Val::Int(digits.get().into()),
+                int(period),
+                int(t0),
+                int(keys.key_id.into()),
+                Val::Blob(sealed),
+                t.user.clone().into(),
+                last_step.map(int).unwrap_or(Val::Null),
+                Val::Int(drift),
+                t.manufacturer.clone().into(),
+                t.model.clone().into(),
+                int(now.secs()),
+                Val::Blob(mac.to_vec()),
+            ],
+        )?;
+        if n == 0 {
+            if let (true, Some(user)) = (created_user, &t.user) {
+                tx.exec(
+                    "DELETE FROM users WHERE user_id = $1",
+                    &[user.as_str().into()],
+                )?;
+            }
+            return Ok(Some(ImportRejection::Duplicate));
+        }
+        Ok(None)
+    }
+
+    /// Reads a token's public data.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn token(&self, serial: &str) -> Result<Option<TokenInfo>, Error> {
+        self.pool.run(Mode::Snapshot, |tx| {
+            let sql = format!("SELECT {TOKEN_COLS} FROM tokens WHERE serial = $1");
+            tx.query_opt("tokens", &sql, &[serial.into()])?
+                .map(|r| token_from_row(&r).map(|t| t.info()))
+                .transpose()
+        })
+    }
+
+    /// Every token in the store, by serial (for administration; a large
+    /// store returns a large vector).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn tokens(&self) -> Result<Vec<TokenInfo>, Error> {
+        self.pool.run(Mode::Snapshot, |tx| {
+            let sql = format!("SELECT {TOKEN_COLS} FROM tokens ORDER BY serial");
+            tx.query("tokens", &sql, &[])?
+                .iter()
+                .map(|r| token_from_row(r).map(|t| t.info()))
+                .collect()
+        })
+    }
+
+    /// Every token with its secret, unsealed, for moving tokens to another
+    /// system (`mfa tokens export` writes them as encrypted PSKC). The
+    /// export is recorded in the audit log with `actor` and the number of
+    /// tokens. Handle the result as the secrets it is.
+    ///
+    /// # Errors
+    /// [`Error::Unseal`] (a token sealed under another key), database errors.
+    pub fn export_tokens(
+        &self,
+        actor: &str,
+        now: UnixTime,
+    ) -> Result<Vec<(TokenInfo, Secret)>, Error> {
+        let keys = self.keys();
+        self.pool.run(Mode::Write, |tx| {
+            let sql = format!("SELECT {TOKEN_COLS} FROM tokens ORDER BY serial");
+            let rows = tx.query("tokens", &sql, &[])?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in &rows {
+                let t = token_from_row(r)?;
+                t.verify(&keys)?;
+                let raw = keys.open(&t.serial, &t.sealed)?;
+                let secret = Secret::from_bytes(&raw).map_err(|source| Error::TokenParams {
+                    serial: t.serial.clone(),
+                    source,
+                })?;
+                out.push((t.info(), secret));
+            }
+            let reason = format!("{} token(s)", out.len());
+            audit(tx, now, None, "token_export", Some(actor), Some(&reason))?;
+            Ok(out)
+        })
+    }
+
+    /// The tokens assigned to a user, by serial.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn user_tokens(&self, user: &str) -> Result<Vec<TokenInfo>, Error> {
+        self.pool.run(Mode::Snapshot, |tx| {
+            let sql = format!("SELECT {TOKEN_COLS} FROM tokens WHERE user_id = $1 ORDER BY serial");
+            tx.query("tokens", &sql, &[user.into()])?
+                .iter()
+                .map(|r| token_from_row(r).map(|t| t.info()))
+                .collect()
+        })
+    }
+
+    /// Assigns a token to a user (created if new). A token belongs to one
+    /// user; a user has at most [`MAX_TOKENS_PER_USER`] tokens. The token
+    /// must then be activated. Assigning a token to the user who has it
+    /// already does nothing.
+    ///
+    /// # Errors
+    /// [`Error::UnknownToken`], [`Error::TokenAssigned`],
+    /// [`Error::TooManyTokens`], [`Error::FieldLength`], database errors.
+    pub fn assign(&self, serial: &str, user: &str, now: UnixTime) -> Result<(), Error> {
+        self.pool.run(Mode::Write, |tx| {
+            ensure_user(tx, user, now)?;
+            // Lock order everywhere: user row, then token rows.
+            lock_user(tx, user)?;
+            let t = read_token(tx, serial)?;
+            match t.user.clone() {
+                Some(owner) if owner == user => return Ok(()),
+                Some(owner) => {
+                    return Err(Error::TokenAssigned {
+                        serial: serial.to_owned(),
+                        user: owner,
+                    });
+                }
+                None => {}
+            }
+            if count_tokens(tx, user)? >= MAX_TOKENS_PER_USER as u64 {
+                return Err(Error::TooManyTokens {
+                    user: user.to_owned(),
+                    max: MAX_TOKENS_PER_USER,
+                });
+            }
+            let keys = self.keys();
+            t.verify(&keys)?;
+            let next = t.with_state(Some(user), false, t.last_step, t.drift);
+            write_state(tx, &keys, &next, false)?;
+            audit(tx, now, Some(user), "token_assign", None, Some(serial))
+        })
+    }
+
+    /// Removes a token from its user; it is deactivated (a later sign-in
+    /// with it is "not for an activated account").
+    ///
+    /// # Errors
+    /// [`Error::UnknownToken`], database errors.
+    pub fn unassign(&self, serial: &str, now: UnixTime) -> Result<(), Error> {
+        self.pool.run(Mode::Write, |tx| {
+            let t = read_token(tx, serial)?;
+            let keys = self.keys();
+            t.verify(&keys)?;
+            let user = t.user.clone();
+            let next = t.with_state(None, false, t.last_step, t.drift);
+            write_state(tx, &keys, &next, false)?;
+            audit(
+                tx,
+                now,
+                user.as_deref(),
+                "token_unassign",
+                None,
+                Some(serial),
+            )
+        })
+    }
+
+    /// Activates an assigned token with the code it currently shows: the
+    /// code goes through the normal verification and its step is recorded,
+    /// so it cannot be used again to sign in. Returns the step (TOTP) or
+    /// counter (HOTP) that matched.
+    ///
+    /// # Errors
+    /// [`Error::UnknownToken`], [`Error::TokenNotAssigned`],
+    /// [`Error::ActivationFailed`] with the mfa-oath reason, database errors.
+    pub fn activate(&self, serial: &str, code: &str, now: UnixTime) -> Result<u64, Error> {
+        self.pool.run(Mode::Write, |tx| {
+            let sql = "SELECT user_id FROM tokens WHERE serial = $1";
+            let owner = tx
+                .query_opt("tokens", sql, &[serial.into()])?
+                .ok_or_else(|| Error::UnknownToken {
+                    serial: serial.to_owned(),
+                })?
+                .opt_text(0, "user_id")?
+                .ok_or_else(|| Error::TokenNotAssigned {
+                    serial: serial.to_owned(),
+                })?;
+            lock_user(tx, &owner)?;
+            let sql = format!(
+                "SELECT {TOKEN_COLS} FROM tokens WHERE serial = $1{}",
+                tx.for_update()
+            );
+            let row = tx
+                .query_opt("tokens", &sql, &[serial.into()])?
+                .ok_or_else(|| Error::UnknownToken {
+                    serial: serial.to_owned(),
+                })?;
+            let t = token_from_row(&row)?;
+            if t.user.as_deref() != Some(owner.as_str()) {
+                return Err(Error::TokenNotAssigned {
+                    serial: serial.to_owned(),
+                });
+            }
+            let keys = self.keys();
+            t.verify(&keys)?;
+            let step = t.check(&keys, code, now, &self.config)?.map_err(|reason| {
+                Error::ActivationFailed {
+                    serial: serial.to_owned(),
+                    reason,
+                }
+            })?;
+            let next = t.with_state(t.user.as_deref(), true, Some(step), t.drift);
+            if !write_state(tx, &keys, &next, true)? {
+                return Err(Error::ActivationFailed {
+                    serial: serial.to_owned(),
+                    reason: mfa_oath::Error::CodeReplayed { step },
+                });
+            }
+            audit(tx, now, Some(&owner), "token_activate", None, Some(serial))?;
+            Ok(step)
+        })
+    }
+
+    /// Resynchronises a token from consecutive codes it shows (mfa-oath
+    /// `resync`: two codes for TOTP, 2 or 3 for HOTP) within `window` steps
+    /// or counters, and stores the result: the last step used and, for TOTP,
+    /// the learned clock drift. The codes cannot be used again.
+    ///
+    /// # Errors
+    /// [`Error::UnknownToken`], [`Error::ResyncFailed`] with the mfa-oath
+    /// reason, database errors.
+    pub fn resync(
+        &self,
+        serial: &str,
+        codes: &[&str],
+        window: u32,
+        now: UnixTime,
+    ) -> Result<u64, Error> {
+        self.pool.run(Mode::Write, |tx| {
+            let owner = tx
+                .query_opt(
+                    "tokens",
+                    "SELECT user_id FROM tokens WHERE serial = $1",
+                    &[serial.into()],
+                )?
+                .ok_or_else(|| Error::UnknownToken {
+                    serial: serial.to_owned(),
+                })?
+                .opt_text(0, "user_id")?;
+            if let Some(owner) = &owner {
+                lock_user(tx, owner)?;
+            }
+            let sql = format!(
+                "SELECT {TOKEN_COLS} FROM tokens WHERE serial = $1{}",
+                tx.for_update()
+            );
+            let row = tx
+                .query_opt("tokens", &sql, &[serial.into()])?
+                .ok_or_else(|| Error::UnknownToken {
+                    serial: serial.to_owned(),
+                })?;
+            let t = token_from_row(&row)?;
+            let keys = self.keys();
+            t.verify(&keys)?;
+            let raw = keys.open(&t.serial, &t.sealed)?;
+            let secret = Secret::from_bytes(&raw).map_err(|source| Error::TokenParams {
+                serial: t.serial.clone(),
+                source,
+            })?;
+            let failed = |reason| Error::ResyncFailed {
+                serial: serial.to_owned(),
+                reason,
+            };
+            let (step, drift) = match t.kind {
+                TokenKind::Totp(p) => {
+                    let state = TotpState {
+                        last_step: t.last_step,
+                        drift: t.drift,
+                    };
+                    let ok = Totp::new(secret, p)
+                        .resync(codes, now, state, window)
+                        .map_err(failed)?;
+                    (ok.step, ok.state.drift)
+                }
+                TokenKind::Hotp(p) => {
+                    let state = HotpState {
+                        last_counter: t.last_step,
+                    };
+                    let ok = Hotp::new(secret, p)
+                        .resync(codes, state, window)
+                        .map_err(failed)?;
+                    (ok.counter, 0)
+                }
+            };
+            let next = t.with_state(t.user.as_deref(), t.active, Some(step), drift);
+            if !write_state(tx, &keys, &next, true)? {
+                return Err(failed(mfa_oath::Error::CodeReplayed { step }));
+            }
+            audit(
+                tx,
+                now,
+                owner.as_deref(),
+                "token_resync",
+                None,
+                Some(serial),
+            )?;
+            Ok(step)
+        })
+    }
+}
+
+/// The token row `serial`, locked (PostgreSQL), or [`Error::UnknownToken`].
+fn read_token(tx: &mut dyn Tx, serial: &str) -> Result<TokenRow, Error> {
+    let sql = format!(
+        "SELECT {TOKEN_COLS} FROM tokens WHERE serial = $1{}",
+        tx.for_update()
+    );
+    let row = tx
+        .query_opt("tokens", &sql, &[serial.into()])?
+        .ok_or_else(|| Error::UnknownToken {
+            serial: serial.to_owned(),
+        })?;
+    token_from_row(&row)
+}
+
+/// Creates the user row if it does not exist; returns whether it did not
+/// (the caller checked the id's length).
+fn ensure_user_created(tx: &mut dyn Tx, user: &str, now: UnixTime) -> Result<bool, Error> {
+    Ok(tx.exec(
+        "INSERT INTO users (user_id, created_at) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING",
+        &[user.into(), int(now.secs())],
+    )? == 1)
+}
+
+fn count_tokens(tx: &mut dyn Tx, user: &str) -> Result<u64, Error> {
+    tx.query_opt(
+        "tokens",
+        "SELECT count(*) FROM tokens WHERE user_id = $1",
+        &[user.into()],
+    )?
+    .map(|r| r.u64(0, "count"))
+    .transpose()
+    .map(Option::unwrap_or_default)
+}
