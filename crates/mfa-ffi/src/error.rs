@@ -564,6 +564,8 @@ impl From<mfa_oath::UriError> for mfa_result {
             U::InvalidParameter { .. } => R::UriInvalidParameter,
             U::Encoding(_) => R::UriEncoding,
             U::IssuerMismatch { .. } => R::UriIssuerMismatch,
+            // Too long (mfa-oath 0.1 reported it as an invalid `uri` parameter).
+            U::TooLong { .. } => R::UriInvalidParameter,
             U::Secret(_) => R::UriInvalidSecret,
             _ => R::Unknown,
         }

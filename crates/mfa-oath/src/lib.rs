@@ -20,7 +20,7 @@ pub use otp::{
 };
 pub use params::{Algorithm, Digits, Period};
 pub use secret::Secret;
-pub use uri::{MAX_LABEL_LEN, MAX_URI_LEN, OtpAuthUri, OtpKind};
+pub use uri::{MAX_LABEL_LEN, MAX_URI_LEN, OtpAuthUri, OtpKind, ParsedUri, UriWarning, redact_uri};
 
 /// The time every function here takes as an argument (whole seconds since the
 /// Unix epoch), re-exported from [`mfa_time`] so that `mfa_oath::UnixTime` and

@@ -11,16 +11,11 @@ use crate::{
     Field, FieldPolicy, PersonName, PhoneExport, ServerName, UserId,
 };
 
-/// Characters that make a spreadsheet treat a cell as a formula (OWASP
-/// "CSV injection"), plus the quote used to neutralise them, so that
-/// neutralising can be undone exactly.
-const FORMULA_TRIGGERS: [char; 8] = ['=', '+', '-', '@', '\t', '\r', '\n', '\''];
-
-/// Makes a cell safe to open in a spreadsheet: a cell that starts with `=`,
-/// `+`, `-`, `@`, tab, carriage return or line feed gets a leading `'`, so it
-/// is shown as text instead of being evaluated as a formula. A cell that
-/// starts with `'` gets one too, so [`unneutralise_cell`] restores every
-/// value exactly.
+/// Makes a cell safe to open in a spreadsheet (see [`mfa_csv`], the one
+/// guard shared with mfa-import): a cell that starts with `=`, `+`, `-`,
+/// `@`, tab, carriage return, line feed, `'` or a full-width `＝ ＋ － ＠`
+/// gets a leading `'`, so it is shown as text instead of being evaluated as
+/// a formula; [`unneutralise_cell`] restores every value exactly.
 ///
 /// ```
 /// use mfa_record::{neutralise_cell, unneutralise_cell};
@@ -30,15 +25,12 @@ const FORMULA_TRIGGERS: [char; 8] = ['=', '+', '-', '@', '\t', '\r', '\n', '\'']
 /// assert_eq!(unneutralise_cell(&neutralise_cell("'quoted")), "'quoted");
 /// ```
 pub fn neutralise_cell(value: &str) -> Cow<'_, str> {
-    match value.chars().next() {
-        Some(c) if FORMULA_TRIGGERS.contains(&c) => Cow::Owned(format!("'{value}")),
-        _ => Cow::Borrowed(value),
-    }
+    mfa_csv::neutralise_cell(value)
 }
 
 /// Undoes [`neutralise_cell`]: removes one leading `'`.
 pub fn unneutralise_cell(cell: &str) -> &str {
-    cell.strip_prefix('\'').unwrap_or(cell)
+    mfa_csv::unneutralise_cell(cell)
 }
 
 /// One row of an exported authentication log: an [`AuthEvent`] as the

@@ -314,9 +314,14 @@ impl fmt::Display for Date {
 /// negative before 1970. Without an offset the time is UTC; a fraction of a
 /// second is dropped and a leap second (`:60`) counts as `:59`.
 ///
+/// An `xs:date` may carry a zone too (`2006-05-01Z`, `2006-05-01+02:00`:
+/// midnight there); zones are at most ±14:00, as XML Schema says.
+///
 /// ```
 /// assert_eq!(mfa_time::parse_timestamp("2023-11-14T22:13:20")?, 1_700_000_000);
 /// assert_eq!(mfa_time::parse_timestamp("1969-12-31")?, -86_400);
+/// assert_eq!(mfa_time::parse_timestamp("2006-05-01Z")?, 1_146_441_600);
+/// assert!(mfa_time::parse_timestamp("2006-05-01T00:00:00+15:00").is_err());
 /// # Ok::<(), mfa_time::Error>(())
 /// ```
 ///
@@ -324,6 +329,25 @@ impl fmt::Display for Date {
 /// [`Error::TimeSyntax`] if the text is not of that form,
 /// [`Error::InvalidDate`] for a day the calendar does not have.
 pub fn parse_timestamp(text: &str) -> Result<i64, Error> {
+    // `xs:date` with a zone: the same instant as midnight with that zone.
+    if let (Some(date), Some(zone)) = (text.get(..10), text.get(10..))
+        && !zone.is_empty()
+        && !zone.starts_with(['T', 't', ' '])
+    {
+        let mut buf = [0u8; 40];
+        let parts = [date.as_bytes(), b"T00:00:00", zone.as_bytes()];
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        let mut at = 0;
+        for part in parts {
+            buf.get_mut(at..at + part.len())
+                .ok_or(Error::TimeSyntax)?
+                .copy_from_slice(part);
+            at += part.len();
+        }
+        let full = core::str::from_utf8(buf.get(..len).ok_or(Error::TimeSyntax)?)
+            .map_err(|_| Error::TimeSyntax)?;
+        return seconds_of(&pieces(full)?);
+    }
     seconds_of(&pieces(text)?)
 }
 
@@ -356,6 +380,10 @@ fn seconds_of(pieces: &Pieces<'_>) -> Result<i64, Error> {
     let offset = pieces
         .offset()
         .map_or(Offset::UTC, |o| o.to_numeric_offset());
+    // XML Schema: a zone is at most 14 hours from UTC.
+    if offset.seconds().abs() > 14 * 3600 {
+        return Err(Error::TimeSyntax);
+    }
     let d = pieces.date();
     let date = Date::new(i64::from(d.year()), unsigned(d.month()), unsigned(d.day()))?;
     let clock =
