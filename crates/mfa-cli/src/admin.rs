@@ -976,11 +976,9 @@ pub(crate) fn fraud(g: &Global, cmd: FraudCommand, out: &mut dyn Write) -> Resul
                     sent.text
                 ),
             )?;
-            match sent.failed {
-                0 => Ok(()),
-                n => Err(Failure::denied(format!(
-                    "fraud report recorded, but {n} notification e-mail(s) not delivered"
-                ))),
+            match sent.failure {
+                None => Ok(()),
+                Some(why) => Err(Failure::denied(why)),
             }
         }
         FraudCommand::Block { user, reason } => {

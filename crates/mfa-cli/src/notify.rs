@@ -48,12 +48,16 @@ pub(crate) struct TestArgs {
 }
 
 /// An error with its causes, `a: b: c` (mfa-notify's errors name no secret).
+/// A cause whose text its parent already ends with is not repeated.
 fn chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
+        let cause = s.to_string();
+        if !text.ends_with(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
         source = s.source();
     }
     text
@@ -273,8 +277,9 @@ pub(crate) struct FraudOutcome {
     pub(crate) note: Option<String>,
     /// One line per recipient, or the note.
     pub(crate) text: String,
-    /// How many e-mails due were not delivered (exit status 1 if any).
-    pub(crate) failed: usize,
+    /// Why not everything due went out, for standard error with exit
+    /// status 1; `None` when it did (or nothing was due).
+    pub(crate) failure: Option<String>,
 }
 
 fn outcome_line(role: &str, o: &RecipientOutcome) -> String {
@@ -305,7 +310,7 @@ pub(crate) fn deliver_fraud(
                 json: serde_json::Value::Null,
                 note: Some(note.to_owned()),
                 text: format!("  {note}"),
-                failed: 0,
+                failure: None,
             });
         }
         FraudMail::Unusable(why) => {
@@ -314,7 +319,9 @@ pub(crate) fn deliver_fraud(
                 json: serde_json::Value::Null,
                 text: format!("  {note}"),
                 note: Some(note),
-                failed: 1,
+                failure: Some(format!(
+                    "fraud report recorded, but nobody was e-mailed: {why}"
+                )),
             });
         }
     };
@@ -349,6 +356,8 @@ pub(crate) fn deliver_fraud(
         json,
         note,
         text: lines.join("\n"),
-        failed,
+        failure: (failed > 0).then(|| {
+            format!("fraud report recorded, but {failed} notification e-mail(s) not delivered")
+        }),
     })
 }

@@ -535,6 +535,35 @@ fn without_an_smtp_server_a_fraud_report_says_nobody_was_e_mailed() {
     assert!(err.contains("no SMS/voice gateway"), "{err}");
     let (_, err) = env.status(2, &["notify", "test", "--sms", "not a number"]);
     assert_eq!(err.lines().count(), 1, "{err}");
+
+    // Unusable settings (the password file is missing): the report is
+    // still recorded, nobody is e-mailed, the output says why, exit 1.
+    env.ok(&[
+        "config",
+        "set",
+        "notify.smtp.host=127.0.0.1",
+        "notify.smtp.from=mfa@example.com",
+        "notify.smtp.tls=none",
+        "notify.smtp.user=mfa",
+        "notify.smtp.password_file=/nonexistent/smtp.pw",
+        "notify.fraud_emails=secops@example.com",
+    ]);
+    env.ok(&["users", "add", "jonas"]);
+    let (out, err) = env.status(1, &["fraud", "report", "jonas"]);
+    assert!(
+        out.contains("no notification e-mail sent: notify settings: notify.smtp.password_file: cannot use /nonexistent/smtp.pw"),
+        "{out}"
+    );
+    assert!(
+        err.starts_with("mfa: fraud report recorded, but nobody was e-mailed: "),
+        "{err}"
+    );
+    assert!(
+        env.ok(&["fraud", "status", "jonas"])
+            .contains("blocked until")
+    );
+    let (_, err) = env.status(2, &["notify", "test", "--email", "it@example.com"]);
+    assert!(err.contains("notify.smtp.password_file"), "{err}");
 }
 
 #[test]
