@@ -427,7 +427,9 @@ fn effects_text(effects: &[Effect]) -> String {
             Effect::Audit { activity, .. } => format!("\n  audit: {activity}"),
             Effect::SignIn { result, .. } => format!("\n  sign-in log: {result:?}"),
             Effect::RiskDetected(r) => format!("\n  risk detection: {r:?}"),
-            Effect::NotifyAdministrators { .. } => "\n  administrators notified".to_string(),
+            Effect::NotifyAdministrators { recipients, .. } => {
+                format!("\n  administrators to e-mail: {}", recipients.len())
+            }
             #[allow(unreachable_patterns)]
             other => format!("\n  {other:?}"),
         })
