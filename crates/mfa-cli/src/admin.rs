@@ -113,12 +113,15 @@ pub(crate) enum ConfigCommand {
     /// back to the default. A `lockout.*` setting changes that one field of
     /// every factor class's policy. `trusted_ips` takes a comma-separated
     /// list of CIDR ranges (IPv4 or IPv6, at most 50) that replaces the
-    /// current one.
+    /// current one. `notify.*` settings (e-mail and SMS/voice delivery,
+    /// docs/notify.md) are checked by mfa-notify and stored in the same
+    /// transaction.
     #[command(
         after_help = "Examples:\n  mfa config set lockout.denials=5 lockout.reset_minutes=15 lockout.unblock_minutes=30\n  \
         mfa config set lockout.hard_cap=50 lockout.escalation=2,1440\n  \
         mfa config set fraud.auto_block=on fraud.block_days=30 log.phone=off sms.code_ttl_seconds=180\n  \
-        mfa config set trusted_ips=10.0.0.0/8,2001:db8::/32"
+        mfa config set trusted_ips=10.0.0.0/8,2001:db8::/32\n  \
+        mfa config set notify.smtp.host=smtp.example.com notify.smtp.from=mfa@example.com notify.fraud_emails=secops@example.com"
     )]
     Set {
         /// `name=value` pairs.
@@ -206,7 +209,11 @@ pub(crate) enum LockoutCommand {
 #[derive(Debug, Subcommand)]
 pub(crate) enum FraudCommand {
     /// Record a fraud report by the user, as the app or the phone call
-    /// delivers it (the configured policy decides whether it blocks).
+    /// delivers it (the configured policy decides whether it blocks), and
+    /// e-mail it to `notify.fraud_emails` (and, with
+    /// `notify.fraud_user_email=on`, to the blocked user), printing the
+    /// outcome per recipient. Exit status 1 when the report was recorded
+    /// but an e-mail due was not delivered.
     #[command(
         after_help = "Examples:\n  mfa fraud report helga@contoso.com --channel app\n  \
         mfa fraud report helga@contoso.com --channel phone --keys '0#1'   (fraud code, #, 1 to confirm the block)"
@@ -420,7 +427,9 @@ fn effects_text(effects: &[Effect]) -> String {
             Effect::Audit { activity, .. } => format!("\n  audit: {activity}"),
             Effect::SignIn { result, .. } => format!("\n  sign-in log: {result:?}"),
             Effect::RiskDetected(r) => format!("\n  risk detection: {r:?}"),
-            Effect::NotifyAdministrators { .. } => "\n  administrators notified".to_string(),
+            Effect::NotifyAdministrators { recipients, .. } => {
+                format!("\n  administrators to e-mail: {}", recipients.len())
+            }
             #[allow(unreachable_patterns)]
             other => format!("\n  {other:?}"),
         })
@@ -951,17 +960,28 @@ pub(crate) fn fraud(g: &Global, cmd: FraudCommand, out: &mut dyn Write) -> Resul
                 }
                 (ChannelArg::App, None) => (mfa_fraud::Channel::App, confirm_block),
             };
+            let (store, mail) = crate::notify::prepare_fraud(g, store)?;
             let effects = store
                 .report_fraud(&user, channel, confirmed, now(), &ctx()?)
                 .map_err(db)?;
             let state = store.fraud_state(&user).map_err(db)?;
+            let sent = crate::notify::deliver_fraud(&store, &g.db, &user, &effects, mail)?;
             emit(
                 out,
                 g.json,
                 &json!({"user": user, "reported": true, "blocked": state.block.is_some(), "high_risk": state.risk.is_some(),
-                    "effects": effects.iter().map(|e| format!("{e:?}")).collect::<Vec<_>>()}),
-                &format!("{user}: fraud reported{}", effects_text(&effects)),
-            )
+                    "effects": effects.iter().map(|e| format!("{e:?}")).collect::<Vec<_>>(),
+                    "delivery": sent.json, "delivery_note": sent.note}),
+                &format!(
+                    "{user}: fraud reported{}\n{}",
+                    effects_text(&effects),
+                    sent.text
+                ),
+            )?;
+            match sent.failure {
+                None => Ok(()),
+                Some(why) => Err(Failure::denied(why)),
+            }
         }
         FraudCommand::Block { user, reason } => {
             let effects = store
@@ -1230,6 +1250,8 @@ pub(crate) fn config(g: &Global, cmd: ConfigCommand, out: &mut dyn Write) -> Res
                 );
             }
             v.insert("trusted_ips".into(), json!(ranges));
+            text.push('\n');
+            crate::notify::show(&store, &g.db, &mut text, &mut v)?;
             emit(out, g.json, &serde_json::Value::Object(v), &text)
         }
         ConfigCommand::Set { pairs } => {
@@ -1252,11 +1274,15 @@ pub(crate) fn config(g: &Global, cmd: ConfigCommand, out: &mut dyn Write) -> Res
                     parsed.push((name, value.trim()));
                 }
             }
+            // `notify.*` values are mfa-notify's to judge; the store keeps
+            // them as text.
+            crate::notify::validate(&parsed)?;
             // One store call, one transaction: every setting and the new
             // list of trusted ranges, or nothing.
             store
                 .set_config(&parsed, trusted.as_deref(), &actor(), now())
                 .map_err(db)?;
+            crate::notify::warn_if_inconsistent(&store, &g.db, &parsed);
             emit(
                 out,
                 g.json,

@@ -8,6 +8,7 @@ mod admin;
 mod ctx;
 mod demo;
 mod import;
+mod notify;
 mod otp;
 
 use std::io::Write;
@@ -50,6 +51,9 @@ enum Command {
     /// Show and change the settings every server sharing the store applies.
     #[command(subcommand)]
     Config(admin::ConfigCommand),
+    /// Check the e-mail and SMS/voice delivery settings (`notify.*`).
+    #[command(subcommand)]
+    Notify(notify::NotifyCommand),
     /// Lockout status and unblock.
     #[command(subcommand)]
     Lockout(admin::LockoutCommand),
@@ -175,6 +179,7 @@ fn main() -> ExitCode {
         Command::Enroll(args) => admin::enroll(g, args, out),
         Command::Verify(args) => admin::verify(g, args, out),
         Command::Config(cmd) => admin::config(g, cmd, out),
+        Command::Notify(cmd) => notify::run(g, cmd, out),
         Command::Lockout(cmd) => admin::lockout(g, cmd, out),
         Command::Fraud(cmd) => admin::fraud(g, cmd, out),
         Command::Risk(cmd) => admin::risk(g, cmd, out),

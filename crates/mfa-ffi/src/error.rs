@@ -834,7 +834,7 @@ impl From<mfa_store::Error> for mfa_result {
             E::AppPasswordExists { .. } => R::AppPasswordExists,
             E::TooManyAppPasswords { .. } => R::TooManyAppPasswords,
             E::UnknownSetting { .. } => R::UnknownSetting,
-            E::InvalidSetting { .. } => R::InvalidSetting,
+            E::InvalidSetting { .. } | E::SecretSetting { .. } => R::InvalidSetting,
             E::TooManyTrustedRanges { .. } => R::TooManyTrustedRanges,
             E::RestoreTargetNotEmpty { .. } => R::RestoreTargetNotEmpty,
             E::BackupFormat { .. } => R::BackupFormat,

@@ -31,7 +31,9 @@ pub use model::{
 };
 pub use net::Cidr;
 pub use schema::SCHEMA_VERSION;
-pub use settings::{SETTINGS, Setting, setting};
+pub use settings::{
+    MAX_OPAQUE_NAME_LEN, MAX_OPAQUE_VALUE_LEN, OPAQUE_PREFIX, SETTINGS, Setting, setting,
+};
 pub use store::{
     ApprovedBy, AuthOutcome, AuthRequest, CodeIssue, IMPORT_BATCH, MAX_APP_PASSWORDS,
     MAX_SERIAL_LEN, MAX_USER_ID_LEN, Method, Presented, Store,

@@ -5,6 +5,10 @@
 //! A stored setting overrides the corresponding part of the
 //! [`StoreConfig`] given to [`Store::open_with`]; a setting that is not
 //! stored keeps the caller's value.
+//!
+//! Settings under [`OPAQUE_PREFIX`] (`notify.`) belong to a crate above the
+//! store (mfa-notify): the store keeps them as text without interpreting
+//! them, and front ends read them with [`Store::stored_settings`].
 
 use mfa_fraud::ReportingCode;
 use mfa_lockout::{Escalation, FactorClass, Policy, PolicyField};
@@ -137,6 +141,70 @@ pub const SETTINGS: &[Setting] = &[
 /// Looks a setting up by name.
 pub fn setting(name: &str) -> Option<&'static Setting> {
     SETTINGS.iter().find(|s| s.name == name)
+}
+
+/// Names under this prefix are stored as opaque text: the store checks
+/// their shape ([`MAX_OPAQUE_NAME_LEN`], [`MAX_OPAQUE_VALUE_LEN`]) but not
+/// their meaning, which is the business of the crate that reads them
+/// (mfa-notify's `NotifyConfig::validate`; `mfa config set` calls it first).
+pub const OPAQUE_PREFIX: &str = "notify.";
+
+/// The longest name of an opaque setting, in bytes (prefix included).
+pub const MAX_OPAQUE_NAME_LEN: usize = 64;
+
+/// The longest value of an opaque setting, in bytes.
+pub const MAX_OPAQUE_VALUE_LEN: usize = 4096;
+
+/// Checks an opaque setting (a name under [`OPAQUE_PREFIX`]) before it is
+/// stored.
+///
+/// The name is 1 to 64 bytes of `a-z`, `0-9`, `_` and `.` with no empty
+/// segment. A name that says it holds a secret (a word `password`,
+/// `passwd`, `secret`, `token` or `key` in its last segment, unless that
+/// segment ends in `_file`) is refused: settings are readable by anyone
+/// with database access and are written to the audit log, so secrets stay
+/// in files and settings name the file. The value is at most 4096 bytes
+/// with no control character but line feed and tab (templates have
+/// lines).
+fn check_opaque(name: &str, value: &str) -> Result<(), Error> {
+    let segments_ok = name.split('.').all(|seg| !seg.is_empty());
+    let chars_ok = name
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.');
+    if name.len() > MAX_OPAQUE_NAME_LEN || !segments_ok || !chars_ok {
+        return Err(Error::InvalidSetting {
+            name: name.chars().take(64).collect(),
+            value: String::new(),
+            expected: "a name of at most 64 characters a-z, 0-9, '_' and '.' (no empty part)",
+        });
+    }
+    let last = name.rsplit('.').next().unwrap_or_default();
+    let mut words = last.split('_');
+    let names_a_secret = words
+        .clone()
+        .any(|w| matches!(w, "password" | "passwd" | "secret" | "token" | "key"));
+    if names_a_secret && words.next_back() != Some("file") {
+        // The value is a secret: it is not echoed.
+        return Err(Error::SecretSetting {
+            name: name.to_owned(),
+        });
+    }
+    if value.len() > MAX_OPAQUE_VALUE_LEN
+        || value
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(invalid(
+            name,
+            value,
+            "at most 4096 bytes without control characters (line feed and tab allowed)",
+        ));
+    }
+    Ok(())
+}
+
+fn is_opaque(name: &str) -> bool {
+    name.starts_with(OPAQUE_PREFIX)
 }
 
 fn invalid(name: &str, value: &str, expected: &'static str) -> Error {
@@ -397,10 +465,13 @@ pub(crate) fn load(tx: &mut dyn Tx) -> Result<Vec<(String, String)>, Error> {
     Ok(stored)
 }
 
-/// Applies the stored settings over `config`, in the order of [`SETTINGS`].
+/// Applies the stored settings over `config`, in the order of [`SETTINGS`]
+/// (opaque settings are not the store's to apply).
 pub(crate) fn apply_stored(tx: &mut dyn Tx, config: &mut StoreConfig) -> Result<(), Error> {
     for (name, value) in load(tx)? {
-        config.apply_setting(&name, &value)?;
+        if !is_opaque(&name) {
+            config.apply_setting(&name, &value)?;
+        }
     }
     Ok(())
 }
@@ -420,6 +491,40 @@ impl Store {
                 None => (s, s.default.to_owned(), false),
             })
             .collect())
+    }
+
+    /// The stored settings whose names start with `prefix`, sorted by name,
+    /// as stored (value trimmed). This is how a front end reads the opaque
+    /// settings ([`OPAQUE_PREFIX`]) it interprets itself, e.g.
+    /// `stored_settings("notify.")` for mfa-notify's `NotifyConfig::from_settings`.
+    /// A setting not stored is not listed (its default is the reader's).
+    ///
+    /// # Errors
+    /// Database errors.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let url = format!("sqlite:{}", dir.path().join("mfa.db").display());
+    /// let mut store = mfa_store::Store::open(&url, &mfa_store::MasterKey::new(1, [7; 32]))?;
+    /// let now = mfa_oath::UnixTime::from_secs(1_700_000_000);
+    /// store.set_settings(
+    ///     &[("notify.smtp.host", "smtp.example.com"), ("lockout.denials", "5")],
+    ///     "root",
+    ///     now,
+    /// )?;
+    /// assert_eq!(
+    ///     store.stored_settings("notify.")?,
+    ///     [("notify.smtp.host".to_owned(), "smtp.example.com".to_owned())]
+    /// );
+    /// // Secrets are kept in files; a setting names the file.
+    /// assert!(store.set_settings(&[("notify.smtp.password", "hunter2")], "root", now).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn stored_settings(&self, prefix: &str) -> Result<Vec<(String, String)>, Error> {
+        let mut stored = self.pool.run(Mode::Snapshot, |tx| load(tx))?;
+        stored.retain(|(name, _)| name.starts_with(prefix));
+        stored.sort();
+        Ok(stored)
     }
 
     /// Stores settings, all or nothing: [`Store::set_config`] without a
@@ -442,15 +547,20 @@ impl Store {
     ///
     /// The settings in force after the change (this handle's base
     /// configuration with every stored setting over it, in the order of
-    /// [`SETTINGS`]) are checked before the transaction commits. An empty
-    /// value removes the stored setting (back to the default). Every
+    /// [`SETTINGS`]) are checked before the transaction commits. Settings
+    /// under [`OPAQUE_PREFIX`] (`notify.*`) are stored in the same
+    /// transaction as text the store does not interpret (checked only for
+    /// shape; see [`OPAQUE_PREFIX`]), for the front ends to read with
+    /// [`Store::stored_settings`]. An empty value removes the stored
+    /// setting (back to the default). Values are stored trimmed. Every
     /// setting changed, range added and range removed is written to the
-    /// audit log with `actor`. This handle's configuration is updated;
+    /// audit log with `actor` (`name=value`: no setting holds a secret). This handle's configuration is updated;
     /// other servers see settings when they next open the store (and the
     /// trusted ranges at once).
     ///
     /// # Errors
-    /// [`Error::UnknownSetting`], [`Error::InvalidSetting`], [`Error::Cidr`],
+    /// [`Error::UnknownSetting`], [`Error::InvalidSetting`],
+    /// [`Error::SecretSetting`], [`Error::Cidr`],
     /// [`Error::TooManyTrustedRanges`] (nothing is changed), database
     /// errors.
     ///
@@ -535,15 +645,20 @@ fn forget_switched_off_fields(
     Ok(())
 }
 
-/// Checks every name before the database is touched (the values are
-/// checked together, in the transaction).
+/// Checks every name, and the shape of every opaque value, before the
+/// database is touched (the store's own values are checked together, in
+/// the transaction).
 fn check_values(pairs: &[(&str, &str)]) -> Result<(), Error> {
-    match pairs.iter().find(|(name, _)| setting(name).is_none()) {
-        Some((name, _)) => Err(Error::UnknownSetting {
-            name: (*name).to_owned(),
-        }),
-        None => Ok(()),
+    for (name, value) in pairs {
+        if is_opaque(name) {
+            check_opaque(name, value)?;
+        } else if setting(name).is_none() {
+            return Err(Error::UnknownSetting {
+                name: (*name).to_owned(),
+            });
+        }
     }
+    Ok(())
 }
 
 /// Writes the settings and their audit entries in the caller's transaction.
@@ -555,7 +670,7 @@ fn store_pairs(
 ) -> Result<(), Error> {
     for (name, value) in pairs {
         tx.exec("DELETE FROM settings WHERE name = $1", &[(*name).into()])?;
-        if !value.is_empty() {
+        if !value.trim().is_empty() {
             tx.exec(
                 "INSERT INTO settings (name, value) VALUES ($1, $2)",
                 &[(*name).into(), Val::Text(value.trim().to_owned())],

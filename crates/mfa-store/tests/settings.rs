@@ -24,6 +24,9 @@ both_backends!(
     extend_while_locked_is_honoured,
     config_set_is_one_audited_transaction,
     trusted_range_changes_are_audited,
+    notify_settings_are_stored_as_opaque_text,
+    notify_settings_are_all_or_nothing_with_the_others,
+    notify_settings_refuse_bad_shapes_and_secrets,
 );
 
 fn a_stored_setting_applies_to_every_server(b: &Backend) {
@@ -565,4 +568,199 @@ fn trusted_range_changes_are_audited(b: &Backend) {
             ),
         ]
     );
+}
+
+fn notify_settings_are_stored_as_opaque_text(b: &Backend) {
+    let mut s = b.open();
+    let body = "User {user} reported fraud.\n\tThe account is {status}.";
+    s.set_config(
+        &[
+            ("notify.smtp.host", " 127.0.0.1 "),
+            ("notify.smtp.password_file", "/etc/mfa/smtp.pw"),
+            ("notify.template.fraud_body", body),
+            // Not a setting mfa-notify knows: the store does not judge.
+            ("notify.future.thing", "anything at all"),
+            ("lockout.denials", "4"),
+        ],
+        None,
+        "root",
+        at(T0),
+    )
+    .unwrap();
+    let want = vec![
+        (
+            "notify.future.thing".to_owned(),
+            "anything at all".to_owned(),
+        ),
+        ("notify.smtp.host".to_owned(), "127.0.0.1".to_owned()),
+        (
+            "notify.smtp.password_file".to_owned(),
+            "/etc/mfa/smtp.pw".to_owned(),
+        ),
+        ("notify.template.fraud_body".to_owned(), body.to_owned()),
+    ];
+    assert_eq!(s.stored_settings("notify.").unwrap(), want);
+    assert_eq!(s.stored_settings("notify.smtp.").unwrap(), want[1..3]);
+    assert_eq!(
+        s.stored_settings("lockout.").unwrap(),
+        [("lockout.denials".to_owned(), "4".to_owned())]
+    );
+    // Another server opening the store sees them, and its own settings
+    // still apply (the opaque ones are not interpreted).
+    let other = b.open();
+    assert_eq!(other.stored_settings("notify.").unwrap(), want);
+    assert_eq!(other.config().lockout.get(FactorClass::Otp).threshold(), 4);
+    // `settings()` lists the store's own settings only.
+    assert_eq!(other.settings().unwrap().len(), SETTINGS.len());
+    // Audited like the others (paths and templates are not secrets).
+    let audit = s.audit_log(at(0), at(u64::MAX / 2)).unwrap();
+    for reason in [
+        "notify.smtp.host= 127.0.0.1 ",
+        "notify.smtp.password_file=/etc/mfa/smtp.pw",
+        "notify.future.thing=anything at all",
+    ] {
+        assert!(
+            audit.iter().any(|e| e.action == "setting"
+                && e.actor.as_deref() == Some("root")
+                && e.reason.as_deref() == Some(reason)),
+            "{reason}"
+        );
+    }
+    // An empty (or blank) value removes it.
+    s.set_settings(
+        &[("notify.future.thing", ""), ("notify.smtp.host", "  ")],
+        "root",
+        at(T0 + 1),
+    )
+    .unwrap();
+    assert_eq!(b.open().stored_settings("notify.").unwrap(), want[2..]);
+    // They travel in backups.
+    let mut file = Vec::new();
+    s.backup(&mut file).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("restored.db").display());
+    Store::open(&url, &key())
+        .unwrap()
+        .restore(std::io::Cursor::new(&file))
+        .unwrap();
+    let again = Store::open(&url, &key()).unwrap();
+    assert_eq!(again.stored_settings("notify.").unwrap(), want[2..]);
+}
+
+fn notify_settings_are_all_or_nothing_with_the_others(b: &Backend) {
+    let mut s = b.open();
+    // A bad store setting after a good notify one: neither is stored.
+    let err = s
+        .set_config(
+            &[
+                ("notify.smtp.host", "smtp.example.com"),
+                ("lockout.denials", "0"),
+            ],
+            None,
+            "root",
+            at(T0),
+        )
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidSetting { .. }), "{err:?}");
+    // A bad notify shape after a good store setting, and a bad range after
+    // a good notify setting: nothing either.
+    let err = s
+        .set_config(
+            &[("lockout.denials", "3"), ("notify.smtp.host", "a\u{7}b")],
+            None,
+            "root",
+            at(T0),
+        )
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidSetting { .. }), "{err:?}");
+    let err = s
+        .set_config(
+            &[("notify.smtp.host", "smtp.example.com")],
+            Some(&["10.0.0.0/40"]),
+            "root",
+            at(T0),
+        )
+        .unwrap_err();
+    assert!(matches!(err, Error::Cidr { .. }), "{err:?}");
+    let fresh = b.open();
+    assert!(fresh.stored_settings("").unwrap().is_empty());
+    assert!(fresh.trusted_ranges().unwrap().is_empty());
+    assert!(
+        !s.audit_log(at(0), at(u64::MAX / 2))
+            .unwrap()
+            .iter()
+            .any(|e| e.action == "setting")
+    );
+}
+
+fn notify_settings_refuse_bad_shapes_and_secrets(b: &Backend) {
+    let mut s = b.open();
+    let long_name = format!("notify.{}", "a".repeat(58));
+    let long_value = "x".repeat(4097);
+    for (name, value) in [
+        (long_name.as_str(), "1"),
+        ("notify.SMTP.host", "1"),
+        ("notify.smtp-host", "1"),
+        ("notify..host", "1"),
+        ("notify.host.", "1"),
+        ("notify.smtp.host", long_value.as_str()),
+        ("notify.smtp.host", "a\rb"),
+        ("notify.smtp.host", "a\u{0}b"),
+    ] {
+        let err = s
+            .set_settings(&[(name, value)], "root", at(T0))
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidSetting { .. }),
+            "{name}: {err:?}"
+        );
+    }
+    assert!(
+        s.set_settings(&[(&long_name[..64], "1")], "root", at(T0))
+            .is_ok()
+    );
+    assert!(
+        s.set_settings(&[("notify.smtp.host", &long_value[..4096])], "root", at(T0))
+            .is_ok()
+    );
+    // A name that says it holds a secret is refused, and the error does not
+    // carry the value.
+    for name in [
+        "notify.smtp.password",
+        "notify.sms.webhook_token",
+        "notify.sms.api_key",
+        "notify.smtp.secret",
+        "notify.smtp.passwd_value",
+    ] {
+        let err = s
+            .set_settings(&[(name, "hunter2")], "root", at(T0 + 1))
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::SecretSetting { .. }),
+            "{name}: {err:?}"
+        );
+        assert!(!format!("{err} {err:?}").contains("hunter2"), "{name}");
+    }
+    assert!(
+        !s.audit_log(at(0), at(u64::MAX / 2))
+            .unwrap()
+            .iter()
+            .any(|e| e.reason.as_deref().is_some_and(|r| r.contains("hunter2")))
+    );
+    assert!(
+        !s.stored_settings("notify.")
+            .unwrap()
+            .iter()
+            .any(|(_, v)| v == "hunter2")
+    );
+    // Names of files holding secrets are fine, and so are look-alike words.
+    s.set_settings(
+        &[
+            ("notify.sms.webhook_token_file", "/etc/mfa/token"),
+            ("notify.monkey.keyboard", "1"),
+        ],
+        "root",
+        at(T0 + 2),
+    )
+    .unwrap();
 }
