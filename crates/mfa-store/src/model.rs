@@ -42,8 +42,8 @@ pub struct StoreConfig {
     /// How long to wait for a lock held by another connection (SQLite).
     pub busy_timeout: Duration,
     /// Days a device is remembered after MFA ("remember MFA on this
-    /// device"); 0 switches the feature off. Callers pass it to
-    /// [`crate::Store::remember_device`].
+    /// device"); 0 switches the feature off. [`crate::Store::authenticate`]
+    /// issues and honours remembered-device tokens for this many days.
     pub remember_device_days: u32,
     /// How durable a commit is on SQLite (PostgreSQL: the server's
     /// `synchronous_commit`). [`Durability::Full`] by default.
