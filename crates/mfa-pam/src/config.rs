@@ -193,10 +193,21 @@ mod tests {
             Err(Error::MissingArgument { name: "key_file" })
         ));
         assert!(matches!(
-            parse(&["db=sqlite:/x", "key_file=/k", "use_first_pass", "try_first_pass"]),
+            parse(&[
+                "db=sqlite:/x",
+                "key_file=/k",
+                "use_first_pass",
+                "try_first_pass"
+            ]),
             Err(Error::ConflictingArguments)
         ));
-        for bad in ["timeout=0", "timeout=301", "timeout=x", "db=", "prompt=a\nb"] {
+        for bad in [
+            "timeout=0",
+            "timeout=301",
+            "timeout=x",
+            "db=",
+            "prompt=a\nb",
+        ] {
             assert!(
                 matches!(
                     parse(&["db=sqlite:/x", "key_file=/k", bad]),

@@ -94,17 +94,14 @@ impl Handle<'_> {
             _ => return Err(Code::ConvErr),
         };
         let answer = conv.send(style, text).map_err(|_| Code::ConvErr)?;
-        Ok(answer.map(|secret| {
-            Zeroizing::new(String::from_utf8_lossy(secret.as_bytes()).into_owned())
-        }))
+        Ok(answer
+            .map(|secret| Zeroizing::new(String::from_utf8_lossy(secret.as_bytes()).into_owned())))
     }
 }
 
 impl Pam for Handle<'_> {
     fn user(&mut self) -> Result<String, Code> {
-        self.pamh
-            .get_user(None)
-            .map_err(|e| Code::Other(e as i32))
+        self.pamh.get_user(None).map_err(|e| Code::Other(e as i32))
     }
 
     fn rhost(&self) -> Option<String> {
@@ -176,5 +173,38 @@ impl Pam for Handle<'_> {
         // literal "%s" and its one argument a NUL-terminated string that
         // lives until the call returns, so no user text is ever a format.
         unsafe { pam_syslog(pamh, priority, c"%s".as_ptr(), line.as_ptr()) };
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_is_system_err_never_success() {
+        assert_eq!(boundary(|| panic!("boom")), Code::SystemErr);
+        assert_eq!(
+            to_pam(boundary(|| panic!("boom"))),
+            PamResultCode::PAM_SYSTEM_ERR
+        );
+        assert_eq!(boundary(|| Code::MaxTries), Code::MaxTries);
+    }
+
+    #[test]
+    fn every_code_maps_to_its_pam_value() {
+        for (code, pam) in [
+            (Code::Success, PamResultCode::PAM_SUCCESS),
+            (Code::ServiceErr, PamResultCode::PAM_SERVICE_ERR),
+            (Code::SystemErr, PamResultCode::PAM_SYSTEM_ERR),
+            (Code::AuthErr, PamResultCode::PAM_AUTH_ERR),
+            (Code::AuthinfoUnavail, PamResultCode::PAM_AUTHINFO_UNAVAIL),
+            (Code::UserUnknown, PamResultCode::PAM_USER_UNKNOWN),
+            (Code::MaxTries, PamResultCode::PAM_MAXTRIES),
+            (Code::ConvErr, PamResultCode::PAM_CONV_ERR),
+            (Code::Other(9999), PamResultCode::PAM_SYSTEM_ERR),
+        ] {
+            assert_eq!(to_pam(code), pam, "{code:?}");
+        }
     }
 }

@@ -168,6 +168,19 @@ pub fn sign_in(pam: &mut dyn Pam, config: &Config, now: UnixTime) -> Code {
         ctx: &ctx,
         now,
     };
+    run.log(
+        Level::Debug,
+        &format!(
+            "store {:?}, client {client:?}, code from {:?}{}",
+            store.backend(),
+            config.source,
+            if config.password_otp {
+                " after the password"
+            } else {
+                ""
+            }
+        ),
+    );
     let code = run.decide();
     drop(store);
     code
@@ -243,6 +256,7 @@ impl Run<'_> {
             return Code::AuthErr;
         };
         let serial = serial.to_owned();
+        self.log(Level::Debug, &format!("second factor needed: {methods:?}"));
         let entered = match self.entered() {
             Ok(e) => e,
             Err(code) => return code,
@@ -465,8 +479,14 @@ mod tests {
 
     #[test]
     fn split_never_cuts_a_character() {
-        assert_eq!(split_password_otp("pässwörd123456", 6), ("pässwörd", "123456"));
-        assert_eq!(split_password_otp("ab\u{e9}12345", 6), ("", "ab\u{e9}12345"));
+        assert_eq!(
+            split_password_otp("pässwörd123456", 6),
+            ("pässwörd", "123456")
+        );
+        assert_eq!(
+            split_password_otp("ab\u{e9}12345", 6),
+            ("", "ab\u{e9}12345")
+        );
     }
 
     #[test]

@@ -158,6 +158,26 @@ mod tests {
     }
 
     #[test]
+    fn a_file_owned_by_another_user_is_refused() {
+        if euid() != 0 {
+            return; // only root can give a file away
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = key_file(dir.path(), &format!("1:{}", "0f".repeat(32)), 0o600);
+        std::os::unix::fs::chown(&path, Some(65534), None).unwrap();
+        assert!(matches!(
+            read_key_file(&path),
+            Err(Error::KeyFile {
+                problem: KeyProblem::Owner {
+                    uid: 65534,
+                    euid: 0
+                },
+                ..
+            })
+        ));
+    }
+
+    #[test]
     fn the_error_never_shows_the_key() {
         let dir = tempfile::tempdir().unwrap();
         let hex = "5a".repeat(32);

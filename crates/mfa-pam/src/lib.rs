@@ -11,7 +11,9 @@ mod ffi;
 mod flow;
 mod key;
 
-pub use config::{CodeSource, Config, DEFAULT_PROMPT, DEFAULT_TIMEOUT, MAX_PROMPT_LEN, MAX_TIMEOUT_SECS};
+pub use config::{
+    CodeSource, Config, DEFAULT_PROMPT, DEFAULT_TIMEOUT, MAX_PROMPT_LEN, MAX_TIMEOUT_SECS,
+};
 pub use error::{Error, KeyProblem};
 pub use flow::{Code, Level, MessageKind, Pam, sign_in, split_password_otp};
 pub use key::{MAX_KEY_FILE_LEN, read_key_file};

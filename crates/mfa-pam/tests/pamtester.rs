@@ -38,6 +38,32 @@ fn a_correct_code_succeeds_and_the_same_code_again_is_refused() {
 }
 
 #[test]
+fn pam_rhost_in_a_trusted_range_needs_no_code() {
+    let Some(tools) = Tools::find("pam_rhost_in_a_trusted_range", &[]) else {
+        return;
+    };
+    let f = Fixture::new();
+    f.user_with_token("alice");
+    f.store.add_trusted_range("192.0.2.0/24", now()).unwrap();
+    f.service("mfa", &[f.our_line("")]);
+    let out = f.pamtester_items(&tools, "mfa", "alice", "", &["rhost=192.0.2.7"]);
+    out.assert_success();
+    assert!(!out.text.contains("Verification code:"), "{}", out.text);
+    // Outside the range, or a host name: the code is asked for.
+    let out = f.pamtester_items(&tools, "mfa", "alice", "000000\n", &["rhost=198.51.100.1"]);
+    out.assert_failure(AUTH_ERR);
+    assert!(out.text.contains("Verification code:"), "{}", out.text);
+    let out = f.pamtester_items(
+        &tools,
+        "mfa",
+        "alice",
+        "000000\n",
+        &["rhost=trusted.example"],
+    );
+    out.assert_failure(AUTH_ERR);
+}
+
+#[test]
 fn a_wrong_code_is_auth_err() {
     let Some(tools) = Tools::find("a_wrong_code_is_auth_err", &[]) else {
         return;
@@ -101,7 +127,8 @@ fn an_unknown_user_is_user_unknown_unless_nullok() {
     let out = f.pamtester(&tools, "mfa-nullok", "dave", "");
     out.assert_success();
     assert!(!out.text.contains("Verification code:"), "{}", out.text);
-    f.pamtester(&tools, "mfa-nullok", "nobody", "").assert_success();
+    f.pamtester(&tools, "mfa-nullok", "nobody", "")
+        .assert_success();
     // nullok never lets a user with a token pass without the code.
     f.pamtester(&tools, "mfa-nullok", "alice", "000000\n")
         .assert_failure(AUTH_ERR);
@@ -205,17 +232,32 @@ fn password_otp_in_a_stack_with_pam_matrix() {
         passdb.display()
     );
     f.service("pw", &[f.our_line("password-otp"), matrix.clone()]);
-    let out = f.pamtester(&tools, "pw", "alice", &format!("hunter2{}\nhunter2\n", code(1)));
+    let out = f.pamtester(
+        &tools,
+        "pw",
+        "alice",
+        &format!("hunter2{}\nhunter2\n", code(1)),
+    );
     out.assert_success();
     // Right code, wrong password: pam_matrix refuses.
-    f.pamtester(&tools, "pw", "alice", &format!("hunter3{}\nhunter3\n", code(2)))
-        .assert_failure(AUTH_ERR);
+    f.pamtester(
+        &tools,
+        "pw",
+        "alice",
+        &format!("hunter3{}\nhunter3\n", code(2)),
+    )
+    .assert_failure(AUTH_ERR);
     // Right password, wrong code: we refuse.
     f.pamtester(&tools, "pw", "alice", "hunter2000000\nhunter2\n")
         .assert_failure(AUTH_ERR);
     // The code used above with a password in front: a replay.
-    f.pamtester(&tools, "pw", "alice", &format!("hunter2{}\nhunter2\n", code(1)))
-        .assert_failure(AUTH_ERR);
+    f.pamtester(
+        &tools,
+        "pw",
+        "alice",
+        &format!("hunter2{}\nhunter2\n", code(1)),
+    )
+    .assert_failure(AUTH_ERR);
     // use_first_pass password-otp: the password+code an earlier module
     // read; nothing asked by us.
     f.service(
@@ -227,7 +269,14 @@ fn password_otp_in_a_stack_with_pam_matrix() {
         ],
     );
     let tok = format!("hunter2{}", code(3));
-    let out = f.pamtester_env(&tools, "pw-stacked", "alice", "hunter2\n", &[("PAM_AUTHTOK", &tok)], None);
+    let out = f.pamtester_env(
+        &tools,
+        "pw-stacked",
+        "alice",
+        "hunter2\n",
+        &[("PAM_AUTHTOK", &tok)],
+        None,
+    );
     out.assert_success();
     assert!(!out.text.contains("Verification code:"), "{}", out.text);
 }

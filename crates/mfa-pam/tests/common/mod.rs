@@ -6,7 +6,8 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::print_stderr,
-    clippy::panic
+    clippy::panic,
+    clippy::indexing_slicing
 )]
 
 use std::io::Write as _;
@@ -54,7 +55,10 @@ pub struct Tools {
 impl Tools {
     pub fn find(test: &str, extra: &[&str]) -> Option<Tools> {
         let Some(pamtester) = on_path("pamtester") else {
-            skip(test, "pamtester is not installed (apt-get install pamtester)");
+            skip(
+                test,
+                "pamtester is not installed (apt-get install pamtester)",
+            );
             return None;
         };
         let mut need = vec![
@@ -64,7 +68,10 @@ impl Tools {
         need.extend(extra.iter().map(|s| (*s).to_owned()));
         for path in need {
             if !Path::new(&path).exists() {
-                skip(test, &format!("{path} is missing (libpam-wrapper, libpam-oath)"));
+                skip(
+                    test,
+                    &format!("{path} is missing (libpam-wrapper, libpam-oath)"),
+                );
                 return None;
             }
         }
@@ -202,6 +209,18 @@ impl Fixture {
         self.pamtester_env(tools, service, user, stdin, &[], None)
     }
 
+    /// pamtester with PAM items set (`-I rhost=192.0.2.7`).
+    pub fn pamtester_items(
+        &self,
+        tools: &Tools,
+        service: &str,
+        user: &str,
+        stdin: &str,
+        items: &[&str],
+    ) -> Outcome {
+        self.run_pamtester(tools, service, user, stdin, &[], None, items)
+    }
+
     pub fn pamtester_env(
         &self,
         tools: &Tools,
@@ -211,6 +230,20 @@ impl Fixture {
         env: &[(&str, &str)],
         wrap: Option<&[&str]>,
     ) -> Outcome {
+        self.run_pamtester(tools, service, user, stdin, env, wrap, &[])
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn run_pamtester(
+        &self,
+        tools: &Tools,
+        service: &str,
+        user: &str,
+        stdin: &str,
+        env: &[(&str, &str)],
+        wrap: Option<&[&str]>,
+        items: &[&str],
+    ) -> Outcome {
         let mut cmd = match wrap {
             Some(prefix) => {
                 let mut c = Command::new(prefix[0]);
@@ -219,6 +252,9 @@ impl Fixture {
             }
             None => Command::new(&tools.pamtester),
         };
+        for item in items {
+            cmd.args(["-I", item]);
+        }
         cmd.args(["-v", service, user, "authenticate"])
             .env("LD_PRELOAD", WRAPPER_LIB)
             .env("PAM_WRAPPER", "1")
