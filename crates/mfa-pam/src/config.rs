@@ -7,6 +7,8 @@ use crate::Error;
 
 /// The prompt when `prompt=` is not given.
 pub const DEFAULT_PROMPT: &str = "Verification code: ";
+/// The prompt with `password-otp` when `prompt=` is not given.
+pub const DEFAULT_PASSWORD_OTP_PROMPT: &str = "Password followed by verification code: ";
 /// The store timeout when `timeout=` is not given.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The longest `timeout=` accepted, in seconds.
@@ -135,7 +137,14 @@ impl Config {
         Ok(Config {
             db: db.ok_or(Error::MissingArgument { name: "db" })?,
             key_file: key_file.ok_or(Error::MissingArgument { name: "key_file" })?,
-            prompt: prompt.unwrap_or_else(|| DEFAULT_PROMPT.to_owned()),
+            prompt: prompt.unwrap_or_else(|| {
+                if password_otp {
+                    DEFAULT_PASSWORD_OTP_PROMPT
+                } else {
+                    DEFAULT_PROMPT
+                }
+                .to_owned()
+            }),
             source,
             password_otp,
             nullok,
@@ -180,6 +189,8 @@ mod tests {
         assert_eq!(c.source, CodeSource::Prompt);
         assert_eq!(c.timeout, DEFAULT_TIMEOUT);
         assert!(!c.nullok && !c.debug && !c.password_otp);
+        let c = parse(&["db=sqlite:/x", "key_file=/k", "password-otp"]).unwrap();
+        assert_eq!(c.prompt, DEFAULT_PASSWORD_OTP_PROMPT);
     }
 
     #[test]

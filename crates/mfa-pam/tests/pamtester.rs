@@ -239,6 +239,14 @@ fn password_otp_in_a_stack_with_pam_matrix() {
         &format!("hunter2{}\nhunter2\n", code(1)),
     );
     out.assert_success();
+    assert_eq!(
+        out.text
+            .matches("Password followed by verification code:")
+            .count(),
+        1,
+        "{}",
+        out.text
+    );
     // Right code, wrong password: pam_matrix refuses.
     f.pamtester(
         &tools,
@@ -278,7 +286,7 @@ fn password_otp_in_a_stack_with_pam_matrix() {
         None,
     );
     out.assert_success();
-    assert!(!out.text.contains("Verification code:"), "{}", out.text);
+    assert!(!out.text.contains("verification code:"), "{}", out.text);
 }
 
 #[test]

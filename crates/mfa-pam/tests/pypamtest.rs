@@ -46,6 +46,9 @@ fn pypamtest(test: &str) -> Option<Tools> {
 fn run(f: &Fixture, service: &str, user: &str, rv: i32, responses: &[&str]) -> String {
     let script = f.dir.path().join("pamtest.py");
     std::fs::write(&script, SCRIPT).unwrap();
+    let _one = PAM_WRAPPER_RUN
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let out = Command::new(PYTHON)
         .arg(&script)
         .args([service, user, &rv.to_string()])

@@ -30,6 +30,9 @@ pub const WRAPPER_LIB: &str = "/usr/lib/x86_64-linux-gnu/libpam_wrapper.so";
 pub const WRAPPER_MODULES: &str = "/usr/lib/x86_64-linux-gnu/pam_wrapper";
 pub const PAM_OATH: &str = "/lib/x86_64-linux-gnu/security/pam_oath.so";
 
+/// Serializes pam_wrapper runs within a test binary.
+pub static PAM_WRAPPER_RUN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Prints a SKIPPED line past libtest's capture, or fails under `CI=true`.
 pub fn skip(test: &str, why: &str) {
     if std::env::var("CI").as_deref() == Ok("true") {
@@ -79,12 +82,13 @@ impl Tools {
     }
 }
 
-/// The module under test: `libpam_mfa.so`, built by cargo next to the test
-/// binary's directory (target/debug/deps/.. ).
+/// The module under test: `libpam_mfa.so`, which cargo builds for the
+/// tests into target/debug/deps, next to the test binary (target/debug has
+/// it only after a `cargo build`, and may hold an older one).
 pub fn module() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let deps = exe.parent().unwrap();
-    for dir in [deps.parent().unwrap(), deps] {
+    for dir in [deps, deps.parent().unwrap()] {
         let p = dir.join("libpam_mfa.so");
         if p.is_file() {
             return p;
@@ -264,6 +268,12 @@ impl Fixture {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        // pam_wrapper copies the service directory to /tmp/pam.<letter> and
+        // removes such directories it takes for stale (no pid file yet):
+        // two runs at once can remove each other's copy. One at a time.
+        let _one = PAM_WRAPPER_RUN
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut child = cmd.spawn().unwrap();
         child
             .stdin
