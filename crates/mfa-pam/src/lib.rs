@@ -12,7 +12,8 @@ mod flow;
 mod key;
 
 pub use config::{
-    CodeSource, Config, DEFAULT_PROMPT, DEFAULT_TIMEOUT, MAX_PROMPT_LEN, MAX_TIMEOUT_SECS,
+    CodeSource, Config, DEFAULT_PASSWORD_OTP_PROMPT, DEFAULT_PROMPT, DEFAULT_TIMEOUT,
+    MAX_PROMPT_LEN, MAX_TIMEOUT_SECS,
 };
 pub use error::{Error, KeyProblem};
 pub use flow::{Code, Level, MessageKind, Pam, sign_in, split_password_otp};
