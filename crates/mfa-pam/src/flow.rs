@@ -246,11 +246,11 @@ impl Run<'_> {
             Ok(AuthOutcome::SecondFactorNeeded(methods)) => methods,
             Ok(other) => return self.answer(&other, true),
         };
-        let digits = methods.iter().find_map(|m| match m {
+        let first_token = methods.iter().find_map(|m| match m {
             Method::Oath { serial, .. } => Some(serial.as_str()),
             _ => None,
         });
-        let Some(serial) = digits else {
+        let Some(serial) = first_token else {
             // Only a phone: SMS and voice codes are not offered over PAM.
             self.log(Level::Notice, "denied: the user has no OATH token");
             return Code::AuthErr;
