@@ -17,9 +17,10 @@ const PYTHON: &str = "/usr/bin/python3";
 /// expecting `expected_rv`; then the PAM environment list. Prints one JSON
 /// object.
 const SCRIPT: &str = r#"
-import json, sys, pypamtest
+import json, os, sys, pypamtest
 svc, user, rv = sys.argv[1], sys.argv[2], int(sys.argv[3])
-tests = [pypamtest.TestCase(pypamtest.PAMTEST_AUTHENTICATE, expected_rv=rv),
+flags = int(os.environ.get("PAM_FLAGS", "0"))
+tests = [pypamtest.TestCase(pypamtest.PAMTEST_AUTHENTICATE, expected_rv=rv, flags=flags),
          pypamtest.TestCase(pypamtest.PAMTEST_GETENVLIST)]
 try:
     r = pypamtest.run_pamtest(user, svc, tests, sys.argv[4:])
@@ -44,6 +45,17 @@ fn pypamtest(test: &str) -> Option<Tools> {
 }
 
 fn run(f: &Fixture, service: &str, user: &str, rv: i32, responses: &[&str]) -> String {
+    run_flags(f, service, user, rv, responses, 0)
+}
+
+fn run_flags(
+    f: &Fixture,
+    service: &str,
+    user: &str,
+    rv: i32,
+    responses: &[&str],
+    flags: u32,
+) -> String {
     let script = f.dir.path().join("pamtest.py");
     std::fs::write(&script, SCRIPT).unwrap();
     let _one = PAM_WRAPPER_RUN
@@ -56,6 +68,7 @@ fn run(f: &Fixture, service: &str, user: &str, rv: i32, responses: &[&str]) -> S
         .env("LD_PRELOAD", WRAPPER_LIB)
         .env("PAM_WRAPPER", "1")
         .env("PAM_WRAPPER_SERVICE_DIR", f.dir.path().join("services"))
+        .env("PAM_FLAGS", flags.to_string())
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -111,4 +124,7 @@ fn a_two_prompt_conversation_with_pam_matrix() {
     f.lock_out("carol");
     let out = run(&f, "two", "carol", 11, &["hunter2"]);
     assert!(out.contains("locked until"), "{out}");
+    // With PAM_SILENT the decision is the same and nothing is said.
+    let out = run_flags(&f, "two", "carol", 11, &["hunter2"], 0x8000);
+    assert!(!out.contains("locked until"), "{out}");
 }
