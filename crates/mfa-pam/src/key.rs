@@ -160,7 +160,10 @@ mod tests {
     #[test]
     fn a_file_owned_by_another_user_is_refused() {
         if euid() != 0 {
-            return; // only root can give a file away
+            // Only root can give a file away.
+            let line = "SKIPPED: a_file_owned_by_another_user_is_refused: not running as root\n";
+            let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
+            return;
         }
         let dir = tempfile::tempdir().unwrap();
         let path = key_file(dir.path(), &format!("1:{}", "0f".repeat(32)), 0o600);
