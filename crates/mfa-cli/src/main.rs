@@ -98,7 +98,9 @@ enum Command {
     #[command(subcommand)]
     Otp(otp::OtpCommand),
     /// Serve the validate API (privacyIDEA's /validate/*) over HTTP(S).
-    #[command(after_help = "Example:\n  mfa serve --config /etc/mfa/http.toml   (see docs/http.md)")]
+    #[command(
+        after_help = "Example:\n  mfa serve --config /etc/mfa/http.toml   (see docs/http.md)"
+    )]
     Serve(serve::ServeArgs),
     /// Print a shell completion script.
     #[command(after_help = "Example:\n  mfa completions bash > /etc/bash_completion.d/mfa")]

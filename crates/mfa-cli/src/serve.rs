@@ -177,12 +177,18 @@ pub(crate) fn run(args: ServeArgs) -> Result<(), Failure> {
     if let Some(n) = config.max_connections {
         options.max_connections = n;
     }
-    let scheme = if options.tls.is_some() { "https" } else { "http" };
+    let scheme = if options.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .map_err(|e| Failure::input(format!("cannot listen on {}: {e}", config.listen)))?;
-        let local = listener.local_addr().map_err(|e| Failure::input(e.to_string()))?;
+        let local = listener
+            .local_addr()
+            .map_err(|e| Failure::input(e.to_string()))?;
         tracing::info!(target: "mfa_http", address = %local, scheme, "listening");
         mfa_http::serve(listener, validate.router(), options, shutdown_signal())
             .await

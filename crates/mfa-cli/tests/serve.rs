@@ -38,18 +38,28 @@ fn store(dir: &Path) -> (String, Totp) {
     let t = UnixTime::from_secs(now().secs() - 30);
     store
         .import(
-            [NewToken::new("T-1", TokenKind::Totp(TotpParams::default()), secret)],
+            [NewToken::new(
+                "T-1",
+                TokenKind::Totp(TotpParams::default()),
+                secret,
+            )],
             ImportMode::AllOrNothing,
             t,
         )
         .unwrap();
     store.assign("T-1", "alice", t).unwrap();
-    store.activate("T-1", &totp.generate(t).unwrap().to_string(), t).unwrap();
+    store
+        .activate("T-1", &totp.generate(t).unwrap().to_string(), t)
+        .unwrap();
     (db, totp)
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn post(port: u16, path: &str, body: &str) -> String {
@@ -88,7 +98,10 @@ fn serve_signs_in_logs_without_the_code_and_stops_on_sigterm() {
         .unwrap();
     let start = Instant::now();
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(start.elapsed() < Duration::from_secs(20), "mfa serve did not start");
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "mfa serve did not start"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     let code = totp.generate(now()).unwrap().to_string();
@@ -97,7 +110,11 @@ fn serve_signs_in_logs_without_the_code_and_stops_on_sigterm() {
     let body = answer.split_once("\r\n\r\n").unwrap().1;
     let v: serde_json::Value = serde_json::from_str(body).unwrap();
     assert_eq!(v["result"]["authentication"], "ACCEPT", "{v}");
-    let again = post(port, "/validate/radiuscheck", &format!("user=alice&pass={code}"));
+    let again = post(
+        port,
+        "/validate/radiuscheck",
+        &format!("user=alice&pass={code}"),
+    );
     assert!(again.starts_with("HTTP/1.1 400"), "{again}");
 
     let status = Command::new("kill")
@@ -110,16 +127,30 @@ fn serve_signs_in_logs_without_the_code_and_stops_on_sigterm() {
         if let Some(s) = child.try_wait().unwrap() {
             break s;
         }
-        assert!(start.elapsed() < Duration::from_secs(20), "mfa serve did not stop on SIGTERM");
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "mfa serve did not stop on SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(exit.success(), "{exit:?}");
     let mut log = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut log).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
     let requests: Vec<&str> = log.lines().filter(|l| l.contains("request")).collect();
     assert_eq!(requests.len(), 2, "one line per request:\n{log}");
-    assert!(requests[0].contains("outcome=\"accept\"") || requests[0].contains("outcome=accept"), "{log}");
-    assert!(requests[0].contains("user=\"alice\"") || requests[0].contains("user=alice"), "{log}");
+    assert!(
+        requests[0].contains("outcome=\"accept\"") || requests[0].contains("outcome=accept"),
+        "{log}"
+    );
+    assert!(
+        requests[0].contains("user=\"alice\"") || requests[0].contains("user=alice"),
+        "{log}"
+    );
     assert!(!log.contains(&code), "the code is never logged:\n{log}");
     assert!(log.contains("stopped"), "{log}");
 }
@@ -140,7 +171,10 @@ fn plain_http_off_loopback_is_refused_unless_allowed() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("plain HTTP on 0.0.0.0:8443 is refused"), "{err}");
+    assert!(
+        err.contains("plain HTTP on 0.0.0.0:8443 is refused"),
+        "{err}"
+    );
     // An unknown key is a mistake, not ignored.
     std::fs::write(
         &config,

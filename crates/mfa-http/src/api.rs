@@ -340,7 +340,11 @@ impl Shared {
             Ok(Ok(Err(e))) => {
                 self.metrics.store_errors.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(target: "mfa_http", error = %e, "store call failed");
-                Err(if is_busy(&e) { Fail::Busy } else { Fail::Internal })
+                Err(if is_busy(&e) {
+                    Fail::Busy
+                } else {
+                    Fail::Internal
+                })
             }
             Ok(Err(_join)) => {
                 self.metrics.store_errors.fetch_add(1, Ordering::Relaxed);
@@ -369,7 +373,10 @@ impl Shared {
             return Err(Fail::HeadersTooLarge);
         }
         if let Some(rate) = &self.rate
-            && !rate.allow(client.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)), Instant::now())
+            && !rate.allow(
+                client.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+                Instant::now(),
+            )
         {
             return Err(Fail::RateLimited);
         }
@@ -410,12 +417,14 @@ impl Shared {
             self.config.max_param_len,
         )
         .map_err(|e| {
-            Fail::Param(match e {
-                ParamError::MalformedJson => "ERR905: The request body is not a JSON object.",
-                ParamError::TooMany => "ERR905: Too many parameters.",
-                ParamError::TooLong => "ERR905: A parameter is too long.",
-            }
-            .to_owned())
+            Fail::Param(
+                match e {
+                    ParamError::MalformedJson => "ERR905: The request body is not a JSON object.",
+                    ParamError::TooMany => "ERR905: Too many parameters.",
+                    ParamError::TooLong => "ERR905: A parameter is too long.",
+                }
+                .to_owned(),
+            )
         })
     }
 
@@ -485,10 +494,14 @@ impl Shared {
             return Err(Fail::NoToken.into());
         };
         match (token.user, user) {
-            (None, _) => Err(reject("The token is not assigned to a user", "not_assigned")),
-            (Some(owner), Some(u)) if owner != u => {
-                Err(reject("The token does not belong to the user", "not_users_token"))
-            }
+            (None, _) => Err(reject(
+                "The token is not assigned to a user",
+                "not_assigned",
+            )),
+            (Some(owner), Some(u)) if owner != u => Err(reject(
+                "The token does not belong to the user",
+                "not_users_token",
+            )),
             (Some(owner), _) => Ok((owner, Some(serial.to_owned()))),
         }
     }
@@ -550,7 +563,10 @@ impl Shared {
 
     /// The first step: what `user` can enter, as a new transaction.
     async fn challenge(&self, user: String, client: Option<IpAddr>) -> Answer {
-        let methods = match self.authenticate(user.clone(), Owned::Nothing, client).await {
+        let methods = match self
+            .authenticate(user.clone(), Owned::Nothing, client)
+            .await
+        {
             Ok(AuthOutcome::SecondFactorNeeded(m)) => m,
             Ok(out) => return decided(out, None),
             Err(f) => return f.into(),
@@ -682,13 +698,15 @@ impl Shared {
                 serial,
                 kind,
             } => {
-                let mut detail = json!({ "message": message });
+                let mut detail = serde_json::Map::new();
+                detail.insert("message".into(), json!(message));
                 if let Some(s) = serial {
-                    detail["serial"] = json!(s);
+                    detail.insert("serial".into(), json!(s));
                 }
                 if let Some(k) = kind {
-                    detail["type"] = json!(k);
+                    detail.insert("type".into(), json!(k));
                 }
+                let detail = Value::Object(detail);
                 let result = json!({"status": true, "value": true, "authentication": "ACCEPT"});
                 let result = if endpoint == Endpoint::TriggerChallenge {
                     json!({"status": true, "value": 0, "authentication": "ACCEPT"})
@@ -702,10 +720,13 @@ impl Shared {
                 reason,
                 serial,
             } => {
-                let mut detail = json!({ "message": message, "reason": reason });
+                let mut detail = serde_json::Map::new();
+                detail.insert("message".into(), json!(message));
+                detail.insert("reason".into(), json!(reason));
                 if let Some(s) = serial {
-                    detail["serial"] = json!(s);
+                    detail.insert("serial".into(), json!(s));
                 }
+                let detail = Value::Object(detail);
                 let value = if endpoint == Endpoint::TriggerChallenge {
                     json!(0)
                 } else {
@@ -959,4 +980,3 @@ async fn metrics(State(s): State<Arc<Shared>>) -> Response {
     );
     r
 }
-

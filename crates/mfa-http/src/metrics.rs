@@ -14,7 +14,12 @@ pub(crate) enum Endpoint {
     PollTransaction = 3,
 }
 
-const ENDPOINTS: [&str; 4] = ["check", "radiuscheck", "triggerchallenge", "polltransaction"];
+const ENDPOINTS: [&str; 4] = [
+    "check",
+    "radiuscheck",
+    "triggerchallenge",
+    "polltransaction",
+];
 
 /// How a request ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,7 +93,10 @@ impl Metrics {
         let mut out = String::with_capacity(4096);
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         // Writing to a String cannot fail.
-        let _ = writeln!(out, "# HELP mfa_http_requests_total Validate requests by endpoint and outcome.");
+        let _ = writeln!(
+            out,
+            "# HELP mfa_http_requests_total Validate requests by endpoint and outcome."
+        );
         let _ = writeln!(out, "# TYPE mfa_http_requests_total counter");
         for (e, row) in ENDPOINTS.iter().zip(&self.requests) {
             for (o, c) in OUTCOMES.iter().zip(row) {
@@ -99,7 +107,10 @@ impl Metrics {
                 );
             }
         }
-        let _ = writeln!(out, "# HELP mfa_http_request_duration_seconds Time to answer a validate request.");
+        let _ = writeln!(
+            out,
+            "# HELP mfa_http_request_duration_seconds Time to answer a validate request."
+        );
         let _ = writeln!(out, "# TYPE mfa_http_request_duration_seconds histogram");
         for (bound, c) in BUCKETS.iter().zip(&self.buckets) {
             let _ = writeln!(
@@ -109,21 +120,39 @@ impl Metrics {
             );
         }
         let count = get(&self.count);
-        let _ = writeln!(out, "mfa_http_request_duration_seconds_bucket{{le=\"+Inf\"}} {count}");
+        let _ = writeln!(
+            out,
+            "mfa_http_request_duration_seconds_bucket{{le=\"+Inf\"}} {count}"
+        );
         #[allow(clippy::cast_precision_loss)] // a sum of microseconds: exact far beyond any uptime
         let sum = get(&self.sum_micros) as f64 / 1e6;
         let _ = writeln!(out, "mfa_http_request_duration_seconds_sum {sum}");
         let _ = writeln!(out, "mfa_http_request_duration_seconds_count {count}");
         for (name, help, c) in [
-            ("mfa_http_store_errors_total", "Store calls that failed (answered 500 or 503).", &self.store_errors),
-            ("mfa_http_store_timeouts_total", "Store calls past the time limit (answered 503).", &self.store_timeouts),
-            ("mfa_http_notify_errors_total", "One-time codes that could not be sent.", &self.notify_errors),
+            (
+                "mfa_http_store_errors_total",
+                "Store calls that failed (answered 500 or 503).",
+                &self.store_errors,
+            ),
+            (
+                "mfa_http_store_timeouts_total",
+                "Store calls past the time limit (answered 503).",
+                &self.store_timeouts,
+            ),
+            (
+                "mfa_http_notify_errors_total",
+                "One-time codes that could not be sent.",
+                &self.notify_errors,
+            ),
         ] {
             let _ = writeln!(out, "# HELP {name} {help}");
             let _ = writeln!(out, "# TYPE {name} counter");
             let _ = writeln!(out, "{name} {}", get(c));
         }
-        let _ = writeln!(out, "# HELP mfa_http_transactions Challenge transactions kept in memory.");
+        let _ = writeln!(
+            out,
+            "# HELP mfa_http_transactions Challenge transactions kept in memory."
+        );
         let _ = writeln!(out, "# TYPE mfa_http_transactions gauge");
         let _ = writeln!(out, "mfa_http_transactions {open_transactions}");
         out

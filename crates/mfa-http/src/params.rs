@@ -38,8 +38,7 @@ impl Params {
         }
         let is_json = content_type.is_some_and(|c| {
             let c = c.split(';').next().unwrap_or_default().trim();
-            c.eq_ignore_ascii_case("application/json")
-                || c.to_ascii_lowercase().ends_with("+json")
+            c.eq_ignore_ascii_case("application/json") || c.to_ascii_lowercase().ends_with("+json")
         });
         if is_json {
             if !body.iter().all(u8::is_ascii_whitespace) {
@@ -70,7 +69,12 @@ impl Params {
         Ok(())
     }
 
-    fn add_form(&mut self, bytes: &[u8], max_params: usize, max_len: usize) -> Result<(), ParamError> {
+    fn add_form(
+        &mut self,
+        bytes: &[u8],
+        max_params: usize,
+        max_len: usize,
+    ) -> Result<(), ParamError> {
         for (k, v) in form_urlencoded::parse(bytes) {
             let v = Zeroizing::new(v.into_owned());
             self.push(k.into_owned(), v, max_params, max_len)?;
@@ -78,7 +82,12 @@ impl Params {
         Ok(())
     }
 
-    fn add_json(&mut self, bytes: &[u8], max_params: usize, max_len: usize) -> Result<(), ParamError> {
+    fn add_json(
+        &mut self,
+        bytes: &[u8],
+        max_params: usize,
+        max_len: usize,
+    ) -> Result<(), ParamError> {
         let value: serde_json::Value =
             serde_json::from_slice(bytes).map_err(|_| ParamError::MalformedJson)?;
         let serde_json::Value::Object(map) = value else {
@@ -137,10 +146,22 @@ mod tests {
     #[test]
     fn malformed_and_oversized_input_is_refused() {
         let json = Some("application/json");
-        assert!(matches!(Params::parse(None, json, b"{", 8, 64), Err(ParamError::MalformedJson)));
-        assert!(matches!(Params::parse(None, json, b"[1]", 8, 64), Err(ParamError::MalformedJson)));
-        assert!(matches!(Params::parse(None, None, b"a=1&b=2&c=3", 2, 64), Err(ParamError::TooMany)));
-        assert!(matches!(Params::parse(None, None, b"a=12345", 8, 4), Err(ParamError::TooLong)));
+        assert!(matches!(
+            Params::parse(None, json, b"{", 8, 64),
+            Err(ParamError::MalformedJson)
+        ));
+        assert!(matches!(
+            Params::parse(None, json, b"[1]", 8, 64),
+            Err(ParamError::MalformedJson)
+        ));
+        assert!(matches!(
+            Params::parse(None, None, b"a=1&b=2&c=3", 2, 64),
+            Err(ParamError::TooMany)
+        ));
+        assert!(matches!(
+            Params::parse(None, None, b"a=12345", 8, 4),
+            Err(ParamError::TooLong)
+        ));
         assert!(Params::parse(None, None, b"\xff\xfe=%zz", 8, 64).is_ok());
     }
 }

@@ -53,7 +53,8 @@ impl RateLimiter {
             }
         }
         let (tokens, at) = map.entry(k).or_insert((burst, now));
-        let refilled = (*tokens + now.saturating_duration_since(*at).as_secs_f64() * rate).min(burst);
+        let refilled =
+            (*tokens + now.saturating_duration_since(*at).as_secs_f64() * rate).min(burst);
         *at = now;
         if refilled >= 1.0 {
             *tokens = refilled - 1.0;
@@ -72,7 +73,11 @@ mod tests {
 
     #[test]
     fn a_bucket_empties_refills_and_the_map_stays_bounded() {
-        let r = RateLimiter::new(RateLimit { per_second: 2, burst: 3, max_clients: 2 });
+        let r = RateLimiter::new(RateLimit {
+            per_second: 2,
+            burst: 3,
+            max_clients: 2,
+        });
         let t = Instant::now();
         let a: IpAddr = "10.0.0.1".parse().unwrap_or(IpAddr::from([0; 4]));
         assert!((0..3).all(|_| r.allow(a, t)));

@@ -70,7 +70,12 @@ impl Transactions {
     }
 
     /// Opens a transaction for `user`; returns its id.
-    pub(crate) fn open(&self, user: &str, expect: Expect, now: UnixTime) -> Result<String, TxnError> {
+    pub(crate) fn open(
+        &self,
+        user: &str,
+        expect: Expect,
+        now: UnixTime,
+    ) -> Result<String, TxnError> {
         let id = new_id()?;
         let mut map = self.lock();
         if map.len() >= self.max {
@@ -126,6 +131,9 @@ mod tests {
         assert_eq!(t.open("dave", Expect::Oath, now), Err(TxnError::Full));
         let later = UnixTime::from_secs(1060);
         assert!(t.take(&b, later).is_none(), "expired");
-        assert!(t.open("dave", Expect::Oath, later).is_ok(), "expired ones make room");
+        assert!(
+            t.open("dave", Expect::Oath, later).is_ok(),
+            "expired ones make room"
+        );
     }
 }

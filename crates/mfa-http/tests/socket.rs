@@ -1,6 +1,14 @@
 //! The router behind `mfa_http::serve` on a real loopback socket: plain
 //! HTTP under load, and TLS checked by curl against a throw-away CA.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::print_stderr
+)] // tests assert by panicking
+
 mod common;
 
 use std::net::SocketAddr;
@@ -39,12 +47,17 @@ async fn a_thousand_concurrent_connections_nothing_lost_one_acceptance() {
     let mut tasks = Vec::new();
     for _ in 0..1000 {
         let body = format!("user=alice&pass={code}");
-        tasks.push(tokio::spawn(async move { raw(addr, "POST", "/validate/check", &body).await }));
+        tasks.push(tokio::spawn(async move {
+            raw(addr, "POST", "/validate/check", &body).await
+        }));
     }
     let mut accepts = 0;
     let mut rejects = 0;
     for t in tasks {
-        let (status, body) = tokio::time::timeout(Duration::from_secs(120), t).await.unwrap().unwrap();
+        let (status, body) = tokio::time::timeout(Duration::from_secs(120), t)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(status, 200, "{body}");
         let v: serde_json::Value = serde_json::from_str(&body).unwrap();
         match auth(&v) {
@@ -61,16 +74,25 @@ async fn a_thousand_concurrent_connections_nothing_lost_one_acceptance() {
     assert_eq!((accepts, rejects), (1, 999));
     let took = started.elapsed();
     use std::io::Write as _;
-    let _ = writeln!(std::io::stderr(), "1000 concurrent connections answered in {took:?}");
+    let _ = writeln!(
+        std::io::stderr(),
+        "1000 concurrent connections answered in {took:?}"
+    );
     // The log says the same: one approval.
     let log = f
         .store
-        .auth_log(mfa_oath::UnixTime::from_secs(0), mfa_oath::UnixTime::from_secs(u64::MAX / 4))
+        .auth_log(
+            mfa_oath::UnixTime::from_secs(0),
+            mfa_oath::UnixTime::from_secs(u64::MAX / 4),
+        )
         .unwrap();
     assert_eq!(log.iter().filter(|e| e.result().is_success()).count(), 1);
     assert_eq!(log.len(), 1000);
     stop.send(()).unwrap();
-    tokio::time::timeout(Duration::from_secs(15), task).await.unwrap().unwrap();
+    tokio::time::timeout(Duration::from_secs(15), task)
+        .await
+        .unwrap()
+        .unwrap();
 }
 
 #[tokio::test]
@@ -82,15 +104,24 @@ async fn shutdown_lets_the_open_request_finish() {
     // Headers past hyper's buffer are refused by hyper (431) before the router.
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let huge = format!("GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: {}\r\n\r\n", "a".repeat(40_000));
+    let huge = format!(
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: {}\r\n\r\n",
+        "a".repeat(40_000)
+    );
     let _ = s.write_all(huge.as_bytes()).await;
     let mut out = Vec::new();
     let _ = s.read_to_end(&mut out).await;
     let text = String::from_utf8_lossy(&out);
     assert!(text.starts_with("HTTP/1.1 431"), "{text}");
     stop.send(()).unwrap();
-    tokio::time::timeout(Duration::from_secs(15), task).await.unwrap().unwrap();
-    assert!(tokio::net::TcpStream::connect(addr).await.is_err(), "listener closed");
+    tokio::time::timeout(Duration::from_secs(15), task)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "listener closed"
+    );
 }
 
 fn throwaway_ca(dir: &std::path::Path) -> (std::path::PathBuf, Arc<rustls::ServerConfig>) {
@@ -126,8 +157,15 @@ fn throwaway_ca(dir: &std::path::Path) -> (std::path::PathBuf, Arc<rustls::Serve
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_with_a_throwaway_ca_checked_by_curl() {
-    if std::process::Command::new("curl").arg("--version").output().is_err() {
-        skip("tls_with_a_throwaway_ca_checked_by_curl", "curl is not installed");
+    if std::process::Command::new("curl")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        skip(
+            "tls_with_a_throwaway_ca_checked_by_curl",
+            "curl is not installed",
+        );
         return;
     }
     let f = Fixture::new();
@@ -138,34 +176,57 @@ async fn tls_with_a_throwaway_ca_checked_by_curl() {
     let code = f.code();
     let url = format!("https://localhost:{}/validate/check", addr.port());
     let run = |args: Vec<String>| {
-        tokio::task::spawn_blocking(move || std::process::Command::new("curl").args(args).output().unwrap())
+        tokio::task::spawn_blocking(move || {
+            std::process::Command::new("curl")
+                .args(args)
+                .output()
+                .unwrap()
+        })
     };
     let out = run(vec![
-        "-sS".into(), "--cacert".into(), ca.display().to_string(),
-        "--resolve".into(), format!("localhost:{}:127.0.0.1", addr.port()),
-        "-d".into(), format!("user=alice&pass={code}"), url.clone(),
+        "-sS".into(),
+        "--cacert".into(),
+        ca.display().to_string(),
+        "--resolve".into(),
+        format!("localhost:{}:127.0.0.1", addr.port()),
+        "-d".into(),
+        format!("user=alice&pass={code}"),
+        url.clone(),
     ])
     .await
     .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(auth(&v), "ACCEPT", "{v}");
     // Without the CA curl refuses the certificate.
     let out = run(vec![
-        "-sS".into(), "--resolve".into(), format!("localhost:{}:127.0.0.1", addr.port()),
-        "-d".into(), "user=alice&pass=1".into(), url,
+        "-sS".into(),
+        "--resolve".into(),
+        format!("localhost:{}:127.0.0.1", addr.port()),
+        "-d".into(),
+        "user=alice&pass=1".into(),
+        url,
     ])
     .await
     .unwrap();
     assert!(!out.status.success());
     // Plain HTTP on the TLS port gets nothing.
     let out = run(vec![
-        "-sS".into(), "--max-time".into(), "5".into(),
+        "-sS".into(),
+        "--max-time".into(),
+        "5".into(),
         format!("http://127.0.0.1:{}/healthz", addr.port()),
     ])
     .await
     .unwrap();
     assert!(!out.status.success());
     stop.send(()).unwrap();
-    tokio::time::timeout(Duration::from_secs(15), task).await.unwrap().unwrap();
+    tokio::time::timeout(Duration::from_secs(15), task)
+        .await
+        .unwrap()
+        .unwrap();
 }

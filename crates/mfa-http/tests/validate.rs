@@ -1,6 +1,14 @@
 //! The validate API through the router (tower `oneshot`), mounted inside
 //! another axum app.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::print_stderr
+)] // tests assert by panicking
+
 mod common;
 
 use axum::Router;
@@ -24,25 +32,49 @@ async fn mounted_under_mfa_accept_then_replay_then_wrong() {
     assert_eq!((s, body), (StatusCode::OK, json!("host app")));
 
     let code = f.code();
-    let (s, v) = call(&app, form("/mfa/validate/check", &format!("user=alice&realm=corp&pass={code}"))).await;
+    let (s, v) = call(
+        &app,
+        form(
+            "/mfa/validate/check",
+            &format!("user=alice&realm=corp&pass={code}"),
+        ),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(v["jsonrpc"], "2.0");
     assert_eq!(v["id"], 1);
-    assert_eq!(v["result"], json!({"status": true, "value": true, "authentication": "ACCEPT"}));
+    assert_eq!(
+        v["result"],
+        json!({"status": true, "value": true, "authentication": "ACCEPT"})
+    );
     assert_eq!(v["detail"]["message"], "matching 1 tokens");
     assert_eq!(v["detail"]["serial"], "T-ALICE");
     assert!(v["version"].as_str().unwrap().starts_with("mfa-kit "));
     assert!(v["time"].is_number());
 
-    let (s, v) = call(&app, form("/mfa/validate/check", &format!("user=alice&pass={code}"))).await;
+    let (s, v) = call(
+        &app,
+        form("/mfa/validate/check", &format!("user=alice&pass={code}")),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!(v["result"], json!({"status": true, "value": false, "authentication": "REJECT"}));
-    assert_eq!(v["detail"]["message"], "wrong otp value. previous otp used again");
+    assert_eq!(
+        v["result"],
+        json!({"status": true, "value": false, "authentication": "REJECT"})
+    );
+    assert_eq!(
+        v["detail"]["message"],
+        "wrong otp value. previous otp used again"
+    );
     assert_eq!(v["detail"]["reason"], "code_replayed");
     assert_eq!(v["detail"]["serial"], "T-ALICE");
 
     let wrong = if code == "000000" { "111111" } else { "000000" };
-    let (_, v) = call(&app, form("/mfa/validate/check", &format!("user=alice&pass={wrong}"))).await;
+    let (_, v) = call(
+        &app,
+        form("/mfa/validate/check", &format!("user=alice&pass={wrong}")),
+    )
+    .await;
     assert_eq!(auth(&v), "REJECT");
     assert_eq!(v["detail"]["message"], "wrong otp value");
     // Not under /mfa: not ours.
@@ -54,21 +86,50 @@ async fn mounted_under_mfa_accept_then_replay_then_wrong() {
 async fn json_get_and_serial_requests() {
     let f = Fixture::new();
     let app = f.router(unlimited());
-    let (_, v) = call(&app, json("/validate/check", &json!({"user": "bob", "pass": f.hotp.generate(1).to_string(), "extra": [1]}))).await;
+    let (_, v) = call(
+        &app,
+        json(
+            "/validate/check",
+            &json!({"user": "bob", "pass": f.hotp.generate(1).to_string(), "extra": [1]}),
+        ),
+    )
+    .await;
     assert_eq!(auth(&v), "ACCEPT", "{v}");
-    let (_, v) = call(&app, get(&format!("/validate/check?user=bob&pass={}&unknown=x", f.hotp.generate(2)))).await;
+    let (_, v) = call(
+        &app,
+        get(&format!(
+            "/validate/check?user=bob&pass={}&unknown=x",
+            f.hotp.generate(2)
+        )),
+    )
+    .await;
     assert_eq!(auth(&v), "ACCEPT", "{v}");
     // A JSON number for pass works as privacyIDEA's does.
     let n: u64 = f.hotp.generate(3).to_string().parse().unwrap();
     if n >= 100_000 {
-        let (_, v) = call(&app, json("/validate/check", &json!({"user": "bob", "pass": n}))).await;
+        let (_, v) = call(
+            &app,
+            json("/validate/check", &json!({"user": "bob", "pass": n})),
+        )
+        .await;
         assert_eq!(auth(&v), "ACCEPT", "{v}");
     }
     // By serial alone, and a serial that is not the user's.
     f.advance(30);
-    let (_, v) = call(&app, form("/validate/check", &format!("serial=T-ALICE&pass={}", f.code()))).await;
+    let (_, v) = call(
+        &app,
+        form(
+            "/validate/check",
+            &format!("serial=T-ALICE&pass={}", f.code()),
+        ),
+    )
+    .await;
     assert_eq!(auth(&v), "ACCEPT", "{v}");
-    let (_, v) = call(&app, form("/validate/check", "serial=T-ALICE&user=bob&pass=123456")).await;
+    let (_, v) = call(
+        &app,
+        form("/validate/check", "serial=T-ALICE&user=bob&pass=123456"),
+    )
+    .await;
     assert_eq!(v["detail"]["reason"], "not_users_token");
     let (s, v) = call(&app, form("/validate/check", "serial=NOPE&pass=123456")).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
@@ -91,10 +152,16 @@ async fn unknown_user_missing_parameters_and_malformed_bodies() {
 
     let (s, v) = call(&app, form("/validate/check", "user=alice")).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
-    assert_eq!(v["result"]["error"], json!({"code": 905, "message": "ERR905: Missing parameter: 'pass'"}));
+    assert_eq!(
+        v["result"]["error"],
+        json!({"code": 905, "message": "ERR905: Missing parameter: 'pass'"})
+    );
     let (s, v) = call(&app, form("/validate/check", "pass=123456")).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
-    assert_eq!(v["result"]["error"]["message"], "ERR905: Missing parameter: 'user'");
+    assert_eq!(
+        v["result"]["error"]["message"],
+        "ERR905: Missing parameter: 'user'"
+    );
 
     for body in ["{", "[1,2]", "\"x\"", "{\"user\": \u{0}}"] {
         let req = axum::http::Request::post("/validate/check")
@@ -124,7 +191,10 @@ async fn challenge_then_answer_with_transaction_id_single_use_and_expiring() {
     let app = f.router(unlimited());
     let (s, v) = call(&app, form("/validate/check", "user=alice&pass=")).await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!(v["result"], json!({"status": true, "value": false, "authentication": "CHALLENGE"}));
+    assert_eq!(
+        v["result"],
+        json!({"status": true, "value": false, "authentication": "CHALLENGE"})
+    );
     let d = &v["detail"];
     let tx = d["transaction_id"].as_str().unwrap().to_owned();
     assert_eq!(tx.len(), 20);
@@ -140,24 +210,59 @@ async fn challenge_then_answer_with_transaction_id_single_use_and_expiring() {
     assert_eq!(d["message"], "please enter otp: ");
 
     // An empty answer (polling) neither approves nor ends it.
-    let (_, v) = call(&app, form("/validate/check", &format!("user=alice&transaction_id={tx}&pass="))).await;
+    let (_, v) = call(
+        &app,
+        form(
+            "/validate/check",
+            &format!("user=alice&transaction_id={tx}&pass="),
+        ),
+    )
+    .await;
     assert_eq!(auth(&v), "REJECT");
-    let (_, v) = call(&app, form("/validate/check", &format!("user=alice&transaction_id={tx}&pass={}", f.code()))).await;
+    let (_, v) = call(
+        &app,
+        form(
+            "/validate/check",
+            &format!("user=alice&transaction_id={tx}&pass={}", f.code()),
+        ),
+    )
+    .await;
     assert_eq!(auth(&v), "ACCEPT", "{v}");
     // Single use: the same transaction again is refused, even with a fresh code.
     f.advance(30);
-    let (_, v) = call(&app, form("/validate/check", &format!("user=alice&transaction_id={tx}&pass={}", f.code()))).await;
+    let (_, v) = call(
+        &app,
+        form(
+            "/validate/check",
+            &format!("user=alice&transaction_id={tx}&pass={}", f.code()),
+        ),
+    )
+    .await;
     assert_eq!(auth(&v), "REJECT");
-    assert_eq!(v["detail"]["message"], "Response did not match the challenge.");
+    assert_eq!(
+        v["detail"]["message"],
+        "Response did not match the challenge."
+    );
 
     // The legacy `state`, and a transaction bound to its user.
     let (_, v) = call(&app, form("/validate/check", "user=alice&pass=")).await;
     let tx = v["detail"]["transaction_id"].as_str().unwrap().to_owned();
-    let (_, v) = call(&app, form("/validate/check", &format!("user=bob&state={tx}&pass={}", f.code()))).await;
+    let (_, v) = call(
+        &app,
+        form(
+            "/validate/check",
+            &format!("user=bob&state={tx}&pass={}", f.code()),
+        ),
+    )
+    .await;
     assert_eq!(auth(&v), "REJECT", "bound to alice");
     let (_, v) = call(&app, form("/validate/check", "user=alice&pass=")).await;
     let tx = v["detail"]["transaction_id"].as_str().unwrap().to_owned();
-    let (_, v) = call(&app, form("/validate/check", &format!("state={tx}&pass={}", f.code()))).await;
+    let (_, v) = call(
+        &app,
+        form("/validate/check", &format!("state={tx}&pass={}", f.code())),
+    )
+    .await;
     assert_eq!(auth(&v), "ACCEPT", "{v}");
 
     // Expired after transaction_ttl.
@@ -165,7 +270,14 @@ async fn challenge_then_answer_with_transaction_id_single_use_and_expiring() {
     let (_, v) = call(&app, form("/validate/check", "user=alice&pass=")).await;
     let tx = v["detail"]["transaction_id"].as_str().unwrap().to_owned();
     f.advance(121);
-    let (_, v) = call(&app, form("/validate/check", &format!("user=alice&transaction_id={tx}&pass={}", f.code()))).await;
+    let (_, v) = call(
+        &app,
+        form(
+            "/validate/check",
+            &format!("user=alice&transaction_id={tx}&pass={}", f.code()),
+        ),
+    )
+    .await;
     assert_eq!(auth(&v), "REJECT");
     // A challenge for a user without any factor, and for an unknown user.
     let (_, v) = call(&app, form("/validate/check", "user=dave&pass=")).await;
@@ -214,11 +326,25 @@ async fn phone_only_user_gets_an_sms_code_through_the_notifier() {
     let (_, v2) = call(&app, form("/validate/check", "user=carol&pass=")).await;
     assert_eq!(auth(&v2), "CHALLENGE");
     assert!(!out.exists(), "a pending code is not sent twice");
-    let (_, v) = call(&app, form("/validate/check", &format!("user=carol&transaction_id={tx}&pass={code}"))).await;
+    let (_, v) = call(
+        &app,
+        form(
+            "/validate/check",
+            &format!("user=carol&transaction_id={tx}&pass={code}"),
+        ),
+    )
+    .await;
     assert_eq!(auth(&v), "ACCEPT", "{v}");
     // The code is single use too.
     let tx2 = v2["detail"]["transaction_id"].as_str().unwrap().to_owned();
-    let (_, v) = call(&app, form("/validate/check", &format!("user=carol&transaction_id={tx2}&pass={code}"))).await;
+    let (_, v) = call(
+        &app,
+        form(
+            "/validate/check",
+            &format!("user=carol&transaction_id={tx2}&pass={code}"),
+        ),
+    )
+    .await;
     assert_eq!(auth(&v), "REJECT", "{v}");
 }
 
@@ -227,11 +353,24 @@ async fn radiuscheck_is_204_or_400_with_empty_bodies() {
     let f = Fixture::new();
     let app = f.router(unlimited());
     let code = f.code();
-    let (s, v) = call(&app, form("/validate/radiuscheck", &format!("user=alice&pass={code}"))).await;
+    let (s, v) = call(
+        &app,
+        form("/validate/radiuscheck", &format!("user=alice&pass={code}")),
+    )
+    .await;
     assert_eq!((s, v), (StatusCode::NO_CONTENT, serde_json::Value::Null));
-    for body in [format!("user=alice&pass={code}"), "user=nobody&pass=1".into(), "user=alice".into(), "user=alice&pass=".into()] {
+    for body in [
+        format!("user=alice&pass={code}"),
+        "user=nobody&pass=1".into(),
+        "user=alice".into(),
+        "user=alice&pass=".into(),
+    ] {
         let (s, v) = call(&app, form("/validate/radiuscheck", &body)).await;
-        assert_eq!((s, v), (StatusCode::BAD_REQUEST, serde_json::Value::Null), "{body}");
+        assert_eq!(
+            (s, v),
+            (StatusCode::BAD_REQUEST, serde_json::Value::Null),
+            "{body}"
+        );
     }
 }
 
@@ -239,7 +378,9 @@ async fn radiuscheck_is_204_or_400_with_empty_bodies() {
 async fn triggerchallenge_and_polltransaction_need_the_api_token() {
     let f = Fixture::new();
     let mut config = unlimited();
-    config.api_tokens.push(ApiTokenHash::of_token("the-api-token"));
+    config
+        .api_tokens
+        .push(ApiTokenHash::of_token("the-api-token"));
     let app = f.router(config);
     let (s, v) = call(&app, form("/validate/triggerchallenge", "user=alice")).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
@@ -259,7 +400,10 @@ async fn triggerchallenge_and_polltransaction_need_the_api_token() {
         .unwrap();
     let (s, v) = call(&app, req).await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!(v["result"], json!({"status": true, "value": 1, "authentication": "CHALLENGE"}));
+    assert_eq!(
+        v["result"],
+        json!({"status": true, "value": 1, "authentication": "CHALLENGE"})
+    );
     let tx = v["detail"]["transaction_id"].as_str().unwrap().to_owned();
     let poll = |tx: &str| {
         axum::http::Request::get(format!("/validate/polltransaction?transaction_id={tx}"))
@@ -270,12 +414,23 @@ async fn triggerchallenge_and_polltransaction_need_the_api_token() {
     let (_, v) = call(&app, poll(&tx)).await;
     assert_eq!(v["result"], json!({"status": true, "value": false}));
     assert_eq!(v["detail"]["challenge_status"], "pending");
-    let (_, v) = call(&app, form("/validate/check", &format!("user=alice&transaction_id={tx}&pass={}", f.code()))).await;
+    let (_, v) = call(
+        &app,
+        form(
+            "/validate/check",
+            &format!("user=alice&transaction_id={tx}&pass={}", f.code()),
+        ),
+    )
+    .await;
     assert_eq!(auth(&v), "ACCEPT");
     let (_, v) = call(&app, poll(&tx)).await;
     assert_eq!(v["detail"]["challenge_status"], "none");
     // The polltransaction endpoint without a token.
-    let (s, _) = call(&app, get(&format!("/validate/polltransaction?transaction_id={tx}"))).await;
+    let (s, _) = call(
+        &app,
+        get(&format!("/validate/polltransaction?transaction_id={tx}")),
+    )
+    .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
 }
 
@@ -296,7 +451,14 @@ async fn body_header_and_parameter_limits() {
     let many: Vec<String> = (0..40).map(|i| format!("p{i}=1")).collect();
     let (s, _) = call(&app, form("/validate/check", &many.join("&"))).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
-    let (s, _) = call(&app, form("/validate/check", &format!("user=alice&pass={}", "1".repeat(2000)))).await;
+    let (s, _) = call(
+        &app,
+        form(
+            "/validate/check",
+            &format!("user=alice&pass={}", "1".repeat(2000)),
+        ),
+    )
+    .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
 }
 
@@ -304,11 +466,19 @@ async fn body_header_and_parameter_limits() {
 async fn the_rate_limit_refuses_a_burst_past_its_size() {
     let f = Fixture::new();
     let mut config = HttpConfig::default();
-    config.rate_limit = Some(RateLimit { per_second: 1, burst: 3, max_clients: 100 });
+    config.rate_limit = Some(RateLimit {
+        per_second: 1,
+        burst: 3,
+        max_clients: 100,
+    });
     let app = f.router(config);
     let mut statuses = Vec::new();
     for _ in 0..5 {
-        statuses.push(call(&app, form("/validate/check", "user=alice&pass=000000")).await.0);
+        statuses.push(
+            call(&app, form("/validate/check", "user=alice&pass=000000"))
+                .await
+                .0,
+        );
     }
     assert_eq!(&statuses[..3], &[StatusCode::OK; 3]);
     assert_eq!(&statuses[3..], &[StatusCode::TOO_MANY_REQUESTS; 2]);
@@ -323,8 +493,16 @@ async fn metrics_count_outcomes_and_latency() {
     let f = Fixture::new();
     let app = f.router(unlimited());
     let code = f.code();
-    call(&app, form("/validate/check", &format!("user=alice&pass={code}"))).await;
-    call(&app, form("/validate/check", &format!("user=alice&pass={code}"))).await;
+    call(
+        &app,
+        form("/validate/check", &format!("user=alice&pass={code}")),
+    )
+    .await;
+    call(
+        &app,
+        form("/validate/check", &format!("user=alice&pass={code}")),
+    )
+    .await;
     call(&app, form("/validate/check", "user=alice&pass=")).await;
     call(&app, form("/validate/check", "user=alice")).await;
     let (s, text) = call(&app, get("/metrics")).await;
@@ -340,7 +518,10 @@ async fn metrics_count_outcomes_and_latency() {
         "mfa_http_store_errors_total 0",
         "mfa_http_transactions 1",
     ] {
-        assert!(text.lines().any(|l| l == line), "missing {line:?} in\n{text}");
+        assert!(
+            text.lines().any(|l| l == line),
+            "missing {line:?} in\n{text}"
+        );
     }
     let (s, v) = call(&app, get("/healthz")).await;
     assert_eq!((s, v), (StatusCode::OK, json!({"status": "ok"})));
@@ -357,7 +538,11 @@ async fn a_store_call_past_its_time_limit_is_503() {
     let path = f.dir.path().join("mfa.db");
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch("BEGIN EXCLUSIVE").unwrap();
-    let (s, v) = call(&app, form("/validate/check", &format!("user=alice&pass={}", f.code()))).await;
+    let (s, v) = call(
+        &app,
+        form("/validate/check", &format!("user=alice&pass={}", f.code())),
+    )
+    .await;
     assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{v}");
     assert_eq!(v["result"]["error"]["code"], 503);
     conn.execute_batch("ROLLBACK").unwrap();
@@ -365,5 +550,10 @@ async fn a_store_call_past_its_time_limit_is_503() {
     // Wait for the blocked call to give up or finish, then the store works.
     tokio::time::sleep(std::time::Duration::from_secs(6)).await;
     let (_, text) = call(&app, get("/metrics")).await;
-    assert!(text.as_str().unwrap().contains("mfa_http_store_timeouts_total 1"), "{text}");
+    assert!(
+        text.as_str()
+            .unwrap()
+            .contains("mfa_http_store_timeouts_total 1"),
+        "{text}"
+    );
 }

@@ -6,6 +6,7 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
+    clippy::indexing_slicing,
     clippy::print_stderr
 )]
 
@@ -93,7 +94,9 @@ impl Fixture {
         let clock = Arc::clone(&self.clock);
         Validate::new(Arc::clone(&self.store), config)
             .unwrap()
-            .with_clock(Arc::new(move || UnixTime::from_secs(clock.load(Ordering::SeqCst))))
+            .with_clock(Arc::new(move || {
+                UnixTime::from_secs(clock.load(Ordering::SeqCst))
+            }))
     }
 
     pub fn router(&self, config: HttpConfig) -> Router {
@@ -133,7 +136,9 @@ pub fn get(uri: &str) -> Request<Body> {
 pub async fn call(app: &Router, req: Request<Body>) -> (StatusCode, Value) {
     let resp = app.clone().oneshot(req).await.unwrap();
     let status = resp.status();
-    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
+    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20)
+        .await
+        .unwrap();
     if bytes.is_empty() {
         return (status, Value::Null);
     }
