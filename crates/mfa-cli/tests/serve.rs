@@ -189,3 +189,35 @@ fn plain_http_off_loopback_is_refused_unless_allowed() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("listen_port"));
 }
+
+#[test]
+fn the_examples_of_docs_http_md_run() {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/http-examples.sh");
+    for tool in ["curl", "python3", "sha256sum", "bash"] {
+        if Command::new("sh")
+            .args(["-c", &format!("command -v {tool}")])
+            .output()
+            .map(|o| !o.status.success())
+            .unwrap_or(true)
+        {
+            let why = format!("{tool} is not installed");
+            assert!(std::env::var("CI").as_deref() != Ok("true"), "{why}");
+            let _ = writeln!(
+                std::io::stderr(),
+                "SKIPPED: the_examples_of_docs_http_md_run: {why}"
+            );
+            return;
+        }
+    }
+    let out = Command::new("bash")
+        .arg(script)
+        .arg(env!("CARGO_BIN_EXE_mfa"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -153,7 +153,7 @@ enum Fail {
     /// privacyIDEA's ParameterError (905), 400.
     Param(String),
     /// privacyIDEA's UserError (904), 400.
-    User(&'static str),
+    User(String),
     /// The token named by `serial` does not exist (601), 404.
     NoToken,
     /// Missing (4033) or wrong (4031) API token, 401.
@@ -187,7 +187,7 @@ impl Fail {
     fn code_message(&self) -> (u32, String) {
         match self {
             Fail::Param(m) => (905, m.clone()),
-            Fail::User(m) => (904, (*m).to_owned()),
+            Fail::User(m) => (904, m.clone()),
             Fail::NoToken => (601, "The requested token could not be found.".to_owned()),
             Fail::Auth(c, m) => (*c, format!("Authentication failure. {m}")),
             Fail::BodyTooLarge => (413, "The request body is too large.".to_owned()),
@@ -485,7 +485,10 @@ impl Shared {
         let Some(serial) = p.non_empty("serial") else {
             return match user {
                 Some(u) => Ok((u.to_owned(), None)),
-                None => Err(Fail::Param("ERR905: Missing parameter: 'user'".to_owned()).into()),
+                None => Err(Fail::Param(
+                    "ERR905: You need to specify a serial, user or credential_id.".to_owned(),
+                )
+                .into()),
             };
         };
         let s = serial.to_owned();
@@ -525,8 +528,13 @@ impl Shared {
         if pass.is_empty() {
             return self.challenge(user, client).await;
         }
+        // privacyIDEA names the user as user@realm.
+        let who = match p.non_empty("realm") {
+            Some(realm) => format!("{user}@{realm}"),
+            None => user.clone(),
+        };
         match self.authenticate(user, Owned::Oath(pass), client).await {
-            Ok(out) => decided(out, serial.as_deref()),
+            Ok(out) => decided(out, serial.as_deref(), &who),
             Err(f) => f.into(),
         }
     }
@@ -555,8 +563,9 @@ impl Shared {
             Expect::Oath => Owned::Oath(pass),
             Expect::Code(channel) => Owned::Code(channel, pass),
         };
+        let who = txn.user.clone();
         match self.authenticate(txn.user, presented, client).await {
-            Ok(out) => decided(out, None),
+            Ok(out) => decided(out, None, &who),
             Err(f) => f.into(),
         }
     }
@@ -568,7 +577,7 @@ impl Shared {
             .await
         {
             Ok(AuthOutcome::SecondFactorNeeded(m)) => m,
-            Ok(out) => return decided(out, None),
+            Ok(out) => return decided(out, None, &user),
             Err(f) => return f.into(),
         };
         let mut offers = Vec::new();
@@ -859,7 +868,7 @@ fn is_busy(e: &mfa_store::Error) -> bool {
 
 /// The answer for a store decision. `serial`: the token the request
 /// named, which must be the one that approved.
-fn decided(out: AuthOutcome, serial: Option<&str>) -> Answer {
+fn decided(out: AuthOutcome, serial: Option<&str>, who: &str) -> Answer {
     match out {
         AuthOutcome::Approved { by, .. } => match by {
             ApprovedBy::OathCode { serial: s, .. } => {
@@ -900,10 +909,7 @@ fn decided(out: AuthOutcome, serial: Option<&str>) -> Answer {
         },
         AuthOutcome::Denied { reason, serial, .. } => {
             if reason == DenialReason::UnknownUser {
-                return Fail::User(
-                    "ERR904: The user can not be found in any resolver in this realm!",
-                )
-                .into();
+                return Fail::User(format!("ERR904: User <{who}> does not exist.")).into();
             }
             Answer::Reject {
                 message: denial_message(reason),

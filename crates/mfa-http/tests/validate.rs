@@ -146,7 +146,7 @@ async fn unknown_user_missing_parameters_and_malformed_bodies() {
     assert_eq!(v["result"]["error"]["code"], 904);
     assert_eq!(
         v["result"]["error"]["message"],
-        "ERR904: The user can not be found in any resolver in this realm!"
+        "ERR904: User <nobody> does not exist."
     );
     assert_eq!(v["detail"], serde_json::Value::Null);
 
@@ -160,7 +160,7 @@ async fn unknown_user_missing_parameters_and_malformed_bodies() {
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert_eq!(
         v["result"]["error"]["message"],
-        "ERR905: Missing parameter: 'user'"
+        "ERR905: You need to specify a serial, user or credential_id."
     );
 
     for body in ["{", "[1,2]", "\"x\"", "{\"user\": \u{0}}"] {
