@@ -688,16 +688,25 @@ impl Shared {
         }
     }
 
+    /// privacyIDEA's envelope: `id` 2 for a result and 1 for an error
+    /// (as its `send_result(rid=2)` / `send_error`), `versionnumber` on
+    /// results only, `time` as a float.
     fn envelope(&self, result: Value, detail: Value) -> Value {
-        json!({
+        let error = result.get("error").is_some();
+        #[allow(clippy::cast_precision_loss)] // Unix seconds fit an f64 exactly
+        let time = self.now().secs() as f64;
+        let mut v = json!({
             "jsonrpc": "2.0",
             "result": result,
             "detail": detail,
-            "id": 1,
-            "time": self.now().secs(),
+            "id": if error { 1 } else { 2 },
+            "time": time,
             "version": VERSION,
-            "versionnumber": env!("CARGO_PKG_VERSION"),
-        })
+        });
+        if !error && let Some(o) = v.as_object_mut() {
+            o.insert("versionnumber".into(), json!(env!("CARGO_PKG_VERSION")));
+        }
+        v
     }
 
     fn render(&self, answer: &Answer, endpoint: Endpoint) -> (StatusCode, Value) {

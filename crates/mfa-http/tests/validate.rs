@@ -42,7 +42,7 @@ async fn mounted_under_mfa_accept_then_replay_then_wrong() {
     .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(v["jsonrpc"], "2.0");
-    assert_eq!(v["id"], 1);
+    assert_eq!(v["id"], 2);
     assert_eq!(
         v["result"],
         json!({"status": true, "value": true, "authentication": "ACCEPT"})
