@@ -868,11 +868,14 @@ impl Shared {
     }
 }
 
-/// A database that is busy or unreachable is a 503 (try again), any other
-/// store error a 500.
+/// A database that is busy (lock held past its timeout, serialization
+/// failures past the retries) or unreachable is a 503 (try again); any
+/// other store error a 500.
 fn is_busy(e: &mfa_store::Error) -> bool {
-    let text = e.to_string();
-    text.contains("locked") || text.contains("busy") || text.contains("connect")
+    matches!(
+        e,
+        mfa_store::Error::Busy | mfa_store::Error::Io(_) | mfa_store::Error::Tls { .. }
+    )
 }
 
 /// The answer for a store decision. `serial`: the token the request
