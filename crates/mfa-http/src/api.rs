@@ -337,6 +337,13 @@ impl Shared {
         });
         match tokio::time::timeout_at(deadline, task).await {
             Ok(Ok(Ok(v))) => Ok(v),
+            // Input the store refuses is the client's mistake, not a failure.
+            Ok(Ok(Err(mfa_store::Error::Record(_)))) => {
+                Err(Fail::User("ERR904: The user name is not valid.".to_owned()))
+            }
+            Ok(Ok(Err(mfa_store::Error::FieldLength { field, .. }))) => Err(Fail::Param(format!(
+                "ERR905: The parameter is too long: {field}"
+            ))),
             Ok(Ok(Err(e))) => {
                 self.metrics.store_errors.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(target: "mfa_http", error = %e, "store call failed");

@@ -460,6 +460,25 @@ async fn body_header_and_parameter_limits() {
     )
     .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
+    // Within the HTTP limits but refused by the store: 400, not a failure.
+    for body in [
+        format!("user=alice&pass={}", "1".repeat(1000)),
+        format!("user={}&pass=123456", "u".repeat(1000)),
+        "user=a%0Ab&pass=123456".to_owned(),
+        "user=%00&pass=".to_owned(),
+    ] {
+        let (s, v) = call(&app, form("/validate/check", &body)).await;
+        assert!(
+            s == StatusCode::BAD_REQUEST || (s == StatusCode::OK && auth(&v) == "REJECT"),
+            "{s} {v}"
+        );
+    }
+    let (_, text) = call(&app, get("/metrics")).await;
+    assert!(
+        text.as_str()
+            .unwrap()
+            .contains("mfa_http_store_errors_total 0")
+    );
 }
 
 #[tokio::test]
