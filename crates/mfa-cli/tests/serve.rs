@@ -221,3 +221,123 @@ fn the_examples_of_docs_http_md_run() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Whether `tool` is on the PATH; if not, says SKIPPED (or fails under CI=true).
+fn have(test: &str, tool: &str) -> bool {
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !found {
+        let why = format!("{tool} is not installed");
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{test}: {why}"
+        );
+        let _ = writeln!(std::io::stderr(), "SKIPPED: {test}: {why}");
+    }
+    found
+}
+
+/// A real client nobody here wrote: FreeRADIUS 3.2's rlm_rest, configured
+/// as privacyIDEA's documentation configures it, driven by radclient.
+#[test]
+fn freeradius_rlm_rest_signs_in_through_mfa_serve() {
+    let test = "freeradius_rlm_rest_signs_in_through_mfa_serve";
+    if !have(test, "freeradius") || !have(test, "radclient") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (db, totp) = store(dir.path());
+    let http_port = free_port();
+    let radius_port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = dir.path().join("http.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:{http_port}\"\ndb = \"{db}\"\nkey_file = \"{}\"\n",
+            dir.path().join("mfa.key").display()
+        ),
+    )
+    .unwrap();
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_mfa"))
+        .args(["serve", "--config"])
+        .arg(&config)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let raddb = dir.path().join("raddb");
+    std::fs::create_dir_all(raddb.join("run")).unwrap();
+    let template = include_str!("freeradius/radiusd.conf");
+    std::fs::write(
+        raddb.join("radiusd.conf"),
+        template
+            .replace("@DIR@", raddb.to_str().unwrap())
+            .replace("@HTTP_PORT@", &http_port.to_string())
+            .replace("@RADIUS_PORT@", &radius_port.to_string()),
+    )
+    .unwrap();
+    let radius_log = dir.path().join("radiusd.out");
+    let mut radiusd = Command::new("freeradius")
+        .arg("-X")
+        .arg("-d")
+        .arg(&raddb)
+        .stdout(std::fs::File::create(&radius_log).unwrap())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while !std::fs::read_to_string(&radius_log)
+        .unwrap_or_default()
+        .contains("Ready to process requests")
+        || TcpStream::connect(("127.0.0.1", http_port)).is_err()
+    {
+        if start.elapsed() > Duration::from_secs(20) {
+            let _ = radiusd.kill();
+            let _ = serve.kill();
+            panic!(
+                "freeradius or mfa serve did not start:\n{}",
+                std::fs::read_to_string(&radius_log).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let radclient = |password: &str| {
+        let mut child = Command::new("radclient")
+            .args(["-t", "5", "-r", "1"])
+            .arg(format!("127.0.0.1:{radius_port}"))
+            .args(["auth", "testing123"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        write!(
+            child.stdin.take().unwrap(),
+            "User-Name = \"alice\", User-Password = \"{password}\"\n"
+        )
+        .unwrap();
+        let out = child.wait_with_output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let code = totp.generate(now()).unwrap().to_string();
+    let first = radclient(&code);
+    let replay = radclient(&code);
+    let wrong = radclient(if code == "000000" { "111111" } else { "000000" });
+    let _ = radiusd.kill();
+    let _ = radiusd.wait();
+    let _ = Command::new("kill")
+        .args(["-TERM", &serve.id().to_string()])
+        .status();
+    let _ = serve.wait();
+    let log = std::fs::read_to_string(&radius_log).unwrap_or_default();
+    assert!(first.contains("Received Access-Accept"), "{first}\n{log}");
+    assert!(replay.contains("Received Access-Reject"), "{replay}");
+    assert!(wrong.contains("Received Access-Reject"), "{wrong}");
+}
