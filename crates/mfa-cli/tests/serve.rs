@@ -318,9 +318,9 @@ fn freeradius_rlm_rest_signs_in_through_mfa_serve() {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        write!(
+        writeln!(
             child.stdin.take().unwrap(),
-            "User-Name = \"alice\", User-Password = \"{password}\"\n"
+            "User-Name = \"alice\", User-Password = \"{password}\""
         )
         .unwrap();
         let out = child.wait_with_output().unwrap();
