@@ -164,4 +164,19 @@ mod tests {
         ));
         assert!(Params::parse(None, None, b"\xff\xfe=%zz", 8, 64).is_ok());
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_parse_or_refuse_within_the_limits(
+            query in proptest::option::of(".{0,64}"),
+            json in proptest::bool::ANY,
+            body in proptest::collection::vec(proptest::num::u8::ANY, 0..256),
+        ) {
+            let ct = json.then_some("application/json");
+            if let Ok(p) = Params::parse(query.as_deref(), ct, &body, 8, 16) {
+                proptest::prop_assert!(p.pairs.len() <= 8);
+                proptest::prop_assert!(p.pairs.iter().all(|(k, v)| k.len() <= 16 && v.len() <= 16));
+            }
+        }
+    }
 }
