@@ -572,7 +572,15 @@ impl Shared {
         };
         let who = txn.user.clone();
         match self.authenticate(txn.user, presented, client).await {
-            Ok(out) => decided(out, None, &who),
+            Ok(out) => match decided(out, None, &who) {
+                // privacyIDEA's wording for an answered challenge.
+                Answer::Accept { serial, kind, .. } => Answer::Accept {
+                    message: "Found matching challenge",
+                    serial,
+                    kind,
+                },
+                other => other,
+            },
             Err(f) => f.into(),
         }
     }
@@ -773,7 +781,6 @@ impl Shared {
                             "type": o.kind,
                             "message": o.message,
                             "client_mode": "interactive",
-                            "attributes": null,
                         })
                     })
                     .collect();
@@ -787,8 +794,8 @@ impl Shared {
                     "transaction_ids": [transaction_id],
                     "serial": first.and_then(|o| o.serial.clone()),
                     "type": first.map(|o| o.kind),
+                    "client_mode": "interactive",
                     "preferred_client_mode": "interactive",
-                    "attributes": null,
                 });
                 let value = if endpoint == Endpoint::TriggerChallenge {
                     json!(offers.len())

@@ -128,4 +128,103 @@ async fn answers_match_privacyidea_field_by_field() {
         checked += 1;
     }
     assert_eq!(checked, requests().as_array().unwrap().len());
+
+    // The challenge flow. privacyIDEA answers a PIN alone with a challenge
+    // when its challenge-response policy allows (carl: same seed, PIN 1234);
+    // mfa-kit answers an empty pass (alice, a fresh store).
+    let chal = json!([
+        ["challenge", "/validate/check", {"user": "carl", "pass": "1234"}],
+        ["answer", "/validate/check", {"user": "carl", "transaction_id": "{transaction_id}", "pass": "{code}"}],
+    ]);
+    let out = std::process::Command::new(&py)
+        .arg(script)
+        .arg(chal.to_string())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pi: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = Fixture::new();
+    f.clock.store(pi["now"].as_u64().unwrap(), Ordering::SeqCst);
+    let app = f.router(unlimited());
+    let (s1, ours) = call(&app, form("/validate/check", "user=alice&pass=")).await;
+    let theirs = &pi["answers"]["challenge"];
+    assert_eq!(u64::from(s1.as_u16()), theirs["status"].as_u64().unwrap());
+    let theirs = &theirs["json"];
+    assert_eq!(ours["result"], theirs["result"], "challenge: result");
+    assert_eq!(ours["id"], theirs["id"], "challenge: id");
+    let keys = |v: &Value| -> Vec<String> {
+        let mut k: Vec<String> = v
+            .as_object()
+            .unwrap()
+            .keys()
+            .filter(|k| *k != "threadid")
+            .cloned()
+            .collect();
+        k.sort();
+        k
+    };
+    assert_eq!(
+        keys(&ours["detail"]),
+        keys(&theirs["detail"]),
+        "challenge: detail fields"
+    );
+    assert_eq!(
+        keys(&ours["detail"]["multi_challenge"][0]),
+        keys(&theirs["detail"]["multi_challenge"][0]),
+        "challenge: multi_challenge fields"
+    );
+    for field in [
+        "message",
+        "messages",
+        "type",
+        "client_mode",
+        "preferred_client_mode",
+    ] {
+        assert_eq!(
+            ours["detail"][field], theirs["detail"][field],
+            "challenge: detail.{field}"
+        );
+    }
+    for field in ["message", "type", "client_mode"] {
+        assert_eq!(
+            ours["detail"]["multi_challenge"][0][field],
+            theirs["detail"]["multi_challenge"][0][field],
+            "challenge: multi_challenge[0].{field}"
+        );
+    }
+    let digits20 = |v: &Value| {
+        let s = v.as_str().unwrap();
+        s.len() == 20 && s.bytes().all(|b| b.is_ascii_digit())
+    };
+    assert!(digits20(&ours["detail"]["transaction_id"]));
+    assert!(digits20(&theirs["detail"]["transaction_id"]));
+    let tx = ours["detail"]["transaction_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (s2, ours) = call(
+        &app,
+        form(
+            "/validate/check",
+            &format!("user=alice&transaction_id={tx}&pass={}", f.code()),
+        ),
+    )
+    .await;
+    let theirs = &pi["answers"]["answer"];
+    assert_eq!(u64::from(s2.as_u16()), theirs["status"].as_u64().unwrap());
+    let theirs = &theirs["json"];
+    assert_eq!(ours["result"], theirs["result"], "answer: result");
+    assert_eq!(
+        ours["detail"]["message"], theirs["detail"]["message"],
+        "answer: detail.message"
+    );
+    assert_eq!(
+        keys(&ours["detail"]),
+        keys(&theirs["detail"]),
+        "answer: detail fields"
+    );
 }

@@ -36,6 +36,7 @@ from privacyidea.lib.realm import set_default_realm, set_realm  # noqa: E402
 from privacyidea.lib.resolver import save_resolver  # noqa: E402
 from privacyidea.lib.token import init_token  # noqa: E402
 from privacyidea.lib.user import User  # noqa: E402
+from privacyidea.lib.policy import SCOPE, set_policy  # noqa: E402
 from privacyidea.models import db  # noqa: E402
 
 
@@ -48,7 +49,8 @@ def totp(key, t, step=30, digits=6):
 def main():
     key = b"12345678901234567890"
     users = tempfile.NamedTemporaryFile("w", suffix=".passwd", delete=False)
-    users.write("alice:x:1000:1000:Alice:/home/alice:/bin/sh\ndave:x:1003:1003:Dave:/home/dave:/bin/sh\n")
+    users.write("alice:x:1000:1000:Alice:/home/alice:/bin/sh\ndave:x:1003:1003:Dave:/home/dave:/bin/sh\n"
+                "carl:x:1004:1004:Carl:/home/carl:/bin/sh\n")
     users.close()
     app = create_app("testing", "", silent=True)
     answers = {}
@@ -59,17 +61,27 @@ def main():
         set_default_realm("realm1")
         init_token({"serial": "T-ALICE", "type": "totp", "otpkey": key.hex(), "otplen": 6, "pin": ""},
                    user=User("alice", "realm1"))
+        # carl: the same seed, a PIN, and challenge-response allowed for TOTP,
+        # so that privacyIDEA answers a PIN alone with a challenge (mfa-kit
+        # does for an empty pass).
+        init_token({"serial": "T-CARL", "type": "totp", "otpkey": key.hex(), "otplen": 6, "pin": "1234"},
+                   user=User("carl", "realm1"))
+        set_policy("chalresp", scope=SCOPE.AUTH, action="challenge_response=totp")
         client = app.test_client()
         now = int(time.time())
         code = totp(key, now)
         wrong = "000000" if code != "000000" else "111111"
+        last_tx = ""
         requests = json.loads(sys.argv[1]) if len(sys.argv) > 1 else None
         for name, path, data in requests:
-            data = {k: v.replace("{code}", code).replace("{wrong}", wrong) for k, v in data.items()}
+            data = {k: v.replace("{code}", code).replace("{wrong}", wrong)
+                    .replace("{transaction_id}", last_tx) for k, v in data.items()}
             try:
                 r = client.post(path, data=data)
                 body = r.get_json(silent=True)
                 answers[name] = {"status": r.status_code, "json": body}
+                if body and (body.get("detail") or {}).get("transaction_id"):
+                    last_tx = body["detail"]["transaction_id"]
             except Exception as e:  # privacyIDEA's own crash, reported as 500
                 answers[name] = {"status": 500, "json": None, "exception": repr(e)}
     os.unlink(users.name)
