@@ -40,6 +40,7 @@ tx=$(sed 's/.*"transaction_id":"\([0-9]*\)".*/\1/' "$dir/out")
 sleep $(( 31 - $(date +%s) % 30 ))
 code=$("$mfa" otp code --totp --secret "$secret")
 show curl -s "$url/validate/check" -d user=helga@contoso.com -d transaction_id="$tx" -d pass="$code"
+expect '"message":"Found matching challenge"'
 expect '"authentication":"ACCEPT"'
 show curl -s -o /dev/null -w '%{http_code}\n' "$url/validate/radiuscheck" -d user=helga@contoso.com -d pass="$code"
 expect '^400$'
