@@ -18,6 +18,10 @@ import time
 
 import privacyidea
 
+# privacyIDEA writes privacyidea.log into the working directory: keep it
+# out of the source tree.
+os.chdir(tempfile.mkdtemp(prefix="privacyidea-oracle-"))
+
 # The "testing" config reads its keys from tests/testdata next to the
 # package; a PyPI install has no such directory: make throw-away ones.
 testdata = os.path.join(os.path.dirname(os.path.dirname(privacyidea.__file__)), "tests", "testdata")
