@@ -6,10 +6,12 @@ with the seed the Rust test uses, then sends the requests the Rust test
 sends to mfa-http and prints every answer as JSON: {"now": t, "answers":
 {name: {"status": s, "json": body-or-null}}}.
 """
+import atexit
 import hashlib
 import hmac
 import json
 import os
+import shutil
 import struct
 import subprocess
 import sys
@@ -20,7 +22,9 @@ import privacyidea
 
 # privacyIDEA writes privacyidea.log into the working directory: keep it
 # out of the source tree.
-os.chdir(tempfile.mkdtemp(prefix="privacyidea-oracle-"))
+_workdir = tempfile.mkdtemp(prefix="privacyidea-oracle-")
+os.chdir(_workdir)
+atexit.register(shutil.rmtree, _workdir, True)
 
 # The "testing" config reads its keys from tests/testdata next to the
 # package; a PyPI install has no such directory: make throw-away ones.
