@@ -10,6 +10,7 @@ mod demo;
 mod import;
 mod notify;
 mod otp;
+mod serve;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -103,6 +104,11 @@ enum Command {
     /// One-time passwords without a store: compute codes, make otpauth URIs.
     #[command(subcommand)]
     Otp(otp::OtpCommand),
+    /// Serve the validate API (privacyIDEA's /validate/*) over HTTP(S).
+    #[command(
+        after_help = "Example:\n  mfa serve --config /etc/mfa/http.toml   (see docs/http.md)"
+    )]
+    Serve(serve::ServeArgs),
     /// Print a shell completion script.
     #[command(after_help = "Example:\n  mfa completions bash > /etc/bash_completion.d/mfa")]
     Completions {
@@ -189,6 +195,7 @@ fn main() -> ExitCode {
         Command::Rekey { new_key_file } => admin::rekey(g, new_key_file, out),
         Command::Demo { dir } => demo::run(dir, out),
         Command::Otp(cmd) => otp::run(cmd, g.json, out),
+        Command::Serve(args) => serve::run(args),
         Command::Completions { shell } => {
             // Rendered into a buffer: clap_complete panics if its writer fails
             // (e.g. a closed pipe); our write reports the error instead.
