@@ -27,8 +27,8 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, criterion_group, criterion_main};
 use mfa_oath::{Secret, Totp, TotpParams, UnixTime};
 use mfa_store::{
-    AuthRequest, ImportMode, MasterKey, NewToken, Presented, Store, StoreConfig, TokenKind,
-    VerifyContext, mfa_lockout,
+    AuthRequest, Durability, ImportMode, MasterKey, NewToken, Presented, Store, StoreConfig,
+    TokenKind, VerifyContext, mfa_lockout,
 };
 
 const T0: u64 = 1_700_000_000;
@@ -45,8 +45,9 @@ fn user(i: u64) -> String {
 }
 
 /// A store with `USERS` users, each with one activated TOTP token.
-fn populate(url: &str) -> Store {
+fn populate(url: &str, durability: Durability) -> Store {
     let mut config = StoreConfig::default();
+    config.durability = durability;
     config.lockout =
         mfa_lockout::Policies::uniform(mfa_lockout::Policy::new(1_000_000, 60, 60).unwrap());
     let store = Store::open_with(url, &MasterKey::new(1, [0x42; 32]), config).unwrap();
@@ -71,9 +72,13 @@ fn populate(url: &str) -> Store {
 }
 
 /// The same connection settings as mfa-store's SQLite backend (db.rs).
-fn floor_connection(path: &std::path::Path) -> rusqlite::Connection {
+fn floor_connection(path: &std::path::Path, durability: Durability) -> rusqlite::Connection {
     let c = rusqlite::Connection::open(path).unwrap();
-    c.pragma_update(None, "synchronous", "NORMAL").unwrap();
+    let sync = match durability {
+        Durability::Normal => "NORMAL",
+        _ => "FULL",
+    };
+    c.pragma_update(None, "synchronous", sync).unwrap();
     c.pragma_update(None, "foreign_keys", "ON").unwrap();
     c.pragma_update(None, "cache_size", -16_384).unwrap();
     c.busy_timeout(Duration::from_secs(30)).unwrap();
@@ -85,9 +90,19 @@ fn floor_connection(path: &std::path::Path) -> rusqlite::Connection {
 }
 
 fn authenticate_vs_floor(c: &mut Criterion) {
+    // Full durability (the default: one fsync per commit) and normal.
+    for (name, durability, rounds) in [
+        ("full", Durability::Full, 300u64),
+        ("normal", Durability::Normal, 3000),
+    ] {
+        one_mode(c, name, durability, rounds);
+    }
+}
+
+fn one_mode(c: &mut Criterion, name: &str, durability: Durability, rounds: u64) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bench.db");
-    let store = populate(&format!("sqlite:{}", path.display()));
+    let store = populate(&format!("sqlite:{}", path.display()), durability);
     let ctx = VerifyContext::new("mfa-bench", "10.0.0.1".parse().unwrap())
         .unwrap()
         .with_client("192.0.2.7".parse().unwrap());
@@ -98,7 +113,7 @@ fn authenticate_vs_floor(c: &mut Criterion) {
     let mut next = 0u64;
     let mut g = c.benchmark_group("store_floor");
     g.sample_size(20).measurement_time(Duration::from_secs(8));
-    g.bench_function("sqlite/authenticate", |b| {
+    g.bench_function(format!("sqlite-{name}/authenticate"), |b| {
         b.iter(|| {
             let (i, round) = (next % USERS, next / USERS);
             next += 1;
@@ -114,11 +129,14 @@ fn authenticate_vs_floor(c: &mut Criterion) {
     // The floor, on a second file made the same way (same schema, pragmas,
     // directory), so the two do not share pages or the WAL.
     let floor_path = dir.path().join("floor.db");
-    drop(populate(&format!("sqlite:{}", floor_path.display())));
-    let mut conn = floor_connection(&floor_path);
+    drop(populate(
+        &format!("sqlite:{}", floor_path.display()),
+        durability,
+    ));
+    let mut conn = floor_connection(&floor_path, durability);
     let mut step = T0 / 30 + 1;
     let mut k = 0u64;
-    g.bench_function("sqlite/floor", |b| {
+    g.bench_function(format!("sqlite-{name}/floor"), |b| {
         b.iter(|| {
             let i = k % USERS;
             k += 1;
@@ -148,7 +166,6 @@ fn authenticate_vs_floor(c: &mut Criterion) {
     g.finish();
 
     // A plain timed pass of each (same order, same sizes) for the ratio line.
-    let rounds = 3000u64;
     let t = Instant::now();
     for _ in 0..rounds {
         let (i, round) = (next % USERS, next / USERS);
@@ -187,7 +204,7 @@ fn authenticate_vs_floor(c: &mut Criterion) {
     }
     let floor = t.elapsed().as_secs_f64() / rounds as f64;
     println!(
-        "store_floor/sqlite: authenticate {:.1} us ({:.0}/s), floor {:.1} us ({:.0}/s), \
+        "store_floor/sqlite-{name}: authenticate {:.1} us ({:.0}/s), floor {:.1} us ({:.0}/s), \
          authenticate/floor = {:.2}x over {rounds} calls each",
         auth * 1e6,
         1.0 / auth,

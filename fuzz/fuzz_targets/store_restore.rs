@@ -2,18 +2,26 @@
 //! file leaves the (empty) store empty — nothing half-restored; an accepted
 //! file round-trips: its backup restores into another fresh store whose own
 //! backup is byte-identical.
+//!
+//! The seeds (corpus/store_restore) are written by
+//! `fuzz/seeds/store_restore.sh` from the current code. With
+//! `MFA_FUZZ_REPORT_ACCEPTED=1` every accepted input prints
+//! `store_restore: accepted` on stderr: CI's seed replay checks that the
+//! accepted branch ran at least once.
 #![no_main]
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use libfuzzer_sys::fuzz_target;
-use mfa_store::{MasterKey, Store, StoreStats};
+use mfa_store::{Store, StoreStats};
+
+mod store_restore_key;
 
 static N: AtomicU64 = AtomicU64::new(0);
 
 fn fresh(dir: &std::path::Path, name: &str) -> Store {
     let url = format!("sqlite:{}", dir.join(name).display());
-    Store::open(&url, &MasterKey::new(1, [0x5a; 32])).expect("open a fresh store")
+    Store::open(&url, &store_restore_key::master_key()).expect("open a fresh store")
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -30,6 +38,9 @@ fuzz_target!(|data: &[u8]| {
             assert!(a.trusted_ranges().expect("ranges").is_empty());
         }
         Ok(()) => {
+            if std::env::var_os("MFA_FUZZ_REPORT_ACCEPTED").is_some() {
+                eprintln!("store_restore: accepted");
+            }
             let mut first = Vec::new();
             a.backup(&mut first).expect("backup a");
             let b = fresh(&dir, "b.db");

@@ -19,7 +19,7 @@ use zeroize::Zeroizing;
 
 use crate::Failure;
 use crate::ctx::{
-    Global, create_key_file, create_private_file, decode_hex, emit, format_time, now, parse_time,
+    Global, create_key_file, create_secret_file, decode_hex, emit, format_time, now, parse_time,
     read_key_file, read_passphrase,
 };
 
@@ -55,8 +55,11 @@ pub(crate) enum TokensCommand {
         mfa tokens export tokens.pskcxml --psk 000102030405060708090a0b0c0d0e0f"
     )]
     Export {
-        /// The PSKC file to write (not overwritten if it exists).
+        /// The PSKC file to write (mode 0600; not overwritten if it exists).
         file: PathBuf,
+        /// Replace the file if it exists.
+        #[arg(long)]
+        force: bool,
         /// Pre-shared AES key (16, 24 or 32 bytes in hex).
         #[arg(long, conflicts_with_all = ["passphrase_file", "plain"])]
         psk: Option<String>,
@@ -105,14 +108,20 @@ pub(crate) enum ConfigCommand {
     /// Every setting with its value, whether it is stored, and what it means.
     #[command(after_help = "Example:\n  mfa config show\n  mfa config show --json")]
     Show,
-    /// Store settings for every server that shares the store (all or nothing).
-    /// An empty value (`name=`) goes back to the default. `trusted_ips` takes
-    /// a comma-separated list of CIDR ranges (IPv4 or IPv6, at most 50) that
-    /// replaces the current one.
+    /// Store settings for every server that shares the store, in one
+    /// transaction (all or nothing, audited). An empty value (`name=`) goes
+    /// back to the default. A `lockout.*` setting changes that one field of
+    /// every factor class's policy. `trusted_ips` takes a comma-separated
+    /// list of CIDR ranges (IPv4 or IPv6, at most 50) that replaces the
+    /// current one. `notify.*` settings (e-mail and SMS/voice delivery,
+    /// docs/notify.md) are checked by mfa-notify and stored in the same
+    /// transaction.
     #[command(
         after_help = "Examples:\n  mfa config set lockout.denials=5 lockout.reset_minutes=15 lockout.unblock_minutes=30\n  \
+        mfa config set lockout.hard_cap=50 lockout.escalation=2,1440\n  \
         mfa config set fraud.auto_block=on fraud.block_days=30 log.phone=off sms.code_ttl_seconds=180\n  \
-        mfa config set trusted_ips=10.0.0.0/8,2001:db8::/32"
+        mfa config set trusted_ips=10.0.0.0/8,2001:db8::/32\n  \
+        mfa config set notify.smtp.host=smtp.example.com notify.smtp.from=mfa@example.com notify.fraud_emails=secops@example.com"
     )]
     Set {
         /// `name=value` pairs.
@@ -200,7 +209,11 @@ pub(crate) enum LockoutCommand {
 #[derive(Debug, Subcommand)]
 pub(crate) enum FraudCommand {
     /// Record a fraud report by the user, as the app or the phone call
-    /// delivers it (the configured policy decides whether it blocks).
+    /// delivers it (the configured policy decides whether it blocks), and
+    /// e-mail it to `notify.fraud_emails` (and, with
+    /// `notify.fraud_user_email=on`, to the blocked user), printing the
+    /// outcome per recipient. Exit status 1 when the report was recorded
+    /// but an e-mail due was not delivered.
     #[command(
         after_help = "Examples:\n  mfa fraud report helga@contoso.com --channel app\n  \
         mfa fraud report helga@contoso.com --channel phone --keys '0#1'   (fraud code, #, 1 to confirm the block)"
@@ -285,9 +298,13 @@ pub(crate) enum ReportCommand {
         /// Until (YYYY-MM-DD or Unix seconds), exclusive; default now.
         #[arg(long)]
         until: Option<String>,
-        /// Write the log as CSV to this file.
+        /// Write the log as CSV to this file (mode 0600; an existing file
+        /// is not overwritten).
         #[arg(long)]
         csv: Option<PathBuf>,
+        /// Replace the --csv file if it exists.
+        #[arg(long, requires = "csv")]
+        force: bool,
     },
     #[command(after_help = "Example:\n  mfa report usage --month 2026-11 --json")]
     /// Usage of a month: users configured for MFA, sign-ins, denials by reason.
@@ -410,7 +427,9 @@ fn effects_text(effects: &[Effect]) -> String {
             Effect::Audit { activity, .. } => format!("\n  audit: {activity}"),
             Effect::SignIn { result, .. } => format!("\n  sign-in log: {result:?}"),
             Effect::RiskDetected(r) => format!("\n  risk detection: {r:?}"),
-            Effect::NotifyAdministrators { .. } => "\n  administrators notified".to_string(),
+            Effect::NotifyAdministrators { recipients, .. } => {
+                format!("\n  administrators to e-mail: {}", recipients.len())
+            }
             #[allow(unreachable_patterns)]
             other => format!("\n  {other:?}"),
         })
@@ -545,6 +564,7 @@ pub(crate) fn tokens(g: &Global, cmd: TokensCommand, out: &mut dyn Write) -> Res
         }
         TokensCommand::Export {
             file,
+            force,
             psk,
             passphrase_file,
             plain,
@@ -577,9 +597,12 @@ pub(crate) fn tokens(g: &Global, cmd: TokensCommand, out: &mut dyn Write) -> Res
                     ));
                 }
             };
+            if !force && file.exists() {
+                // Refused before the secrets are read (and the export audited).
+                return Err(crate::ctx::exists(&file, ""));
+            }
             let tokens = store.export_tokens(&actor(), now()).map_err(db)?;
-            let f = create_private_file(&file)
-                .map_err(|e| Failure::input(format!("{}: {e}", file.display())))?;
+            let f = create_secret_file(&file, force, "")?;
             let fail =
                 |e: &dyn std::fmt::Display| Failure::input(format!("{}: {e}", file.display()));
             let mut w = mfa_import::PskcWriter::new(
@@ -937,17 +960,28 @@ pub(crate) fn fraud(g: &Global, cmd: FraudCommand, out: &mut dyn Write) -> Resul
                 }
                 (ChannelArg::App, None) => (mfa_fraud::Channel::App, confirm_block),
             };
+            let (store, mail) = crate::notify::prepare_fraud(g, store)?;
             let effects = store
                 .report_fraud(&user, channel, confirmed, now(), &ctx()?)
                 .map_err(db)?;
             let state = store.fraud_state(&user).map_err(db)?;
+            let sent = crate::notify::deliver_fraud(&store, &g.db, &user, &effects, mail)?;
             emit(
                 out,
                 g.json,
                 &json!({"user": user, "reported": true, "blocked": state.block.is_some(), "high_risk": state.risk.is_some(),
-                    "effects": effects.iter().map(|e| format!("{e:?}")).collect::<Vec<_>>()}),
-                &format!("{user}: fraud reported{}", effects_text(&effects)),
-            )
+                    "effects": effects.iter().map(|e| format!("{e:?}")).collect::<Vec<_>>(),
+                    "delivery": sent.json, "delivery_note": sent.note}),
+                &format!(
+                    "{user}: fraud reported{}\n{}",
+                    effects_text(&effects),
+                    sent.text
+                ),
+            )?;
+            match sent.failure {
+                None => Ok(()),
+                Some(why) => Err(Failure::denied(why)),
+            }
         }
         FraudCommand::Block { user, reason } => {
             let effects = store
@@ -1020,7 +1054,12 @@ pub(crate) fn report(g: &Global, cmd: ReportCommand, out: &mut dyn Write) -> Res
     let store = g.open()?;
     let db = |e| Failure::store(&g.db, e);
     match cmd {
-        ReportCommand::Auth { since, until, csv } => {
+        ReportCommand::Auth {
+            since,
+            until,
+            csv,
+            force,
+        } => {
             let from = parse_time(&since)?;
             let to = until
                 .as_deref()
@@ -1028,8 +1067,7 @@ pub(crate) fn report(g: &Global, cmd: ReportCommand, out: &mut dyn Write) -> Res
                 .transpose()?
                 .unwrap_or_else(|| UnixTime::from_secs(now().secs() + 1));
             if let Some(path) = csv {
-                let file = std::fs::File::create(&path)
-                    .map_err(|e| Failure::input(format!("{}: {e}", path.display())))?;
+                let file = create_secret_file(&path, force, "--csv ")?;
                 store
                     .export_auth_log_csv(from, to, std::io::BufWriter::new(file))
                     .map_err(db)?;
@@ -1092,19 +1130,44 @@ pub(crate) fn report(g: &Global, cmd: ReportCommand, out: &mut dyn Write) -> Res
     }
 }
 
-pub(crate) fn backup(g: &Global, file: PathBuf, out: &mut dyn Write) -> Result<(), Failure> {
+pub(crate) fn backup(
+    g: &Global,
+    file: PathBuf,
+    force: bool,
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
+    if !force && file.exists() {
+        return Err(crate::ctx::exists(&file, ""));
+    }
     let store = g.open()?;
     let tmp = file.with_extension("partial");
-    let f = std::fs::File::create(&tmp)
-        .map_err(|e| Failure::input(format!("{}: {e}", tmp.display())))?;
+    // A `.partial` file is this command's own, left by an interrupted run.
+    let f = create_secret_file(&tmp, true, "")?;
+    let fail = |p: &std::path::Path, e: &dyn std::fmt::Display| {
+        let _ = std::fs::remove_file(&tmp);
+        Failure::input(format!("{}: {e}", p.display()))
+    };
     let mut w = std::io::BufWriter::new(f);
-    store.backup(&mut w).map_err(|e| Failure::store(&g.db, e))?;
-    let f = w
-        .into_inner()
-        .map_err(|e| Failure::input(format!("{}: {e}", tmp.display())))?;
-    f.sync_all()
-        .map_err(|e| Failure::input(format!("{}: {e}", tmp.display())))?;
-    std::fs::rename(&tmp, &file).map_err(|e| Failure::input(format!("{}: {e}", file.display())))?;
+    if let Err(e) = store.backup(&mut w) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Failure::store(&g.db, e));
+    }
+    let f = w.into_inner().map_err(|e| fail(&tmp, &e))?;
+    f.sync_all().map_err(|e| fail(&tmp, &e))?;
+    if force {
+        std::fs::rename(&tmp, &file).map_err(|e| fail(&file, &e))?;
+    } else {
+        // A hard link never replaces an existing file (a file made since the
+        // check above is refused too), then the temporary name goes.
+        match std::fs::hard_link(&tmp, &file) {
+            Ok(()) => std::fs::remove_file(&tmp).map_err(|e| fail(&tmp, &e))?,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(crate::ctx::exists(&file, ""));
+            }
+            Err(e) => return Err(fail(&file, &e)),
+        }
+    }
     emit(
         out,
         g.json,
@@ -1161,7 +1224,7 @@ pub(crate) fn config(g: &Global, cmd: ConfigCommand, out: &mut dyn Write) -> Res
             let mut text = String::new();
             for (s, value, stored) in &settings {
                 text.push_str(&format!(
-                    "{:<26} {:<8} {}{}\n",
+                    "{:<28} {:<8} {}{}\n",
                     s.name,
                     value,
                     s.description,
@@ -1169,7 +1232,7 @@ pub(crate) fn config(g: &Global, cmd: ConfigCommand, out: &mut dyn Write) -> Res
                 ));
             }
             text.push_str(&format!(
-                "{:<26} {:<8} ranges that bypass MFA ({} of at most {})",
+                "{:<28} {:<8} ranges that bypass MFA ({} of at most {})",
                 "trusted_ips",
                 if ranges.is_empty() {
                     "-".to_string()
@@ -1187,6 +1250,8 @@ pub(crate) fn config(g: &Global, cmd: ConfigCommand, out: &mut dyn Write) -> Res
                 );
             }
             v.insert("trusted_ips".into(), json!(ranges));
+            text.push('\n');
+            crate::notify::show(&store, &g.db, &mut text, &mut v)?;
             emit(out, g.json, &serde_json::Value::Object(v), &text)
         }
         ConfigCommand::Set { pairs } => {
@@ -1209,32 +1274,15 @@ pub(crate) fn config(g: &Global, cmd: ConfigCommand, out: &mut dyn Write) -> Res
                     parsed.push((name, value.trim()));
                 }
             }
-            if let Some(ranges) = &trusted {
-                // Check every range before changing anything.
-                for r in ranges {
-                    r.parse::<mfa_store::Cidr>()
-                        .map_err(|e| Failure::input(format!("trusted_ips: {r:?}: {e}")))?;
-                }
-                if ranges.len() > mfa_store::MAX_TRUSTED_RANGES {
-                    return Err(Failure::input(format!(
-                        "trusted_ips: {} ranges; at most {}",
-                        ranges.len(),
-                        mfa_store::MAX_TRUSTED_RANGES
-                    )));
-                }
-            }
-            let at = now();
-            if !parsed.is_empty() {
-                store.set_settings(&parsed, &actor(), at).map_err(db)?;
-            }
-            if let Some(ranges) = &trusted {
-                for old in store.trusted_ranges().map_err(db)? {
-                    store.remove_trusted_range(&old.to_string()).map_err(db)?;
-                }
-                for r in ranges {
-                    store.add_trusted_range(r, at).map_err(db)?;
-                }
-            }
+            // `notify.*` values are mfa-notify's to judge; the store keeps
+            // them as text.
+            crate::notify::validate(&parsed)?;
+            // One store call, one transaction: every setting and the new
+            // list of trusted ranges, or nothing.
+            store
+                .set_config(&parsed, trusted.as_deref(), &actor(), now())
+                .map_err(db)?;
+            crate::notify::warn_if_inconsistent(&store, &g.db, &parsed);
             emit(
                 out,
                 g.json,

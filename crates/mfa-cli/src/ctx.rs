@@ -85,6 +85,42 @@ pub(crate) fn create_private_file(path: &Path) -> std::io::Result<std::fs::File>
     options.open(path)
 }
 
+/// A new file for secrets or personal data (a backup, a token export, an
+/// errors CSV with secrets, a log export): mode 0600, created only if it
+/// does not exist. An existing file is refused with a clear message (exit
+/// status 2) unless `force`, which replaces it (removed, then created anew
+/// with mode 0600, so a replaced file never keeps wider permissions).
+pub(crate) fn create_secret_file(
+    path: &Path,
+    force: bool,
+    option: &str,
+) -> Result<std::fs::File, Failure> {
+    let fail =
+        |e: &dyn std::fmt::Display| Failure::input(format!("{option}{}: {e}", path.display()));
+    if force {
+        match std::fs::remove_file(path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(fail(&e)),
+        }
+    }
+    create_private_file(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            exists(path, option)
+        } else {
+            fail(&e)
+        }
+    })
+}
+
+/// The refusal to overwrite a file.
+pub(crate) fn exists(path: &Path, option: &str) -> Failure {
+    Failure::input(format!(
+        "{option}{}: the file exists and is not overwritten (pass --force to replace it)",
+        path.display()
+    ))
+}
+
 /// The first line of a passphrase file (`--passphrase-file`).
 pub(crate) fn read_passphrase(path: &Path) -> Result<Zeroizing<String>, Failure> {
     let text = std::fs::read_to_string(path)

@@ -50,9 +50,17 @@ pub(crate) struct ImportArgs {
     /// A file whose first line is the PSKC passphrase (PBKDF2).
     #[arg(long)]
     passphrase_file: Option<PathBuf>,
-    /// Write the rejected rows, as uploaded plus `line` and `error` columns, here.
+    /// Write the rejected rows, as uploaded plus `line` and `error` columns,
+    /// here (mode 0600; an existing file is not overwritten). The secret
+    /// column is left empty unless --errors-csv-secrets.
     #[arg(long)]
     errors_csv: Option<PathBuf>,
+    /// Write the rejected rows' secrets into the --errors-csv file too.
+    #[arg(long, requires = "errors_csv")]
+    errors_csv_secrets: bool,
+    /// Replace the --errors-csv file if it exists.
+    #[arg(long, requires = "errors_csv")]
+    force: bool,
     /// Import nothing if any token is rejected (default: import the accepted ones).
     #[arg(long)]
     all_or_nothing: bool,
@@ -67,6 +75,8 @@ impl ImportArgs {
             psk: None,
             passphrase_file: None,
             errors_csv: None,
+            errors_csv_secrets: false,
+            force: false,
             all_or_nothing: true,
         }
     }
@@ -212,6 +222,13 @@ fn pskc_options(args: &ImportArgs) -> Result<PskcOptions, Failure> {
 
 pub(crate) fn run(g: &Global, args: ImportArgs, out: &mut dyn Write) -> Result<(), Failure> {
     let path = args.file.display().to_string();
+    if let Some(p) = &args.errors_csv
+        && !args.force
+        && p.exists()
+    {
+        // Refused before anything is imported.
+        return Err(crate::ctx::exists(p, "--errors-csv "));
+    }
     let store = g.open()?;
     let started = std::time::Instant::now();
 
@@ -232,7 +249,7 @@ pub(crate) fn run(g: &Global, args: ImportArgs, out: &mut dyn Write) -> Result<(
         if !report.rejected.is_empty() {
             let header = check.source.header();
             if let Some(p) = &args.errors_csv {
-                write_errors(p, header.as_deref(), &report, &[])?;
+                write_errors(p, &args, header.as_deref(), &report, &[])?;
             }
             summarise(
                 out,
@@ -296,7 +313,7 @@ pub(crate) fn run(g: &Global, args: ImportArgs, out: &mut dyn Write) -> Result<(
         Err(e) => return Err(Failure::store(&g.db, e)),
     };
     if let Some(p) = &args.errors_csv {
-        write_errors(p, header.as_deref(), &report, &store_rejected)?;
+        write_errors(p, &args, header.as_deref(), &report, &store_rejected)?;
     }
     summarise(
         out,
@@ -422,19 +439,22 @@ fn format_name(f: Format) -> &'static str {
 }
 
 fn write_errors(
-    path: &PathBuf,
+    path: &std::path::Path,
+    args: &ImportArgs,
     header: Option<&[String]>,
     report: &ImportReport,
     store_rejected: &[mfa_store::RejectedToken],
 ) -> Result<(), Failure> {
     let fail =
         |e: &dyn std::fmt::Display| Failure::input(format!("--errors-csv {}: {e}", path.display()));
-    let mut buf = Vec::new();
-    mfa_import::write_errors_csv(&mut buf, header, &report.rejected).map_err(|e| fail(&e))?;
+    let mut buf = zeroize::Zeroizing::new(Vec::new());
+    let options = mfa_import::ErrorsCsvOptions::new().with_secrets(args.errors_csv_secrets);
+    mfa_import::write_errors_csv_with(&mut *buf, header, &report.rejected, options)
+        .map_err(|e| fail(&e))?;
     if !store_rejected.is_empty() {
         let mut w = csv::WriterBuilder::new()
             .flexible(true)
-            .from_writer(&mut buf);
+            .from_writer(&mut *buf);
         if header.is_none() && report.rejected.is_empty() {
             w.write_record(["serial", "line", "error"])
                 .map_err(|e| fail(&e))?;
@@ -468,7 +488,10 @@ fn write_errors(
         }
         w.flush().map_err(|e| fail(&e))?;
     }
-    std::fs::write(path, &buf).map_err(|e| fail(&e))
+    let mut file = crate::ctx::create_secret_file(path, args.force, "--errors-csv ")?;
+    file.write_all(&buf)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| fail(&e))
 }
 
 fn progress_bar(total: u64, json: bool, what: &str) -> ProgressBar {

@@ -8,8 +8,10 @@ mod admin;
 mod ctx;
 mod demo;
 mod import;
+mod notify;
 mod otp;
 mod radius;
+mod serve;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -51,6 +53,9 @@ enum Command {
     /// Show and change the settings every server sharing the store applies.
     #[command(subcommand)]
     Config(admin::ConfigCommand),
+    /// Check the e-mail and SMS/voice delivery settings (`notify.*`).
+    #[command(subcommand)]
+    Notify(notify::NotifyCommand),
     /// Lockout status and unblock.
     #[command(subcommand)]
     Lockout(admin::LockoutCommand),
@@ -66,8 +71,11 @@ enum Command {
     /// Write a backup of the whole store to one file.
     #[command(after_help = "Example:\n  mfa backup /var/backups/mfa-2026-11-22.backup")]
     Backup {
-        /// The backup file.
+        /// The backup file (mode 0600; an existing file is not overwritten).
         file: PathBuf,
+        /// Replace the file if it exists.
+        #[arg(long)]
+        force: bool,
     },
     /// Restore a backup into an empty store (either backend).
     #[command(
@@ -100,6 +108,11 @@ enum Command {
     /// The RADIUS server (`mfa radius serve --config FILE`).
     #[command(subcommand)]
     Radius(radius::RadiusCommand),
+    /// Serve the validate API (privacyIDEA's /validate/*) over HTTP(S).
+    #[command(
+        after_help = "Example:\n  mfa serve --config /etc/mfa/http.toml   (see docs/http.md)"
+    )]
+    Serve(serve::ServeArgs),
     /// Print a shell completion script.
     #[command(after_help = "Example:\n  mfa completions bash > /etc/bash_completion.d/mfa")]
     Completions {
@@ -176,16 +189,18 @@ fn main() -> ExitCode {
         Command::Enroll(args) => admin::enroll(g, args, out),
         Command::Verify(args) => admin::verify(g, args, out),
         Command::Config(cmd) => admin::config(g, cmd, out),
+        Command::Notify(cmd) => notify::run(g, cmd, out),
         Command::Lockout(cmd) => admin::lockout(g, cmd, out),
         Command::Fraud(cmd) => admin::fraud(g, cmd, out),
         Command::Risk(cmd) => admin::risk(g, cmd, out),
         Command::Report(cmd) => admin::report(g, cmd, out),
-        Command::Backup { file } => admin::backup(g, file, out),
+        Command::Backup { file, force } => admin::backup(g, file, force, out),
         Command::Restore { file } => admin::restore(g, file, out),
         Command::Rekey { new_key_file } => admin::rekey(g, new_key_file, out),
         Command::Demo { dir } => demo::run(dir, out),
         Command::Otp(cmd) => otp::run(cmd, g.json, out),
         Command::Radius(cmd) => radius::run(cmd, out),
+        Command::Serve(args) => serve::run(args),
         Command::Completions { shell } => {
             // Rendered into a buffer: clap_complete panics if its writer fails
             // (e.g. a closed pipe); our write reports the error instead.

@@ -14,7 +14,9 @@ use std::process::Command;
 #[test]
 fn terminal_qr_decodes_to_the_uri() {
     if Command::new("zbarimg").arg("--version").output().is_err() {
-        eprintln!("SKIPPED: zbarimg not found (Debian package zbar-tools; .ci/setup installs it)");
+        mfa_test_support::skip!(
+            "zbarimg not found (Debian package zbar-tools; .ci/setup installs it)"
+        );
         return;
     }
     let out = assert_cmd::Command::cargo_bin("mfa")

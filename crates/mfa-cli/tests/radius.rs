@@ -992,7 +992,11 @@ fn radclient_trusted_calling_station_id_skips_the_challenge() {
     }
     let env = Env::new();
     env.store()
-        .add_trusted_range("203.0.113.0/24", UnixTime::from_secs(1_700_000_000))
+        .add_trusted_range(
+            "203.0.113.0/24",
+            "radius-test",
+            UnixTime::from_secs(1_700_000_000),
+        )
         .unwrap();
     let server = Server::start(&env, "challenge", "");
     let with_csi = |ip: &str| {

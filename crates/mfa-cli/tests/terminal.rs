@@ -43,7 +43,7 @@ fn clean(program: &str, dir: &std::path::Path) -> Command {
 #[test]
 fn progress_bar_on_a_terminal_only() {
     if Command::new("script").arg("--version").output().is_err() {
-        eprintln!("SKIPPED: util-linux `script` not found; cannot make a pseudo-terminal");
+        mfa_test_support::skip!("util-linux `script` not found; cannot make a pseudo-terminal");
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -98,7 +98,7 @@ fn progress_bar_on_a_terminal_only() {
 #[test]
 fn enroll_draws_the_qr_code_in_a_terminal() {
     if Command::new("script").arg("--version").output().is_err() {
-        eprintln!("SKIPPED: util-linux `script` not found; cannot make a pseudo-terminal");
+        mfa_test_support::skip!("util-linux `script` not found; cannot make a pseudo-terminal");
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -84,6 +84,12 @@ enum mfa_result
    */
   MFA_RESULT_WRONG_TOKEN_KIND = 10,
   /**
+   * A flag field (`has_...`) of a caller-stored state struct
+   * (`mfa_hotp_state`, `mfa_totp_state`, `mfa_lockout_state`) is neither
+   * 0 nor 1.
+   */
+  MFA_RESULT_INVALID_FLAG = 11,
+  /**
    * A base32 secret contains a character outside A-Z, a-z, 2-7.
    */
   MFA_RESULT_INVALID_BASE32_CHAR = 100,
@@ -1411,14 +1417,17 @@ typedef struct mfa_import_token_info {
 
 /**
  * What a verifier stores about a TOTP token between verifications.
- * A fresh token: `{ false, 0, 0 }`. Store the `out_state` of every accepted
+ * A fresh token: `{ 0, 0, 0 }`. Store the `out_state` of every accepted
  * code; codes for `last_step` or earlier are never accepted again.
+ *
+ * `has_last_step` is a `uint8_t` (0 or 1; anything else is refused with
+ * `MFA_RESULT_INVALID_FLAG`), as in `mfa_hotp_state`.
  */
 typedef struct mfa_totp_state {
   /**
-   * Whether a code was accepted yet.
+   * 1 if a code was accepted yet, else 0.
    */
-  bool has_last_step;
+  uint8_t has_last_step;
   /**
    * The last time step accepted (meaningful when `has_last_step`).
    */
@@ -1431,14 +1440,18 @@ typedef struct mfa_totp_state {
 
 /**
  * What a verifier stores about an HOTP token between verifications.
- * A fresh token: `{ false, 0 }`. Store the `out_state` of every accepted
+ * A fresh token: `{ 0, 0 }`. Store the `out_state` of every accepted
  * code; codes for `last_counter` or earlier are never accepted again.
+ *
+ * `has_last_counter` is a `uint8_t`, not a `bool`, so that a state rebuilt
+ * from a database column can hold any byte without undefined behaviour:
+ * a value other than 0 or 1 is refused with `MFA_RESULT_INVALID_FLAG`.
  */
 typedef struct mfa_hotp_state {
   /**
-   * Whether a code was accepted yet.
+   * 1 if a code was accepted yet, else 0.
    */
-  bool has_last_counter;
+  uint8_t has_last_counter;
   /**
    * The last counter accepted (meaningful when `has_last_counter`).
    */
@@ -1448,6 +1461,10 @@ typedef struct mfa_hotp_state {
 /**
  * The lockout state of one user for one factor class, stored by the caller
  * (for example in a database row). All zeros is a fresh state.
+ *
+ * `has_last_failure` is a `uint8_t`, not a `bool`, so that a state rebuilt
+ * from a database column can hold any byte without undefined behaviour: a
+ * value other than 0 or 1 is refused with `MFA_RESULT_INVALID_FLAG`.
  */
 typedef struct mfa_lockout_state {
   /**
@@ -1455,9 +1472,9 @@ typedef struct mfa_lockout_state {
    */
   uint32_t failures;
   /**
-   * Whether `last_failure` is set.
+   * 1 if `last_failure` is set, else 0.
    */
-  bool has_last_failure;
+  uint8_t has_last_failure;
   /**
    * Time of the last counted denial (Unix seconds).
    */
@@ -2217,8 +2234,9 @@ void mfa_import_token_free(struct mfa_import_token *token);
  * Creates a policy: `threshold` denials (at least 1) within a reset window
  * of `reset_window_secs` (at least 1) lock the account for
  * `unblock_after_secs` (0: only an administrator unblocks). Stores it in
- * `*out`. Escalation and the hard cap are off, and denials while locked do
- * not extend the lock, until set.
+ * `*out`. Escalation is off, the hard cap is 100 consecutive denials
+ * (NIST SP 800-63B; `mfa_lockout_policy_set_hard_cap` lowers it), and
+ * denials while locked do not extend the lock, until set.
  *
  * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_LOCKOUT_INVALID_POLICY`.
  *
@@ -2280,7 +2298,7 @@ void mfa_lockout_policy_free(struct mfa_lockout_policy *policy);
  * (verify it) or LOCKED / LOCKED_UNTIL_ADMIN (deny without verifying).
  * Does not change the state. Call it before verifying.
  *
- * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_LOCKOUT_INVALID_STATE`.
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_LOCKOUT_INVALID_STATE`, `MFA_RESULT_INVALID_FLAG`.
  *
  * # Safety
  * `policy` is a live handle; `state` is readable; `out_decision` writable.
@@ -2297,7 +2315,7 @@ mfa_result mfa_lockout_check(const struct mfa_lockout_policy *policy,
  * approve a sign-in, at the moment of approval. `out_decision` is written
  * on success only.
  *
- * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_LOCKOUT_INVALID_STATE`,
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_LOCKOUT_INVALID_STATE`, `MFA_RESULT_INVALID_FLAG`,
  * `MFA_RESULT_LOCKED`, `MFA_RESULT_LOCKED_UNTIL_ADMIN`.
  *
  * # Safety
@@ -2315,7 +2333,7 @@ mfa_result mfa_lockout_ensure_allowed(const struct mfa_lockout_policy *policy,
  * denial is refused (`MFA_RESULT_LOCKED`, `MFA_RESULT_LOCKED_UNTIL_ADMIN`)
  * unless the policy extends the lock.
  *
- * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_LOCKOUT_INVALID_STATE`,
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_LOCKOUT_INVALID_STATE`, `MFA_RESULT_INVALID_FLAG`,
  * `MFA_RESULT_LOCKED`, `MFA_RESULT_LOCKED_UNTIL_ADMIN`.
  *
  * # Safety
@@ -2332,7 +2350,7 @@ mfa_result mfa_lockout_record_failure(const struct mfa_lockout_policy *policy,
  * Records a successful verification at `now`: clears the counters.
  * Refused while locked.
  *
- * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_LOCKOUT_INVALID_STATE`,
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_LOCKOUT_INVALID_STATE`, `MFA_RESULT_INVALID_FLAG`,
  * `MFA_RESULT_LOCKED`, `MFA_RESULT_LOCKED_UNTIL_ADMIN`.
  *
  * # Safety
@@ -2350,7 +2368,7 @@ mfa_result mfa_lockout_record_success(const struct mfa_lockout_policy *policy,
  * `*out_state` and the lock that was lifted in `*out_previous`.
  *
  * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_UTF8`,
- * `MFA_RESULT_LOCKOUT_INVALID_STATE`, `MFA_RESULT_REASON_EMPTY`,
+ * `MFA_RESULT_LOCKOUT_INVALID_STATE`, `MFA_RESULT_INVALID_FLAG`, `MFA_RESULT_REASON_EMPTY`,
  * `MFA_RESULT_REASON_TOO_LONG`, `MFA_RESULT_NOT_LOCKED`.
  *
  * # Safety
@@ -2370,7 +2388,7 @@ mfa_result mfa_lockout_admin_unblock(const struct mfa_lockout_policy *policy,
  * ends, or the denial counter resets), for a timer. `MFA_RESULT_NOT_FOUND`
  * when there is none (no denials, or locked until an administrator acts).
  *
- * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_LOCKOUT_INVALID_STATE`,
+ * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_LOCKOUT_INVALID_STATE`, `MFA_RESULT_INVALID_FLAG`,
  * `MFA_RESULT_NOT_FOUND`.
  *
  * # Safety
@@ -2423,7 +2441,7 @@ mfa_result mfa_hotp_generate(const struct mfa_hotp *hotp,
  * store (`out_state` may point to the same struct as `state`).
  *
  * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_UTF8`,
- * `MFA_RESULT_WINDOW_TOO_LARGE`, `MFA_RESULT_CODE_MALFORMED`,
+ * `MFA_RESULT_INVALID_FLAG`, `MFA_RESULT_WINDOW_TOO_LARGE`, `MFA_RESULT_CODE_MALFORMED`,
  * `MFA_RESULT_CODE_REPLAYED`, `MFA_RESULT_CODE_NOT_IN_WINDOW`.
  *
  * # Safety
@@ -2447,7 +2465,7 @@ mfa_result mfa_hotp_verify(const struct mfa_hotp *hotp,
  * counter of the last code and `*out_state` the state to store.
  *
  * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_UTF8`,
- * `MFA_RESULT_RESYNC_CODE_COUNT`, `MFA_RESULT_WINDOW_TOO_LARGE`,
+ * `MFA_RESULT_INVALID_FLAG`, `MFA_RESULT_RESYNC_CODE_COUNT`, `MFA_RESULT_WINDOW_TOO_LARGE`,
  * `MFA_RESULT_CODE_MALFORMED`, `MFA_RESULT_COUNTER_OVERFLOW`,
  * `MFA_RESULT_RESYNC_FAILED`.
  *
@@ -2543,7 +2561,7 @@ mfa_result mfa_totp_generate_at_step(const struct mfa_totp *totp,
  * point to the same struct as `state`).
  *
  * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_UTF8`,
- * `MFA_RESULT_WINDOW_TOO_LARGE`, `MFA_RESULT_CODE_MALFORMED`,
+ * `MFA_RESULT_INVALID_FLAG`, `MFA_RESULT_WINDOW_TOO_LARGE`, `MFA_RESULT_CODE_MALFORMED`,
  * `MFA_RESULT_TIME_BEFORE_T0`, `MFA_RESULT_CODE_REPLAYED`,
  * `MFA_RESULT_CODE_NOT_IN_WINDOW`.
  *
@@ -2569,7 +2587,7 @@ mfa_result mfa_totp_verify(const struct mfa_totp *totp,
  * state to store.
  *
  * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_UTF8`,
- * `MFA_RESULT_RESYNC_CODE_COUNT`, `MFA_RESULT_WINDOW_TOO_LARGE`,
+ * `MFA_RESULT_INVALID_FLAG`, `MFA_RESULT_RESYNC_CODE_COUNT`, `MFA_RESULT_WINDOW_TOO_LARGE`,
  * `MFA_RESULT_CODE_MALFORMED`, `MFA_RESULT_TIME_BEFORE_T0`,
  * `MFA_RESULT_RESYNC_FAILED`.
  *
@@ -3140,34 +3158,41 @@ mfa_result mfa_store_revoke_devices(const struct mfa_store *store,
  * Adds a trusted IP range (CIDR text, IPv4 or IPv6, e.g. `10.0.0.0/8`):
  * a sign-in from it is approved without a second factor, unless the user
  * is blocked, at risk or locked out. Adding a range that exists does
- * nothing.
+ * nothing. The change is in the audit log with `actor`.
  *
  * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_UTF8`,
  * `MFA_RESULT_INVALID_PARAMETER` (not a CIDR range),
  * `MFA_RESULT_TOO_MANY_TRUSTED_RANGES`, `MFA_RESULT_DATABASE`.
  *
  * # Safety
- * `store` is a live handle; `cidr` has `cidr_len` readable bytes.
+ * `store` is a live handle; `cidr` and `actor` have `cidr_len` and
+ * `actor_len` readable bytes.
  */
 mfa_result mfa_store_add_trusted_range(const struct mfa_store *store,
                                        const char *cidr,
                                        size_t cidr_len,
+                                       const char *actor,
+                                       size_t actor_len,
                                        uint64_t now);
 
 /**
  * Removes a trusted IP range; `*out_removed` is 1 if it existed, else 0.
+ * The change is in the audit log with `actor`.
  *
  * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_UTF8`,
  * `MFA_RESULT_INVALID_PARAMETER` (not a CIDR range),
  * `MFA_RESULT_DATABASE`.
  *
  * # Safety
- * `store` is a live handle; `cidr` has `cidr_len` readable bytes;
- * `out_removed` is writable.
+ * `store` is a live handle; `cidr` and `actor` have `cidr_len` and
+ * `actor_len` readable bytes; `out_removed` is writable.
  */
 mfa_result mfa_store_remove_trusted_range(const struct mfa_store *store,
                                           const char *cidr,
                                           size_t cidr_len,
+                                          const char *actor,
+                                          size_t actor_len,
+                                          uint64_t now,
                                           uint8_t *out_removed);
 
 /**
@@ -3421,7 +3446,7 @@ mfa_result mfa_otpauth_uri_from_totp(const struct mfa_totp *totp,
  * `issuer` (NULL for none), and stores a new handle in `*out`.
  *
  * Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_UTF8`,
- * `MFA_RESULT_URI_MISSING_LABEL` (empty account).
+ * `MFA_RESULT_URI_MISSING_LABEL` (empty account), `MFA_RESULT_INVALID_FLAG`.
  *
  * # Safety
  * As `mfa_otpauth_uri_from_totp`, with `hotp` a live handle and `state`

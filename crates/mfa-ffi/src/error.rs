@@ -45,6 +45,10 @@ pub enum mfa_result {
     /// The token is of the other kind (an HOTP token asked for as TOTP, or the
     /// reverse).
     WrongTokenKind = 10,
+    /// A flag field (`has_...`) of a caller-stored state struct
+    /// (`mfa_hotp_state`, `mfa_totp_state`, `mfa_lockout_state`) is neither
+    /// 0 nor 1.
+    InvalidFlag = 11,
 
     /// A base32 secret contains a character outside A-Z, a-z, 2-7.
     InvalidBase32Char = 100,
@@ -288,6 +292,7 @@ impl mfa_result {
             mfa_result::Rng,
             mfa_result::NotFound,
             mfa_result::WrongTokenKind,
+            mfa_result::InvalidFlag,
             mfa_result::InvalidBase32Char,
             mfa_result::InvalidBase32Length,
             mfa_result::InvalidHexChar,
@@ -412,6 +417,7 @@ impl mfa_result {
             R::Rng => c"the system random number generator failed",
             R::NotFound => c"the requested item is absent",
             R::WrongTokenKind => c"the token is of the other kind (totp/hotp)",
+            R::InvalidFlag => c"a has_ flag of a stored state struct is neither 0 nor 1",
             R::InvalidBase32Char => c"invalid base32 encoding due to an illegal character (only A-Z, a-z, 2-7)",
             R::InvalidBase32Length => c"invalid base32 length: the symbols cannot encode whole bytes",
             R::InvalidHexChar => c"invalid hex encoding due to an illegal character",
@@ -558,6 +564,8 @@ impl From<mfa_oath::UriError> for mfa_result {
             U::InvalidParameter { .. } => R::UriInvalidParameter,
             U::Encoding(_) => R::UriEncoding,
             U::IssuerMismatch { .. } => R::UriIssuerMismatch,
+            // Too long (mfa-oath 0.1 reported it as an invalid `uri` parameter).
+            U::TooLong { .. } => R::UriInvalidParameter,
             U::Secret(_) => R::UriInvalidSecret,
             _ => R::Unknown,
         }
@@ -617,16 +625,51 @@ mod tests {
         }
     }
 
+    /// `MFA_RESULT_NULL_PARAMETER` for `NullParameter`: cbindgen's
+    /// `ScreamingSnakeCase` with the enum's prefix.
+    fn header_name(r: mfa_result) -> String {
+        let mut out = String::from("MFA_RESULT");
+        for c in format!("{r:?}").chars() {
+            if c.is_ascii_uppercase() {
+                out.push('_');
+            }
+            out.push(c.to_ascii_uppercase());
+        }
+        out
+    }
+
     #[test]
     fn published_numbers_never_change() {
-        // The ABI promise: these numbers are fixed forever.
-        assert_eq!(mfa_result::Ok as u32, 0);
-        assert_eq!(mfa_result::NullParameter as u32, 1);
-        assert_eq!(mfa_result::BufferTooSmall as u32, 2);
-        assert_eq!(mfa_result::Panic as u32, 4);
-        assert_eq!(mfa_result::CodeReplayed as u32, 202);
-        assert_eq!(mfa_result::NotActivated as u32, 204);
-        assert_eq!(mfa_result::UriInvalidSecret as u32, 308);
+        // The ABI promise: every published number keeps its name forever.
+        // tests/result_codes.txt lists every code, generated once and checked
+        // in; a new code gets a new line there (with its header name and a
+        // number never used before), no line is ever changed or removed.
+        let table = include_str!("../tests/result_codes.txt");
+        let mut pinned = Vec::new();
+        for line in table
+            .lines()
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        {
+            let (name, number) = line.split_once(" = ").expect("`NAME = number`");
+            let number: u32 = number.parse().expect("a number");
+            let code = mfa_result::from_u32(number)
+                .unwrap_or_else(|| panic!("published code {name} = {number} is gone"));
+            assert_eq!(header_name(code), name, "code {number} was renamed");
+            pinned.push((name, number));
+        }
+        let numbers: HashSet<u32> = pinned.iter().map(|(_, n)| *n).collect();
+        assert_eq!(numbers.len(), pinned.len(), "a number is listed twice");
+        for r in mfa_result::all() {
+            let (name, number) = (header_name(*r), *r as u32);
+            assert!(
+                pinned.contains(&(name.as_str(), number)),
+                "{name} = {number} is not in tests/result_codes.txt: append the line `{name} = {number}`"
+            );
+        }
+        // Spot checks that the table itself was generated right.
+        assert!(pinned.contains(&("MFA_RESULT_OK", 0)));
+        assert!(pinned.contains(&("MFA_RESULT_CODE_REPLAYED", 202)));
+        assert!(pinned.contains(&("MFA_RESULT_INVALID_FLAG", 11)));
     }
 
     #[test]
@@ -791,7 +834,7 @@ impl From<mfa_store::Error> for mfa_result {
             E::AppPasswordExists { .. } => R::AppPasswordExists,
             E::TooManyAppPasswords { .. } => R::TooManyAppPasswords,
             E::UnknownSetting { .. } => R::UnknownSetting,
-            E::InvalidSetting { .. } => R::InvalidSetting,
+            E::InvalidSetting { .. } | E::SecretSetting { .. } => R::InvalidSetting,
             E::TooManyTrustedRanges { .. } => R::TooManyTrustedRanges,
             E::RestoreTargetNotEmpty { .. } => R::RestoreTargetNotEmpty,
             E::BackupFormat { .. } => R::BackupFormat,

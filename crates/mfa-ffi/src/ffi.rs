@@ -162,6 +162,18 @@ pub(crate) unsafe fn read_in<T: Copy>(ptr: *const T) -> T {
     unsafe { ptr.read() }
 }
 
+/// Reads a `uint8_t` flag of a caller-stored struct: 0 or 1, anything else
+/// `MFA_RESULT_INVALID_FLAG`. (The fields are not `bool`: a C caller that
+/// rebuilds a struct from a database integer could store 2 in a `bool`, and
+/// reading that in Rust is undefined behaviour.)
+pub(crate) fn flag_in(v: u8) -> Result<bool, mfa_result> {
+    match v {
+        0 => Ok(false),
+        1 => Ok(true),
+        _ => Err(mfa_result::InvalidFlag),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,7 @@ use mfa_lockout::{AdminLockCause, Decision, Escalation, Lock, LockoutParts, Lock
 use mfa_oath::UnixTime;
 
 use crate::error::mfa_result;
-use crate::ffi::{free_box, read_in, str_in, to_raw, write_out};
+use crate::ffi::{flag_in, free_box, read_in, str_in, to_raw, write_out};
 
 /// A lockout policy (opaque): denials that lock, reset window, automatic
 /// unblock delay, optional escalation, hard cap. Created by
@@ -57,13 +57,17 @@ pub enum mfa_lockout_decision_kind {
 
 /// The lockout state of one user for one factor class, stored by the caller
 /// (for example in a database row). All zeros is a fresh state.
+///
+/// `has_last_failure` is a `uint8_t`, not a `bool`, so that a state rebuilt
+/// from a database column can hold any byte without undefined behaviour: a
+/// value other than 0 or 1 is refused with `MFA_RESULT_INVALID_FLAG`.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct mfa_lockout_state {
     /// Denials in the current reset window.
     pub failures: u32,
-    /// Whether `last_failure` is set.
-    pub has_last_failure: bool,
+    /// 1 if `last_failure` is set, else 0.
+    pub has_last_failure: u8,
     /// Time of the last counted denial (Unix seconds).
     pub last_failure: u64,
     /// Consecutive denials since the last success or administrator unblock.
@@ -123,9 +127,7 @@ fn state_in(s: mfa_lockout_state) -> Result<LockoutState, mfa_result> {
     };
     let parts = LockoutParts {
         failures: s.failures,
-        last_failure: s
-            .has_last_failure
-            .then(|| UnixTime::from_secs(s.last_failure)),
+        last_failure: flag_in(s.has_last_failure)?.then(|| UnixTime::from_secs(s.last_failure)),
         consecutive: s.consecutive,
         lockouts: s.lockouts,
         lock,
@@ -142,7 +144,7 @@ fn state_out(s: &LockoutState) -> mfa_lockout_state {
     };
     mfa_lockout_state {
         failures: p.failures,
-        has_last_failure: p.last_failure.is_some(),
+        has_last_failure: u8::from(p.last_failure.is_some()),
         last_failure: p.last_failure.map_or(0, UnixTime::secs),
         consecutive: p.consecutive,
         lockouts: p.lockouts,
@@ -234,8 +236,9 @@ unsafe fn read_state(state: *const mfa_lockout_state) -> Result<LockoutState, mf
 /// Creates a policy: `threshold` denials (at least 1) within a reset window
 /// of `reset_window_secs` (at least 1) lock the account for
 /// `unblock_after_secs` (0: only an administrator unblocks). Stores it in
-/// `*out`. Escalation and the hard cap are off, and denials while locked do
-/// not extend the lock, until set.
+/// `*out`. Escalation is off, the hard cap is 100 consecutive denials
+/// (NIST SP 800-63B; `mfa_lockout_policy_set_hard_cap` lowers it), and
+/// denials while locked do not extend the lock, until set.
 ///
 /// Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_LOCKOUT_INVALID_POLICY`.
 ///
@@ -343,7 +346,7 @@ pub unsafe extern "C" fn mfa_lockout_policy_free(policy: *mut mfa_lockout_policy
 /// (verify it) or LOCKED / LOCKED_UNTIL_ADMIN (deny without verifying).
 /// Does not change the state. Call it before verifying.
 ///
-/// Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_LOCKOUT_INVALID_STATE`.
+/// Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_LOCKOUT_INVALID_STATE`, `MFA_RESULT_INVALID_FLAG`.
 ///
 /// # Safety
 /// `policy` is a live handle; `state` is readable; `out_decision` writable.
@@ -372,7 +375,7 @@ pub unsafe extern "C" fn mfa_lockout_check(
 /// approve a sign-in, at the moment of approval. `out_decision` is written
 /// on success only.
 ///
-/// Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_LOCKOUT_INVALID_STATE`,
+/// Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_LOCKOUT_INVALID_STATE`, `MFA_RESULT_INVALID_FLAG`,
 /// `MFA_RESULT_LOCKED`, `MFA_RESULT_LOCKED_UNTIL_ADMIN`.
 ///
 /// # Safety
@@ -402,7 +405,7 @@ pub unsafe extern "C" fn mfa_lockout_ensure_allowed(
 /// denial is refused (`MFA_RESULT_LOCKED`, `MFA_RESULT_LOCKED_UNTIL_ADMIN`)
 /// unless the policy extends the lock.
 ///
-/// Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_LOCKOUT_INVALID_STATE`,
+/// Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_LOCKOUT_INVALID_STATE`, `MFA_RESULT_INVALID_FLAG`,
 /// `MFA_RESULT_LOCKED`, `MFA_RESULT_LOCKED_UNTIL_ADMIN`.
 ///
 /// # Safety
@@ -425,7 +428,7 @@ pub unsafe extern "C" fn mfa_lockout_record_failure(
 /// Records a successful verification at `now`: clears the counters.
 /// Refused while locked.
 ///
-/// Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_LOCKOUT_INVALID_STATE`,
+/// Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_LOCKOUT_INVALID_STATE`, `MFA_RESULT_INVALID_FLAG`,
 /// `MFA_RESULT_LOCKED`, `MFA_RESULT_LOCKED_UNTIL_ADMIN`.
 ///
 /// # Safety
@@ -449,7 +452,7 @@ pub unsafe extern "C" fn mfa_lockout_record_success(
 /// `*out_state` and the lock that was lifted in `*out_previous`.
 ///
 /// Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_UTF8`,
-/// `MFA_RESULT_LOCKOUT_INVALID_STATE`, `MFA_RESULT_REASON_EMPTY`,
+/// `MFA_RESULT_LOCKOUT_INVALID_STATE`, `MFA_RESULT_INVALID_FLAG`, `MFA_RESULT_REASON_EMPTY`,
 /// `MFA_RESULT_REASON_TOO_LONG`, `MFA_RESULT_NOT_LOCKED`.
 ///
 /// # Safety
@@ -488,7 +491,7 @@ pub unsafe extern "C" fn mfa_lockout_admin_unblock(
 /// ends, or the denial counter resets), for a timer. `MFA_RESULT_NOT_FOUND`
 /// when there is none (no denials, or locked until an administrator acts).
 ///
-/// Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_LOCKOUT_INVALID_STATE`,
+/// Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_LOCKOUT_INVALID_STATE`, `MFA_RESULT_INVALID_FLAG`,
 /// `MFA_RESULT_NOT_FOUND`.
 ///
 /// # Safety

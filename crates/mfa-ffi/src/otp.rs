@@ -8,7 +8,7 @@ use mfa_oath::{
 };
 
 use crate::error::mfa_result;
-use crate::ffi::{free_box, read_in, str_in, text_out, to_raw, write_out};
+use crate::ffi::{flag_in, free_box, read_in, str_in, text_out, to_raw, write_out};
 use crate::secret::{algorithm_from_u32, mfa_secret};
 
 /// An HOTP (RFC 4226) token: a copy of a secret plus algorithm and digits
@@ -28,61 +28,72 @@ pub struct mfa_totp {
 }
 
 /// What a verifier stores about an HOTP token between verifications.
-/// A fresh token: `{ false, 0 }`. Store the `out_state` of every accepted
+/// A fresh token: `{ 0, 0 }`. Store the `out_state` of every accepted
 /// code; codes for `last_counter` or earlier are never accepted again.
+///
+/// `has_last_counter` is a `uint8_t`, not a `bool`, so that a state rebuilt
+/// from a database column can hold any byte without undefined behaviour:
+/// a value other than 0 or 1 is refused with `MFA_RESULT_INVALID_FLAG`.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct mfa_hotp_state {
-    /// Whether a code was accepted yet.
-    pub has_last_counter: bool,
+    /// 1 if a code was accepted yet, else 0.
+    pub has_last_counter: u8,
     /// The last counter accepted (meaningful when `has_last_counter`).
     pub last_counter: u64,
 }
 
 /// What a verifier stores about a TOTP token between verifications.
-/// A fresh token: `{ false, 0, 0 }`. Store the `out_state` of every accepted
+/// A fresh token: `{ 0, 0, 0 }`. Store the `out_state` of every accepted
 /// code; codes for `last_step` or earlier are never accepted again.
+///
+/// `has_last_step` is a `uint8_t` (0 or 1; anything else is refused with
+/// `MFA_RESULT_INVALID_FLAG`), as in `mfa_hotp_state`.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct mfa_totp_state {
-    /// Whether a code was accepted yet.
-    pub has_last_step: bool,
+    /// 1 if a code was accepted yet, else 0.
+    pub has_last_step: u8,
     /// The last time step accepted (meaningful when `has_last_step`).
     pub last_step: u64,
     /// The token's learned clock drift in steps (positive: it runs ahead).
     pub drift: i64,
 }
 
-impl From<mfa_hotp_state> for HotpState {
-    fn from(s: mfa_hotp_state) -> HotpState {
-        HotpState {
-            last_counter: s.has_last_counter.then_some(s.last_counter),
-        }
+impl TryFrom<mfa_hotp_state> for HotpState {
+    type Error = mfa_result;
+
+    fn try_from(s: mfa_hotp_state) -> Result<HotpState, mfa_result> {
+        Ok(HotpState {
+            last_counter: flag_in(s.has_last_counter)?.then_some(s.last_counter),
+        })
     }
 }
 
 impl From<HotpState> for mfa_hotp_state {
     fn from(s: HotpState) -> mfa_hotp_state {
         mfa_hotp_state {
-            has_last_counter: s.last_counter.is_some(),
+            has_last_counter: u8::from(s.last_counter.is_some()),
             last_counter: s.last_counter.unwrap_or(0),
         }
     }
 }
 
-impl From<mfa_totp_state> for TotpState {
-    fn from(s: mfa_totp_state) -> TotpState {
-        TotpState {
-            last_step: s.has_last_step.then_some(s.last_step),
+impl TryFrom<mfa_totp_state> for TotpState {
+    type Error = mfa_result;
+
+    fn try_from(s: mfa_totp_state) -> Result<TotpState, mfa_result> {
+        Ok(TotpState {
+            last_step: flag_in(s.has_last_step)?.then_some(s.last_step),
             drift: s.drift,
-        }
+        })
     }
 }
 
 impl From<TotpState> for mfa_totp_state {
     fn from(s: TotpState) -> mfa_totp_state {
         mfa_totp_state {
-            has_last_step: s.last_step.is_some(),
+            has_last_step: u8::from(s.last_step.is_some()),
             last_step: s.last_step.unwrap_or(0),
             drift: s.drift,
         }
@@ -183,7 +194,7 @@ pub unsafe extern "C" fn mfa_hotp_generate(
 /// store (`out_state` may point to the same struct as `state`).
 ///
 /// Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_UTF8`,
-/// `MFA_RESULT_WINDOW_TOO_LARGE`, `MFA_RESULT_CODE_MALFORMED`,
+/// `MFA_RESULT_INVALID_FLAG`, `MFA_RESULT_WINDOW_TOO_LARGE`, `MFA_RESULT_CODE_MALFORMED`,
 /// `MFA_RESULT_CODE_REPLAYED`, `MFA_RESULT_CODE_NOT_IN_WINDOW`.
 ///
 /// # Safety
@@ -206,9 +217,9 @@ pub unsafe extern "C" fn mfa_hotp_verify(
         // SAFETY: forwarded from this function's contract.
         let code = try_result!(unsafe { str_in(code, code_len) });
         // SAFETY: `state` checked non-NULL, readable per the contract.
-        let state = unsafe { read_in(state) };
+        let state = try_result!(HotpState::try_from(unsafe { read_in(state) }));
         let window = try_result!(Window::new(behind, ahead).map_err(mfa_result::from));
-        match hotp.inner.verify(code, state.into(), window) {
+        match hotp.inner.verify(code, state, window) {
             Ok(ok) => {
                 // SAFETY: both checked non-NULL, writable per the contract.
                 unsafe {
@@ -229,7 +240,7 @@ pub unsafe extern "C" fn mfa_hotp_verify(
 /// counter of the last code and `*out_state` the state to store.
 ///
 /// Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_UTF8`,
-/// `MFA_RESULT_RESYNC_CODE_COUNT`, `MFA_RESULT_WINDOW_TOO_LARGE`,
+/// `MFA_RESULT_INVALID_FLAG`, `MFA_RESULT_RESYNC_CODE_COUNT`, `MFA_RESULT_WINDOW_TOO_LARGE`,
 /// `MFA_RESULT_CODE_MALFORMED`, `MFA_RESULT_COUNTER_OVERFLOW`,
 /// `MFA_RESULT_RESYNC_FAILED`.
 ///
@@ -254,8 +265,8 @@ pub unsafe extern "C" fn mfa_hotp_resync(
         // SAFETY: forwarded from this function's contract.
         let codes = try_result!(unsafe { codes_in(codes, code_lens, count) });
         // SAFETY: `state` checked non-NULL, readable per the contract.
-        let state = unsafe { read_in(state) };
-        match hotp.inner.resync(&codes, state.into(), window) {
+        let state = try_result!(HotpState::try_from(unsafe { read_in(state) }));
+        match hotp.inner.resync(&codes, state, window) {
             Ok(ok) => {
                 // SAFETY: both checked non-NULL, writable per the contract.
                 unsafe {
@@ -393,7 +404,7 @@ pub unsafe extern "C" fn mfa_totp_generate_at_step(
 /// point to the same struct as `state`).
 ///
 /// Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_UTF8`,
-/// `MFA_RESULT_WINDOW_TOO_LARGE`, `MFA_RESULT_CODE_MALFORMED`,
+/// `MFA_RESULT_INVALID_FLAG`, `MFA_RESULT_WINDOW_TOO_LARGE`, `MFA_RESULT_CODE_MALFORMED`,
 /// `MFA_RESULT_TIME_BEFORE_T0`, `MFA_RESULT_CODE_REPLAYED`,
 /// `MFA_RESULT_CODE_NOT_IN_WINDOW`.
 ///
@@ -418,9 +429,9 @@ pub unsafe extern "C" fn mfa_totp_verify(
         // SAFETY: forwarded from this function's contract.
         let code = try_result!(unsafe { str_in(code, code_len) });
         // SAFETY: `state` checked non-NULL, readable per the contract.
-        let state = unsafe { read_in(state) };
+        let state = try_result!(TotpState::try_from(unsafe { read_in(state) }));
         let window = try_result!(Window::new(behind, ahead).map_err(mfa_result::from));
-        match totp.inner.verify(code, UnixTime::from_secs(now), state.into(), window) {
+        match totp.inner.verify(code, UnixTime::from_secs(now), state, window) {
             Ok(ok) => {
                 // SAFETY: both checked non-NULL, writable per the contract.
                 unsafe {
@@ -441,7 +452,7 @@ pub unsafe extern "C" fn mfa_totp_verify(
 /// state to store.
 ///
 /// Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_UTF8`,
-/// `MFA_RESULT_RESYNC_CODE_COUNT`, `MFA_RESULT_WINDOW_TOO_LARGE`,
+/// `MFA_RESULT_INVALID_FLAG`, `MFA_RESULT_RESYNC_CODE_COUNT`, `MFA_RESULT_WINDOW_TOO_LARGE`,
 /// `MFA_RESULT_CODE_MALFORMED`, `MFA_RESULT_TIME_BEFORE_T0`,
 /// `MFA_RESULT_RESYNC_FAILED`.
 ///
@@ -465,8 +476,8 @@ pub unsafe extern "C" fn mfa_totp_resync(
         // SAFETY: forwarded from this function's contract.
         let codes = try_result!(unsafe { codes_in(codes, code_lens, count) });
         // SAFETY: `state` checked non-NULL, readable per the contract.
-        let state = unsafe { read_in(state) };
-        match totp.inner.resync(&codes, UnixTime::from_secs(now), state.into(), window) {
+        let state = try_result!(TotpState::try_from(unsafe { read_in(state) }));
+        match totp.inner.resync(&codes, UnixTime::from_secs(now), state, window) {
             Ok(ok) => {
                 // SAFETY: both checked non-NULL, writable per the contract.
                 unsafe {

@@ -68,9 +68,15 @@ impl<T> PanicOrDefault for *mut T {
 /// Runs the body, catching any panic.
 ///
 /// `AssertUnwindSafe` is deliberate: handles are not observably broken by a
-/// caught panic in this crate (each call works on values it owns or on
-/// immutable handles; the store handle guards its state with a mutex, which
-/// reports poisoning as `MFA_RESULT_PANIC` on later calls).
+/// caught panic in this crate. Each call works on values it owns or on
+/// immutable handles. The store handle's only shared mutable state is
+/// mfa-store's pool of idle database connections: its mutex is held only to
+/// pop or push one connection, a panic drops the connection it had taken
+/// (rolling back any open transaction with it) instead of returning it, and
+/// a poisoned pool mutex is deliberately ignored (`lock().ok()`: the pool
+/// then opens fresh connections and closes returned ones), because the `Vec`
+/// it guards cannot be left half-changed. So later calls behave as before
+/// the panic; they do not report it.
 macro_rules! ffi_panic_boundary {
     ( $($tt:tt)* ) => {
         match ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| { $($tt)* })) {

@@ -229,51 +229,65 @@ pub unsafe extern "C" fn mfa_store_revoke_devices(
 /// Adds a trusted IP range (CIDR text, IPv4 or IPv6, e.g. `10.0.0.0/8`):
 /// a sign-in from it is approved without a second factor, unless the user
 /// is blocked, at risk or locked out. Adding a range that exists does
-/// nothing.
+/// nothing. The change is in the audit log with `actor`.
 ///
 /// Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_UTF8`,
 /// `MFA_RESULT_INVALID_PARAMETER` (not a CIDR range),
 /// `MFA_RESULT_TOO_MANY_TRUSTED_RANGES`, `MFA_RESULT_DATABASE`.
 ///
 /// # Safety
-/// `store` is a live handle; `cidr` has `cidr_len` readable bytes.
+/// `store` is a live handle; `cidr` and `actor` have `cidr_len` and
+/// `actor_len` readable bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn mfa_store_add_trusted_range(
     store: *const mfa_store,
     cidr: *const c_char,
     cidr_len: usize,
+    actor: *const c_char,
+    actor_len: usize,
     now: u64,
 ) -> mfa_result {
     ffi_panic_boundary! {
         let store = try_ref!(store);
         // SAFETY: forwarded from this function's contract.
-        let cidr = try_result!(unsafe { str_in(cidr, cidr_len) });
-        done(store.inner().add_trusted_range(cidr, UnixTime::from_secs(now)))
+        let (cidr, actor) = unsafe {
+            (try_result!(str_in(cidr, cidr_len)), try_result!(str_in(actor, actor_len)))
+        };
+        done(store.inner().add_trusted_range(cidr, actor, UnixTime::from_secs(now)))
     }
 }
 
 /// Removes a trusted IP range; `*out_removed` is 1 if it existed, else 0.
+/// The change is in the audit log with `actor`.
 ///
 /// Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_UTF8`,
 /// `MFA_RESULT_INVALID_PARAMETER` (not a CIDR range),
 /// `MFA_RESULT_DATABASE`.
 ///
 /// # Safety
-/// `store` is a live handle; `cidr` has `cidr_len` readable bytes;
-/// `out_removed` is writable.
+/// `store` is a live handle; `cidr` and `actor` have `cidr_len` and
+/// `actor_len` readable bytes; `out_removed` is writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn mfa_store_remove_trusted_range(
     store: *const mfa_store,
     cidr: *const c_char,
     cidr_len: usize,
+    actor: *const c_char,
+    actor_len: usize,
+    now: u64,
     out_removed: *mut u8,
 ) -> mfa_result {
     ffi_panic_boundary! {
         let store = try_ref!(store);
         check_not_null!(out_removed);
         // SAFETY: forwarded from this function's contract.
-        let cidr = try_result!(unsafe { str_in(cidr, cidr_len) });
-        let removed = try_result!(store.inner().remove_trusted_range(cidr).map_err(mfa_result::from));
+        let (cidr, actor) = unsafe {
+            (try_result!(str_in(cidr, cidr_len)), try_result!(str_in(actor, actor_len)))
+        };
+        let removed = try_result!(store
+            .inner()
+            .remove_trusted_range(cidr, actor, UnixTime::from_secs(now))
+            .map_err(mfa_result::from));
         // SAFETY: checked non-NULL, writable per the contract.
         unsafe { write_out(out_removed, u8::from(removed)) };
         mfa_result::Ok

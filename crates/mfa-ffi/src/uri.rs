@@ -2,7 +2,7 @@
 
 use core::ffi::c_char;
 
-use mfa_oath::{OtpAuthUri, OtpKind};
+use mfa_oath::{HotpState, OtpAuthUri, OtpKind};
 
 use crate::error::mfa_result;
 use crate::ffi::{free_box, opt_str_in, read_in, str_in, text_out, to_raw, write_out};
@@ -115,7 +115,7 @@ pub unsafe extern "C" fn mfa_otpauth_uri_from_totp(
 /// `issuer` (NULL for none), and stores a new handle in `*out`.
 ///
 /// Errors: `MFA_RESULT_NULL_PARAMETER`, `MFA_RESULT_INVALID_UTF8`,
-/// `MFA_RESULT_URI_MISSING_LABEL` (empty account).
+/// `MFA_RESULT_URI_MISSING_LABEL` (empty account), `MFA_RESULT_INVALID_FLAG`.
 ///
 /// # Safety
 /// As `mfa_otpauth_uri_from_totp`, with `hotp` a live handle and `state`
@@ -141,8 +141,8 @@ pub unsafe extern "C" fn mfa_otpauth_uri_from_hotp(
             return mfa_result::UriMissingLabel;
         }
         // SAFETY: `state` checked non-NULL, readable per the contract.
-        let state = unsafe { read_in(state) };
-        give(OtpAuthUri::hotp(issuer, account, &hotp.inner, state.into()), out)
+        let state = try_result!(HotpState::try_from(unsafe { read_in(state) }));
+        give(OtpAuthUri::hotp(issuer, account, &hotp.inner, state), out)
     }
 }
 

@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use mfa_oath::UnixTime;
+use mfa_time::UnixTime;
 
 use crate::{Error, FraudConfig};
 
@@ -343,7 +343,7 @@ impl FraudState {
     ///
     /// ```
     /// use mfa_fraud::{FraudState, Gate};
-    /// use mfa_oath::UnixTime;
+    /// use mfa_time::UnixTime;
     /// assert_eq!(FraudState::new().check(UnixTime::from_secs(0)), Gate::Allowed);
     /// ```
     pub fn check(&self, now: UnixTime) -> Gate {
@@ -367,7 +367,7 @@ impl FraudState {
     ///
     /// ```
     /// use mfa_fraud::{Channel, Error, Event, FraudConfig, FraudState};
-    /// use mfa_oath::UnixTime;
+    /// use mfa_time::UnixTime;
     /// let t = UnixTime::from_secs(1_000);
     /// let report = Event::UserReport { channel: Channel::App, block_confirmed: false, passwordless: false };
     /// let (state, _) = FraudState::new().apply(&FraudConfig::default(), report, t)?;
@@ -424,7 +424,7 @@ impl FraudState {
     ///
     /// ```
     /// use mfa_fraud::{AuditActivity, Channel, Effect, Event, FraudConfig, FraudState, Gate};
-    /// use mfa_oath::UnixTime;
+    /// use mfa_time::UnixTime;
     ///
     /// let config = FraudConfig::default().with_recipients(["secops@example.com"])?;
     /// let t = UnixTime::from_secs(1_700_000_000);

@@ -9,7 +9,7 @@
 use mfa_fraud::{
     AuditActivity, Channel, Effect, Error, Event, FraudConfig, FraudState, Gate, Remediation,
 };
-use mfa_oath::UnixTime;
+use mfa_time::UnixTime;
 use proptest::prelude::*;
 use proptest_state_machine::{ReferenceStateMachine, StateMachineTest, prop_state_machine};
 

@@ -9,7 +9,7 @@ use mfa_fraud::{
     AuditActivity, BlockCause, Channel, Effect, Error, Event, FraudConfig, FraudState, Gate,
     Remediation, RiskDetection, RiskEventType, RiskLevel, SignInResult,
 };
-use mfa_oath::UnixTime;
+use mfa_time::UnixTime;
 
 const T0: u64 = 1_700_000_000;
 const PERIOD: u64 = 1000;

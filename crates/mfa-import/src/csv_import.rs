@@ -207,25 +207,29 @@ impl<R: BufRead> Rows<R> {
                     // Malformed quoting or bad UTF-8: we cannot trust where
                     // the following rows start, so stop here.
                     self.done = true;
-                    let line = match e.position() {
-                        Some(p) => self.csv.get_mut().line_of(p.byte()),
-                        None => {
-                            let start = self.csv.get_ref().record_start;
-                            self.csv.get_mut().line_of(start)
-                        }
+                    let offset = match e.position() {
+                        Some(p) => p.byte(),
+                        None => self.csv.get_ref().record_start,
                     };
+                    let line = self.csv.get_mut().line_of(offset);
                     let error = match self.csv.get_ref().over {
                         Some((kind, max)) => Error::LimitExceeded { kind, max },
                         None => csv_error(&e),
                     };
-                    return Some(Err(Rejection::new(Location::Document { line }, error)));
+                    return Some(Err(Rejection::new(
+                        Location::Position { line, offset },
+                        error,
+                    )));
                 }
             }
         }
     }
 
-    fn raw(&self) -> RawRow {
-        RawRow(self.record.iter().map(str::to_owned).collect())
+    fn raw(&self, secret: Option<usize>) -> RawRow {
+        RawRow {
+            fields: self.record.iter().map(str::to_owned).collect(),
+            secret,
+        }
     }
 
     fn field(&self, i: usize) -> &str {
@@ -300,12 +304,15 @@ impl<R: BufRead> ServerCsvReader<R> {
         let serial = self.rows.field(0).trim();
         let location = Location::Row {
             line,
-            serial: (!serial.is_empty()).then(|| Box::from(serial)),
+            // A one-field row is a line of something else (maybe a bare
+            // secret): it has no serial to show.
+            serial: (!serial.is_empty() && self.rows.record.len() > 1)
+                .then(|| Box::from(crate::redact::cell(serial).as_ref())),
         };
         let reject = |error| Rejection {
             location: location.clone(),
             error,
-            row: Some(Box::new(self.rows.raw())),
+            row: Some(Box::new(self.rows.raw(Some(1)))),
         };
         let n = self.rows.record.len();
         if n != 3 {
@@ -333,7 +340,7 @@ impl<R: BufRead> ServerCsvReader<R> {
                 })
             })?;
         let mut token = ImportedToken::totp(location.clone(), secret, period);
-        token.raw = Some(Box::new(self.rows.raw()));
+        token.raw = Some(Box::new(self.rows.raw(Some(1))));
         Ok(token)
     }
 }
@@ -485,12 +492,15 @@ impl<R: BufRead> CloudCsvReader<R> {
         let serial = self.rows.field(c.serial).trim();
         let location = Location::Row {
             line,
-            serial: (!serial.is_empty()).then(|| Box::from(serial)),
+            // A one-field row is a line of something else (maybe a bare
+            // secret): it has no serial to show.
+            serial: (!serial.is_empty() && self.rows.record.len() > 1)
+                .then(|| Box::from(crate::redact::cell(serial).as_ref())),
         };
         let reject = |error| Rejection {
             location: location.clone(),
             error,
-            row: Some(Box::new(self.rows.raw())),
+            row: Some(Box::new(self.rows.raw(Some(c.secret)))),
         };
         let expected = self.header.as_ref().map_or(6, Vec::len);
         let n = self.rows.record.len();
@@ -526,7 +536,7 @@ impl<R: BufRead> CloudCsvReader<R> {
         };
         token.manufacturer = opt(c.manufacturer);
         token.model = opt(c.model);
-        token.raw = Some(Box::new(self.rows.raw()));
+        token.raw = Some(Box::new(self.rows.raw(Some(c.secret))));
         Ok(token)
     }
 }

@@ -83,6 +83,15 @@ pub enum Error {
         /// The version attribute.
         version: String,
     },
+    /// Something (even whitespace or a blank line) comes before the XML
+    /// declaration, which XML requires to be the very first thing in the
+    /// document (a UTF-8 byte order mark is allowed). libxml2 (pskctool)
+    /// and python-pskc refuse such a file too.
+    #[error("{bytes} byte(s) before the XML declaration: the declaration must come first")]
+    ContentBeforeDeclaration {
+        /// How many bytes precede `<?xml`.
+        bytes: u64,
+    },
     /// Content after the root element was closed.
     #[error("unexpected content after the root element")]
     TrailingContent,
@@ -272,6 +281,31 @@ pub enum Error {
         first: Box<Location>,
     },
 
+    // ----- otpauth URI lists -----
+    /// A line of an otpauth list is neither an `otpauth://` nor an
+    /// `otpauth-migration://` URI (its text is never shown: it could be a
+    /// secret).
+    #[error("the line is not an otpauth:// or otpauth-migration:// URI")]
+    NotAnOtpauthUri,
+    /// An `otpauth://` URI that the OATH rules refuse.
+    #[error("invalid otpauth URI: {0}")]
+    InvalidUri(mfa_oath::UriError),
+    /// An `otpauth-migration://` URI whose payload cannot be read.
+    #[error("invalid otpauth-migration payload: {reason}")]
+    InvalidMigration {
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// A migration entry with an enum value this crate cannot use
+    /// (unknown, MD5, or an unspecified type).
+    #[error("unsupported {field} value {value} in the otpauth-migration entry")]
+    MigrationValue {
+        /// `algorithm`, `digits` or `type`.
+        field: &'static str,
+        /// The number found.
+        value: i32,
+    },
+
     // ----- CSV -----
     /// The CSV parser failed (e.g. bad quoting or invalid UTF-8).
     #[error("malformed CSV: {detail}")]
@@ -335,7 +369,8 @@ pub enum Error {
 
 impl Error {
     /// True for errors that end reading of the whole document (malformed
-    /// XML, truncation, limits, wrong root or version); false for problems of
+    /// XML or CSV, truncation, limits, wrong root or version, content before
+    /// the XML declaration, a broken CSV header); false for problems of
     /// one key package or one row, after which reading continues (the
     /// PBKDF2 iteration limit is reported per key).
     pub fn is_fatal(&self) -> bool {
@@ -350,6 +385,8 @@ impl Error {
                 | Error::WrongRoot { .. }
                 | Error::UnsupportedVersion { .. }
                 | Error::TrailingContent
+                | Error::ContentBeforeDeclaration { .. }
+                | Error::Csv { .. }
                 | Error::MissingHeader { .. }
                 | Error::MissingColumn { .. }
                 | Error::DuplicateColumn { .. }
@@ -383,7 +420,24 @@ pub enum Location {
         /// The Key's Id, if present.
         key_id: Option<Box<str>>,
     },
-    /// One data row of a CSV file.
+    /// A place in the document as a whole, with its byte offset (fatal
+    /// document errors: malformed XML, truncation, limits).
+    Position {
+        /// 1-based line number.
+        line: u64,
+        /// 0-based byte offset from the start of the input.
+        offset: u64,
+    },
+    /// One account of an `otpauth-migration://` URI in an otpauth list.
+    Entry {
+        /// 1-based line of the URI.
+        line: u64,
+        /// 1-based index of the account in the URI's payload.
+        entry: usize,
+        /// The account's label (`issuer:account`), when it could be read.
+        serial: Option<Box<str>>,
+    },
+    /// One data row of a CSV file (or one line of an otpauth list).
     Row {
         /// 1-based line number (the header is line 1 when there is one).
         line: u64,
@@ -393,11 +447,21 @@ pub enum Location {
 }
 
 impl Location {
+    /// The byte offset, for [`Location::Position`].
+    pub fn offset(&self) -> Option<u64> {
+        match self {
+            Location::Position { offset, .. } => Some(*offset),
+            _ => None,
+        }
+    }
+
     /// The 1-based line number.
     pub fn line(&self) -> u64 {
         match self {
             Location::Document { line }
+            | Location::Position { line, .. }
             | Location::KeyPackage { line, .. }
+            | Location::Entry { line, .. }
             | Location::Row { line, .. } => *line,
         }
     }
@@ -405,8 +469,10 @@ impl Location {
     /// The serial number, if known.
     pub fn serial(&self) -> Option<&str> {
         match self {
-            Location::Document { .. } => None,
-            Location::KeyPackage { serial, .. } | Location::Row { serial, .. } => serial.as_deref(),
+            Location::Document { .. } | Location::Position { .. } => None,
+            Location::KeyPackage { serial, .. }
+            | Location::Entry { serial, .. }
+            | Location::Row { serial, .. } => serial.as_deref(),
         }
     }
 }
@@ -415,6 +481,7 @@ impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Location::Document { line } => write!(f, "line {line}"),
+            Location::Position { line, offset } => write!(f, "line {line}, byte offset {offset}"),
             Location::KeyPackage {
                 index,
                 line,
@@ -429,6 +496,17 @@ impl fmt::Display for Location {
                     write!(f, ", key {k:?}")?;
                 }
                 f.write_str(")")
+            }
+            Location::Entry {
+                line,
+                entry,
+                serial,
+            } => {
+                write!(f, "line {line}, migration entry {entry}")?;
+                if let Some(s) = serial {
+                    write!(f, " ({s:?})")?;
+                }
+                Ok(())
             }
             Location::Row { line, serial } => {
                 write!(f, "line {line}")?;
@@ -445,24 +523,34 @@ impl fmt::Display for Location {
 /// can be written to an errors CSV. They may hold a secret, so they are
 /// wiped on drop and `Debug` hides them.
 #[derive(Clone, PartialEq, Eq, Default)]
-pub struct RawRow(pub(crate) Vec<String>);
+pub struct RawRow {
+    pub(crate) fields: Vec<String>,
+    /// Which field is the secret column of the format, if any.
+    pub(crate) secret: Option<usize>,
+}
 
 impl RawRow {
     /// The fields, as uploaded (may contain a secret: handle with care).
     pub fn fields(&self) -> &[String] {
-        &self.0
+        &self.fields
+    }
+
+    /// The index of the format's secret column (server CSV: 1; cloud CSV:
+    /// the `secret key` column), so that a writer can leave it out.
+    pub fn secret_column(&self) -> Option<usize> {
+        self.secret
     }
 }
 
 impl fmt::Debug for RawRow {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "RawRow([{} fields REDACTED])", self.0.len())
+        write!(f, "RawRow([{} fields REDACTED])", self.fields.len())
     }
 }
 
 impl Drop for RawRow {
     fn drop(&mut self) {
-        for s in &mut self.0 {
+        for s in &mut self.fields {
             s.zeroize();
         }
     }

@@ -4,7 +4,9 @@
 mod crypto;
 mod csv_import;
 mod error;
+mod otpauth;
 mod pskc;
+mod redact;
 mod report;
 mod token;
 mod writer;
@@ -12,11 +14,18 @@ mod xml;
 
 pub use csv_import::{CLOUD_HEADER, CloudCsvReader, MAX_SECRET_CHARS, ServerCsvReader};
 pub use error::{Error, LimitKind, Location, RawRow, Rejection};
+pub use otpauth::{
+    Format, MAX_MIGRATION_URI_LEN, MigrationBatch, OtpauthListReader, detect_format,
+    parse_migration_payload, parse_migration_uri,
+};
 pub use pskc::{
     ChallengeFormat, PinPolicy, Policy, PskcDate, PskcKey, PskcOptions, PskcReader, RawSecret,
-    parse_date,
+    format_date, parse_date,
 };
-pub use report::{Accepted, ImportReport, Warning, neutralise_cell, write_errors_csv};
+pub use report::{
+    Accepted, ErrorsCsvOptions, ImportReport, Warning, neutralise_cell, write_errors_csv,
+    write_errors_csv_with,
+};
 pub use token::{ImportedToken, TokenKind};
 pub use writer::{Protection, PskcWriter};
 

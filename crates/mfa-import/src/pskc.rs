@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 
 use crate::crypto::{self, Cipher, MacAlgorithm};
 use crate::xml::{self, Counting, Element};
-use crate::{Error, ImportedToken, LimitKind, Limits, Location, Rejection};
+use crate::{Error, ImportedToken, LimitKind, Limits, Location, Rejection, Warning};
 
 /// Raw key bytes from a PSKC file, before the OATH rules are applied (they
 /// may be shorter than [`mfa_oath::Secret`] accepts, e.g. a PIN).
@@ -333,6 +333,7 @@ pub struct PskcReader<R: BufRead> {
     key_cache: Option<Result<Zeroizing<Vec<u8>>, Error>>,
     mac_key_cache: Option<Result<Zeroizing<Vec<u8>>, Error>>,
     root_empty: bool,
+    warnings: Vec<Warning>,
 }
 
 impl<R: BufRead> fmt::Debug for PskcReader<R> {
@@ -368,6 +369,7 @@ impl<R: BufRead> PskcReader<R> {
             key_cache: None,
             mac_key_cache: None,
             root_empty: false,
+            warnings: Vec::new(),
         }
     }
 
@@ -393,6 +395,22 @@ impl<R: BufRead> PskcReader<R> {
         &self.container.key_names
     }
 
+    /// True once a `<ds:Signature>` of the container has been read. The
+    /// signature is **not** checked: [`PskcReader::warnings`] then holds
+    /// [`Warning::SignatureNotChecked`], so a report can say so.
+    pub fn is_signed(&self) -> bool {
+        self.warnings
+            .iter()
+            .any(|w| matches!(w, Warning::SignatureNotChecked))
+    }
+
+    /// Warnings about the document as a whole seen so far (a signature that
+    /// was not checked); complete once the iterator has ended. Add them to
+    /// the report with [`crate::ImportReport::add_warnings`].
+    pub fn warnings(&self) -> &[Warning] {
+        &self.warnings
+    }
+
     fn line(&self) -> u64 {
         self.xml.get_ref().lines
     }
@@ -401,7 +419,15 @@ impl<R: BufRead> PskcReader<R> {
         self.state = State::Done;
         self.pending.clear();
         let line = self.line();
-        Some(Err(Rejection::new(Location::Document { line }, error)))
+        let offset = match error {
+            Error::XmlSyntax { .. } => self.xml.error_position(),
+            Error::ContentBeforeDeclaration { bytes } => bytes,
+            _ => self.xml.get_ref().bytes,
+        };
+        Some(Err(Rejection::new(
+            Location::Position { line, offset },
+            error,
+        )))
     }
 
     fn read_event(&mut self) -> Result<Event<'_>, Error> {
@@ -416,13 +442,26 @@ impl<R: BufRead> PskcReader<R> {
 
     /// Reads up to and including the root start tag.
     fn prolog(&mut self) -> Result<(), Error> {
+        // Bytes of anything but a byte order mark seen before the first
+        // event that is not the XML declaration.
+        let mut before_decl = false;
         loop {
             let line_hint = self.line();
+            let start = self.xml.get_ref().bytes;
             let limits = self.options.limits;
             let ev = self.read_event()?;
             match ev {
-                Event::Decl(_) | Event::Comment(_) | Event::PI(_) => {}
+                Event::Decl(_) => {
+                    if before_decl {
+                        return Err(Error::ContentBeforeDeclaration { bytes: start });
+                    }
+                    before_decl = true;
+                }
+                Event::Comment(_) | Event::PI(_) => before_decl = true,
                 Event::Text(t) => {
+                    if !t.xml10_content().trim_start_matches('\u{feff}').is_empty() {
+                        before_decl = true;
+                    }
                     if !t.xml10_content().trim().is_empty() {
                         return Err(Error::XmlSyntax {
                             detail: "text before the root element".to_owned(),
@@ -1233,76 +1272,68 @@ fn to_i64(v: Option<i128>, element: &str) -> Result<Option<i64>, Error> {
     .transpose()
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date.
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(m);
-    let d = i64::from(d);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 fn num(s: &str) -> Option<u32> {
-    (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+    (!s.is_empty() && s.len() <= 9 && s.bytes().all(|b| b.is_ascii_digit()))
         .then(|| s.parse().ok())
         .flatten()
 }
 
-/// Parses `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM:SS[.fff][Z|±HH:MM]` and the
-/// pre-RFC `MM/DD/YYYY` into seconds since the epoch (no zone: UTC).
+/// Parses `YYYY-MM-DD[zone]`, `YYYY-MM-DDTHH:MM[:SS[.fff…]][zone]` (XML
+/// Schema `date` / `dateTime`, ISO 8601) and the pre-RFC `MM/DD/YYYY` into
+/// seconds since the epoch. Without a zone the time is taken as UTC; a
+/// zone (`Z`, `+02:00`, `-0500`) is applied; fractional seconds are
+/// checked and dropped (the value is rounded down to the second).
+/// Impossible dates and times (February 30th, 25:00, a minute of 60,
+/// `24:00:01`, a zone past ±14:00) are refused.
+///
+/// ```
+/// use mfa_import::parse_date;
+/// assert_eq!(parse_date("2006-05-01T00:00:00Z"), Some(1_146_441_600));
+/// assert_eq!(parse_date("2006-05-01T02:00:00.999+02:00"), Some(1_146_441_600));
+/// assert_eq!(parse_date("2006-05-01"), Some(1_146_441_600));
+/// assert_eq!(parse_date("05/01/2006"), Some(1_146_441_600));
+/// assert_eq!(parse_date("2006-02-30T00:00:00Z"), None);
+/// assert_eq!(parse_date("2006-05-01T00:00:00.Z"), None);
+/// ```
 pub fn parse_date(text: &str) -> Option<i64> {
+    // The calendar is mfa-time's (one for the workspace): days that do not
+    // exist, such as 2023-02-29, are refused.
     let t = text.trim();
     if let Some((m, rest)) = t.split_once('/') {
         let (d, y) = rest.split_once('/')?;
-        let (y, m, d) = (i64::from(num(y)?), num(m)?, num(d)?);
-        if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-            return None;
-        }
-        return Some(days_from_civil(y, m, d) * 86_400);
+        let (y, m, d) = (num(y)?, num(m)?, num(d)?);
+        let date = mfa_time::Date::new(i64::from(y), u8::try_from(m).ok()?, u8::try_from(d).ok()?);
+        return date.ok().map(mfa_time::Date::unix_secs);
     }
-    let (date, time) = match t.split_once(['T', 't', ' ']) {
-        Some((d, tm)) => (d, Some(tm)),
-        None => (t, None),
-    };
-    let mut parts = date.splitn(3, '-');
-    let y = i64::from(num(parts.next()?)?);
-    let m = num(parts.next()?)?;
-    let d = num(parts.next()?)?;
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return None;
-    }
-    let mut secs = days_from_civil(y, m, d) * 86_400;
-    if let Some(tm) = time {
-        let (clock, offset) = if let Some(c) = tm.strip_suffix(['Z', 'z']) {
-            (c, 0i64)
-        } else if let Some(pos) = tm.rfind(['+', '-']) {
-            let (c, off) = tm.split_at(pos);
-            let sign = if off.starts_with('-') { -1 } else { 1 };
-            let off = off.get(1..)?;
-            let (oh, om) = off
-                .split_once(':')
-                .unwrap_or((off.get(..2)?, off.get(2..).unwrap_or("0")));
-            (
-                c,
-                sign * (i64::from(num(oh)?) * 3600 + i64::from(num(om)?) * 60),
-            )
-        } else {
-            (tm, 0)
-        };
-        let clock = clock.split('.').next()?;
-        let mut hms = clock.split(':');
-        let h = num(hms.next()?)?;
-        let mi = num(hms.next().unwrap_or("0"))?;
-        let s = num(hms.next().unwrap_or("0"))?;
-        if h > 24 || mi > 59 || s > 60 {
-            return None;
-        }
-        secs += i64::from(h) * 3600 + i64::from(mi) * 60 + i64::from(s) - offset;
-    }
-    Some(secs)
+    mfa_time::parse_timestamp(t).ok()
+}
+
+/// Writes seconds since the epoch as an RFC 6030 / XML Schema `dateTime`
+/// in UTC (`2006-05-01T00:00:00Z`), the form [`parse_date`] reads back.
+///
+/// ```
+/// assert_eq!(mfa_import::format_date(1_146_441_600), "2006-05-01T00:00:00Z");
+/// assert_eq!(mfa_import::parse_date(&mfa_import::format_date(-1)), Some(-1));
+/// ```
+pub fn format_date(unix: i64) -> String {
+    let days = unix.div_euclid(86_400);
+    let rem = unix.rem_euclid(86_400);
+    // civil_from_days (H. Hinnant), the inverse of days_from_civil.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 impl<R: BufRead> Iterator for PskcReader<R> {
@@ -1347,6 +1378,10 @@ impl<R: BufRead> Iterator for PskcReader<R> {
                             }
                             let items = self.parse_package(&el);
                             self.pending.extend(items);
+                        } else if el.name == "Signature" {
+                            if !self.is_signed() {
+                                self.warnings.push(Warning::SignatureNotChecked);
+                            }
                         } else if let Err(e) = self.handle_header(&el) {
                             // A broken header makes every encrypted value
                             // unreadable: report it once, as fatal.

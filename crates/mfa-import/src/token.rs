@@ -60,6 +60,12 @@ pub struct ImportedToken {
     /// For CSV input, the row as uploaded (for the errors CSV, should the
     /// report reject the token later, e.g. as a duplicate).
     pub(crate) raw: Option<Box<crate::RawRow>>,
+    /// Warnings about this token (e.g. from its otpauth URI), moved into
+    /// the report by [`crate::ImportReport::record`].
+    pub(crate) warnings: Vec<crate::Warning>,
+    /// The identity the report gave this token when its device has
+    /// several keys (`serial:KeyId`).
+    pub(crate) identity: Option<String>,
 }
 
 impl ImportedToken {
@@ -109,7 +115,54 @@ impl ImportedToken {
             not_before: None,
             not_after: None,
             raw: None,
+            warnings: Vec::new(),
+            identity: None,
         }
+    }
+
+    /// The name that identifies this token uniquely among the tokens of
+    /// one import, for the store to use as its serial:
+    ///
+    /// * the serial number (PSKC DeviceInfo/SerialNo, CSV serial, the
+    ///   label of an otpauth URI), when the device has one key;
+    /// * `serial:KeyId` for the second and every further key of the same
+    ///   device (RFC 6030 §8: one serial, several keys with different Key
+    ///   Ids), as [`crate::ImportReport::record`] assigns it; the device's
+    ///   first key keeps the plain serial, so single-key files are
+    ///   addressed as before;
+    /// * the Key Id, when there is no serial number;
+    /// * `None` when there is neither.
+    ///
+    /// Two keys with the same serial and the same Key Id (or no Key Id)
+    /// are true duplicates and the report rejects the second. The scheme is
+    /// documented in `docs/formats.md`.
+    ///
+    /// ```
+    /// use mfa_import::{ImportReport, PskcOptions, PskcReader};
+    /// let xml = br#"<?xml version="1.0"?>
+    /// <KeyContainer Version="1.0" xmlns="urn:ietf:params:xml:ns:keyprov:pskc">
+    ///  <KeyPackage><DeviceInfo><SerialNo>SN1</SerialNo></DeviceInfo>
+    ///   <Key Id="a" Algorithm="urn:ietf:params:xml:ns:keyprov:pskc:hotp">
+    ///    <Data><Secret><PlainValue>MTIzNDU2Nzg5MDEyMzQ1Njc4OTA=</PlainValue></Secret>
+    ///    <Counter><PlainValue>0</PlainValue></Counter></Data></Key>
+    ///   <Key Id="b" Algorithm="urn:ietf:params:xml:ns:keyprov:pskc:hotp">
+    ///    <Data><Secret><PlainValue>MTIzNDU2Nzg5MDEyMzQ1Njc4OTA=</PlainValue></Secret>
+    ///    <Counter><PlainValue>0</PlainValue></Counter></Data></Key>
+    ///  </KeyPackage>
+    /// </KeyContainer>"#;
+    /// let mut report = ImportReport::new();
+    /// let ids: Vec<String> = PskcReader::new(&xml[..], PskcOptions::new())
+    ///     .tokens()
+    ///     .filter_map(|t| report.record(t))
+    ///     .map(|t| t.identity().unwrap().to_owned())
+    ///     .collect();
+    /// assert_eq!(ids, ["SN1", "SN1:b"]);
+    /// ```
+    pub fn identity(&self) -> Option<&str> {
+        self.identity
+            .as_deref()
+            .or(self.serial.as_deref())
+            .or(self.key_id.as_deref())
     }
 
     /// True for TOTP tokens.
@@ -267,5 +320,7 @@ fn check(key: &PskcKey, location: Location) -> Result<ImportedToken, Error> {
             .or(key.device_expiry_date.as_ref())
             .map(|d| d.unix),
         raw: None,
+        warnings: Vec::new(),
+        identity: None,
     })
 }

@@ -253,11 +253,26 @@ impl<W: Write, R: TryCryptoRng> PskcWriter<W, R> {
         cipher.encrypt(key, plain, iv.get(..cipher.block_len()).unwrap_or(&iv))
     }
 
-    /// Writes one token as a KeyPackage.
+    /// Writes one token as a KeyPackage: DeviceInfo (Manufacturer,
+    /// SerialNo, Model), the Key with its Id, Issuer, algorithm suite and
+    /// response format, FriendlyName, the Secret, the HOTP Counter (the
+    /// next counter) or the TOTP Time (0: T0 is the epoch), TimeInterval and
+    /// TimeDrift, UserId, and a Policy with StartDate/ExpiryDate (UTC
+    /// `dateTime`) when the token has a validity period. The TOTP
+    /// last-accepted step has no PSKC element and is not written.
     ///
     /// # Errors
-    /// [`Error::Rng`] or [`Error::Write`].
+    /// [`Error::WriterConfig`] for a TOTP token whose T0 is not the epoch
+    /// (the reader, like the apps, takes T0 = 0, so it would not read back
+    /// the same token); [`Error::Rng`] or [`Error::Write`].
     pub fn write_token(&mut self, token: &ImportedToken) -> Result<(), Error> {
+        if let TokenKind::Totp { params, .. } = token.kind
+            && params.t0 != mfa_oath::UnixTime::EPOCH
+        {
+            return Err(Error::WriterConfig {
+                reason: "a TOTP token with a T0 other than the epoch cannot be written to PSKC",
+            });
+        }
         self.count += 1;
         let mut x = Zeroizing::new(String::with_capacity(1024));
         x.push_str("  <pskc:KeyPackage>\n");
@@ -374,6 +389,22 @@ impl<W: Write, R: TryCryptoRng> PskcWriter<W, R> {
                 "      <pskc:UserId>{}</pskc:UserId>\n",
                 escape(user.as_str())
             ));
+        }
+        if token.not_before.is_some() || token.not_after.is_some() {
+            x.push_str("      <pskc:Policy>\n");
+            if let Some(t) = token.not_before {
+                x.push_str(&format!(
+                    "        <pskc:StartDate>{}</pskc:StartDate>\n",
+                    crate::format_date(t)
+                ));
+            }
+            if let Some(t) = token.not_after {
+                x.push_str(&format!(
+                    "        <pskc:ExpiryDate>{}</pskc:ExpiryDate>\n",
+                    crate::format_date(t)
+                ));
+            }
+            x.push_str("      </pskc:Policy>\n");
         }
         x.push_str("    </pskc:Key>\n  </pskc:KeyPackage>\n");
         self.out.write_all(x.as_bytes()).map_err(|e| io(&e))

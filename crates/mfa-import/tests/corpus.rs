@@ -420,7 +420,7 @@ const CASES: &[(&str, Opt, &[&str])] = &[
         "invalid/notxml.pskcxml",
         Opt::None,
         &[
-            "FATAL line 2: missing KeyContainer: the root element is <InValidXML>",
+            "FATAL line 2, byte offset 34: missing KeyContainer: the root element is <InValidXML>",
         ],
     ),
     (
@@ -434,14 +434,14 @@ const CASES: &[(&str, Opt, &[&str])] = &[
         "invalid/wrongelement.pskcxml",
         Opt::None,
         &[
-            "FATAL line 2: missing KeyContainer: the root element is <SomethingElse>",
+            "FATAL line 2, byte offset 37: missing KeyContainer: the root element is <SomethingElse>",
         ],
     ),
     (
         "invalid/wrongversion.pskcxml",
         Opt::None,
         &[
-            "FATAL line 4: unsupported PSKC version \"1.2\" (only 1.0 is supported)",
+            "FATAL line 4, byte offset 135: unsupported PSKC version \"1.2\" (only 1.0 is supported)",
         ],
     ),
     (

@@ -266,8 +266,23 @@ fn report_detects_duplicates_and_weak_keys_and_writes_a_safe_errors_csv() {
             },
         ]
     );
+    // By default the secrets are withheld.
     let mut out = Vec::new();
     write_errors_csv(&mut out, reader.header(), &report.rejected).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    let expected = "upn,serial number,secret key,time interval,manufacturer,model,Enabled,line,error\n\
+b@x,1,,30,Contoso,HardwareKey,true,3,\"duplicate serial number \"\"1\"\" (first seen at line 2 (serial \"\"1\"\"))\"\n\
+c@x,2,,90,'@SUM(1+1),'-2+3,true,4,\"time interval \"\"90\"\" is not allowed (expected 30 or 60)\"\n";
+    assert_eq!(text, expected);
+    // Asked for, they are written as uploaded.
+    let mut out = Vec::new();
+    mfa_import::write_errors_csv_with(
+        &mut out,
+        reader.header(),
+        &report.rejected,
+        mfa_import::ErrorsCsvOptions::new().with_secrets(true),
+    )
+    .unwrap();
     let text = String::from_utf8(out).unwrap();
     let expected = "upn,serial number,secret key,time interval,manufacturer,model,Enabled,line,error\n\
 b@x,1,JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP,30,Contoso,HardwareKey,true,3,\"duplicate serial number \"\"1\"\" (first seen at line 2 (serial \"\"1\"\"))\"\n\

@@ -5,7 +5,8 @@
 //!
 //! Needs `MFA_TEST_PYTHON` (set by `.ci/test` to the project venv, where
 //! `.ci/setup` installs python-pskc 1.4). Without it the test prints a loud
-//! `SKIPPED:` line and passes. `MFA_TEST_SEED` replays a run.
+//! `SKIPPED:` line, which `.ci/test` counts as skipped (a failure under
+//! `CI=true`). `MFA_TEST_SEED` replays a run.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -13,6 +14,8 @@
     clippy::indexing_slicing,
     clippy::print_stderr
 )]
+
+mod common;
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -70,24 +73,9 @@ impl rand_core::TryRng for TestRng {
 impl rand_core::TryCryptoRng for TestRng {}
 
 fn python() -> Option<String> {
-    let Ok(py) = std::env::var("MFA_TEST_PYTHON") else {
-        eprintln!(
-            "SKIPPED: MFA_TEST_PYTHON is not set; the python-pskc differential test did not run"
-        );
-        return None;
-    };
-    let ok = Command::new(&py)
-        .args(["-c", "import pskc"])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    if !ok {
-        eprintln!(
-            "SKIPPED: {py} cannot import pskc (python-pskc); the differential test did not run"
-        );
-        return None;
-    }
-    Some(py)
+    // MFA_TEST_PYTHON, else the project venv; a missing python-pskc is a
+    // loud SKIPPED line (straight to stderr), a failure under CI=true.
+    common::python("python_pskc differential test", &["pskc"])
 }
 
 fn seed() -> u64 {

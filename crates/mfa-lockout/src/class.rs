@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use mfa_oath::UnixTime;
+use mfa_time::UnixTime;
 
 use crate::{Decision, Error, LockoutState, Policy, Unblocked};
 
@@ -131,7 +131,7 @@ impl Policies {
 ///
 /// ```
 /// use mfa_lockout::{FactorClass, Policies, Policy, UserLockout};
-/// use mfa_oath::UnixTime;
+/// use mfa_time::UnixTime;
 ///
 /// let policies = Policies::uniform(Policy::from_minutes(2, 5, 15)?);
 /// let t = UnixTime::from_secs(1_000);
@@ -252,7 +252,7 @@ impl UserLockout {
     ///
     /// ```
     /// use mfa_lockout::{Error, Policies, UserLockout};
-    /// use mfa_oath::UnixTime;
+    /// use mfa_time::UnixTime;
     /// let r = UserLockout::new().admin_unblock_all(&Policies::default(), UnixTime::from_secs(0), "lost phone");
     /// assert!(matches!(r, Err(Error::NotLocked { .. })));
     /// ```

@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use mfa_oath::UnixTime;
+use mfa_time::UnixTime;
 
 use crate::AdminLockCause;
 

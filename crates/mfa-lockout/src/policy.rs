@@ -72,15 +72,19 @@ impl Escalation {
 ///
 /// The three settings of the reference system (denials that lock, minutes
 /// until the counter is reset, minutes until automatic unblock) plus two
-/// optional hardenings that are off by default: [`Escalation`] and a hard
-/// cap on consecutive denials that only an administrator clears.
+/// hardenings: a hard cap on consecutive denials that only an administrator
+/// clears (on by default, at [`MAX_HARD_CAP`]) and [`Escalation`] (off by
+/// default).
 ///
-/// Defaults ([`Policy::default`]): 10 denials, 10 minutes, 10 minutes, no
-/// escalation, no hard cap, denials while locked neither counted nor
-/// extending the lock. The reference documentation names the settings but
-/// gives no default values; these are the defaults of the Windows 11 (22H2
-/// and later) account lockout policy, which also satisfies NIST SP 800-63B's
-/// limit of 100 consecutive failures.
+/// Defaults ([`Policy::default`], and every policy [`Policy::new`] makes):
+/// 10 denials, 10 minutes, 10 minutes, no escalation, a hard cap of 100
+/// consecutive denials, denials while locked neither counted nor extending
+/// the lock. The reference documentation names the settings but gives no
+/// default values; the first three are the defaults of the Windows 11 (22H2
+/// and later) account lockout policy. The hard cap is what NIST SP 800-63B
+/// §5.2.2 requires (a verifier SHALL limit consecutive failed attempts to
+/// no more than 100): with automatic unblock alone, an attacker who waits
+/// out each lock could guess forever.
 ///
 /// ```
 /// use mfa_lockout::Policy;
@@ -89,6 +93,7 @@ impl Escalation {
 /// assert_eq!(policy.threshold(), 10);
 /// assert_eq!(policy.reset_window_secs(), 600);
 /// assert_eq!(policy.unblock_after_secs(), 600);
+/// assert_eq!(policy.hard_cap(), Some(100));
 ///
 /// // 0 minutes until automatic unblock: only an administrator unblocks.
 /// let strict = Policy::from_minutes(3, 15, 0)?.with_hard_cap(20)?;
@@ -112,7 +117,7 @@ impl Default for Policy {
             reset_window: Policy::DEFAULT_RESET_WINDOW_SECS,
             unblock_after: Policy::DEFAULT_UNBLOCK_AFTER_SECS,
             escalation: None,
-            hard_cap: None,
+            hard_cap: Some(MAX_HARD_CAP),
             extend_while_locked: false,
         }
     }
@@ -222,10 +227,11 @@ impl Policy {
         })
     }
 
-    /// Turns on the hard cap: after `cap` consecutive denials (across reset
+    /// Sets the hard cap: after `cap` consecutive denials (across reset
     /// windows and expired lockouts, cleared only by a success or an
     /// administrator) the account stays locked until an administrator
-    /// unblocks it.
+    /// unblocks it. Every policy has one; the default is [`MAX_HARD_CAP`],
+    /// and it can only be lowered.
     ///
     /// # Errors
     ///
@@ -289,7 +295,9 @@ impl Policy {
         self.escalation
     }
 
-    /// The hard cap on consecutive denials, if on.
+    /// The hard cap on consecutive denials: [`MAX_HARD_CAP`] unless lowered
+    /// with [`Policy::with_hard_cap`]. (Every policy has one; the `Option`
+    /// keeps the signature of earlier versions.)
     pub const fn hard_cap(&self) -> Option<u32> {
         self.hard_cap
     }

@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use mfa_oath::UnixTime;
+use mfa_time::UnixTime;
 
 use crate::{Error, Policy, StateField};
 
@@ -82,7 +82,7 @@ impl Decision {
     ///
     /// ```
     /// use mfa_lockout::{LockoutState, Policy};
-    /// use mfa_oath::UnixTime;
+    /// use mfa_time::UnixTime;
     /// assert!(LockoutState::new().check(&Policy::default(), UnixTime::from_secs(0)).is_allowed());
     /// ```
     pub const fn is_allowed(&self) -> bool {
@@ -94,7 +94,7 @@ impl Decision {
     ///
     /// ```
     /// use mfa_lockout::{Decision, Error};
-    /// use mfa_oath::UnixTime;
+    /// use mfa_time::UnixTime;
     /// let d = Decision::Locked { until: UnixTime::from_secs(60), failures: 3, lockouts: 1 };
     /// assert!(matches!(d.refusal(), Some(Error::Locked { failures: 3, .. })));
     /// ```
@@ -138,7 +138,7 @@ pub struct Unblocked {
 ///
 /// ```
 /// use mfa_lockout::{LockoutState, LockoutParts, Policy};
-/// use mfa_oath::UnixTime;
+/// use mfa_time::UnixTime;
 ///
 /// let (state, _) = LockoutState::new().record_failure(&Policy::default(), UnixTime::from_secs(9))?;
 /// let parts: LockoutParts = state.parts();
@@ -165,7 +165,7 @@ pub struct LockoutParts {
 ///
 /// ```
 /// use mfa_lockout::{Decision, LockoutState, Policy};
-/// use mfa_oath::UnixTime;
+/// use mfa_time::UnixTime;
 ///
 /// let policy = Policy::from_minutes(3, 5, 15)?;
 /// let mut state = LockoutState::new();
@@ -307,7 +307,7 @@ impl LockoutState {
     ///
     /// ```
     /// use mfa_lockout::{Decision, LockoutState, Policy};
-    /// use mfa_oath::UnixTime;
+    /// use mfa_time::UnixTime;
     /// let d = LockoutState::new().check(&Policy::default(), UnixTime::from_secs(5));
     /// assert_eq!(d, Decision::Allowed { failures: 0, consecutive: 0, remaining: 10 });
     /// ```
@@ -341,7 +341,7 @@ impl LockoutState {
     ///
     /// ```
     /// use mfa_lockout::{Error, LockoutState, Policy};
-    /// use mfa_oath::UnixTime;
+    /// use mfa_time::UnixTime;
     /// let policy = Policy::from_minutes(1, 5, 5)?;
     /// let t = UnixTime::from_secs(100);
     /// let before = LockoutState::new();
@@ -375,7 +375,7 @@ impl LockoutState {
     ///
     /// ```
     /// use mfa_lockout::{Decision, LockoutState, Policy};
-    /// use mfa_oath::UnixTime;
+    /// use mfa_time::UnixTime;
     /// let policy = Policy::default();
     /// let (s, d) = LockoutState::new().record_failure(&policy, UnixTime::from_secs(1))?;
     /// assert_eq!(d, Decision::Allowed { failures: 1, consecutive: 1, remaining: 9 });
@@ -434,12 +434,21 @@ impl LockoutState {
                 }
                 next
             }
-            Decision::LockedUntilAdmin { .. } if policy.extend_while_locked() => LockoutState {
-                failures: self.failures.saturating_add(1),
-                last_failure: Some(now),
-                consecutive: self.consecutive.saturating_add(1),
-                ..self
-            },
+            Decision::LockedUntilAdmin { .. } if policy.extend_while_locked() => {
+                let consecutive = self.consecutive.saturating_add(1);
+                let mut next = LockoutState {
+                    failures: self.failures.saturating_add(1),
+                    last_failure: Some(now),
+                    consecutive,
+                    ..self
+                };
+                // Reaching the hard cap while locked until an administrator
+                // unblocks says so (the log reason is the cap).
+                if policy.hard_cap().is_some_and(|cap| consecutive >= cap) {
+                    next.lock = Lock::Admin(AdminLockCause::HardCap);
+                }
+                next
+            }
             Decision::Locked { .. } | Decision::LockedUntilAdmin { .. } => {
                 return Err(decision
                     .refusal()
@@ -460,7 +469,7 @@ impl LockoutState {
     ///
     /// ```
     /// use mfa_lockout::{LockoutState, Policy};
-    /// use mfa_oath::UnixTime;
+    /// use mfa_time::UnixTime;
     /// let policy = Policy::default();
     /// let (s, _) = LockoutState::new().record_failure(&policy, UnixTime::from_secs(1))?;
     /// let (s, _) = s.record_success(&policy, UnixTime::from_secs(2))?;
@@ -488,7 +497,7 @@ impl LockoutState {
     ///
     /// ```
     /// use mfa_lockout::{Decision, LockoutState, Policy};
-    /// use mfa_oath::UnixTime;
+    /// use mfa_time::UnixTime;
     /// let policy = Policy::from_minutes(1, 5, 0)?;
     /// let t = UnixTime::from_secs(50);
     /// let (s, _) = LockoutState::new().record_failure(&policy, t)?;
@@ -526,7 +535,7 @@ impl LockoutState {
     ///
     /// ```
     /// use mfa_lockout::{LockoutState, Policy};
-    /// use mfa_oath::UnixTime;
+    /// use mfa_time::UnixTime;
     /// let policy = Policy::default();
     /// let (s, _) = LockoutState::new().record_failure(&policy, UnixTime::from_secs(0))?;
     /// assert_eq!(s.next_deadline(&policy, UnixTime::from_secs(0)), Some(UnixTime::from_secs(601)));

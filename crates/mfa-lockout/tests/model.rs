@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 
 use mfa_lockout::{AdminLockCause, Decision, Error, Escalation, LockoutState, Policy};
-use mfa_oath::UnixTime;
+use mfa_time::UnixTime;
 use proptest::prelude::*;
 use proptest_state_machine::{ReferenceStateMachine, StateMachineTest, prop_state_machine};
 
@@ -24,6 +24,11 @@ struct ModelPolicy {
 }
 
 impl ModelPolicy {
+    /// The hard cap in force: the one set, or the default of 100.
+    fn cap(&self) -> u32 {
+        self.hard_cap.unwrap_or(mfa_lockout::MAX_HARD_CAP)
+    }
+
     fn real(&self) -> Policy {
         let mut p = Policy::new(self.threshold, self.reset, self.unblock).unwrap();
         if let Some((factor, cap)) = self.escalation {
@@ -116,9 +121,8 @@ impl Model {
             _ => {
                 let failures = self.live_denials();
                 let mut remaining = i64::from(self.policy.threshold) - i64::from(failures);
-                if let Some(cap) = self.policy.hard_cap {
-                    remaining = remaining.min(i64::from(cap) - i64::from(self.consecutive));
-                }
+                let cap = self.policy.cap();
+                remaining = remaining.min(i64::from(cap) - i64::from(self.consecutive));
                 Decision::Allowed {
                     failures,
                     consecutive: self.consecutive,
@@ -229,7 +233,7 @@ impl ReferenceStateMachine for LockoutMachine {
                 }
                 m.denials.push(m.now);
                 m.consecutive += 1;
-                if m.policy.hard_cap.is_some_and(|c| m.consecutive >= c) {
+                if m.consecutive >= m.policy.cap() {
                     m.lock = ModelLock::Admin(AdminLockCause::HardCap);
                 } else if let ModelLock::Until(u) = m.lock {
                     let d = m.policy.duration(m.lockouts.max(1)).unwrap();
@@ -243,7 +247,7 @@ impl ReferenceStateMachine for LockoutMachine {
                 m.lock = ModelLock::None;
                 m.denials.push(m.now);
                 m.consecutive += 1;
-                if m.policy.hard_cap.is_some_and(|c| m.consecutive >= c) {
+                if m.consecutive >= m.policy.cap() {
                     m.lock = ModelLock::Admin(AdminLockCause::HardCap);
                 } else if m.denials.len() as u32 >= m.policy.threshold {
                     m.lockouts += 1;

@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 
 use mfa_lockout::{AdminLockCause, Decision, Error, Escalation, LockoutState, Policy, Unblocked};
-use mfa_oath::UnixTime;
+use mfa_time::UnixTime;
 
 const T: u64 = 1_000_000;
 
@@ -446,4 +446,33 @@ fn no_deadline_past_the_end_of_time() {
             .check(&policy, UnixTime::from_secs(u64::MAX))
             .is_allowed()
     );
+}
+
+#[test]
+fn default_policy_caps_consecutive_denials_at_100() {
+    // NIST SP 800-63B §5.2.2: waiting out every 10-minute lock must not
+    // give an attacker unlimited guesses.
+    let policy = Policy::default();
+    assert_eq!(policy.hard_cap(), Some(mfa_lockout::MAX_HARD_CAP));
+    assert_eq!(
+        Policy::new(5, 60, 60).unwrap().hard_cap(),
+        Some(100),
+        "every new policy has the cap"
+    );
+    let mut state = LockoutState::new();
+    let mut t = 0;
+    for n in 1..=100u32 {
+        // Past any lock and reset window: only the consecutive count survives.
+        t += 10_000;
+        assert!(state.check(&policy, at(t)).is_allowed(), "denial {n}");
+        state = state.record_failure(&policy, at(t)).unwrap().0;
+    }
+    assert_eq!(state.consecutive(), 100);
+    assert!(matches!(
+        state.check(&policy, at(t + 1_000_000)),
+        Decision::LockedUntilAdmin {
+            cause: AdminLockCause::HardCap,
+            ..
+        }
+    ));
 }

@@ -160,12 +160,23 @@ pub enum UriError {
     #[error("the {0} is not valid percent-encoded UTF-8")]
     Encoding(&'static str),
     /// The issuer parameter differs from the issuer prefix of the label.
+    /// No longer returned by the parser (the parameter wins, with a
+    /// [`crate::UriWarning::IssuerMismatch`]); kept for callers that match it.
     #[error("the issuer parameter {parameter:?} differs from the label's issuer prefix {label:?}")]
     IssuerMismatch {
         /// Issuer from the label prefix.
         label: alloc::string::String,
         /// Issuer from the `issuer=` parameter.
         parameter: alloc::string::String,
+    },
+    /// The URI is longer than [`crate::MAX_URI_LEN`] (when parsed), or
+    /// would be once written ([`crate::OtpAuthUri::try_to_uri`]).
+    #[error("the URI is {len} bytes long; at most {max} are allowed")]
+    TooLong {
+        /// Its length in bytes.
+        len: usize,
+        /// The limit.
+        max: usize,
     },
     /// The secret parameter is not valid.
     #[error("the secret parameter is invalid: {0}")]

@@ -172,37 +172,3 @@ impl Default for Period {
         Period::THIRTY
     }
 }
-
-/// A point in time as whole seconds since the Unix epoch.
-///
-/// The crate never reads a clock: callers pass the time in, so tests and
-/// replays are deterministic.
-///
-/// ```
-/// use mfa_oath::UnixTime;
-/// let t = UnixTime::from_secs(59);
-/// assert_eq!(t.secs(), 59);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
-pub struct UnixTime(u64);
-
-impl UnixTime {
-    /// The epoch itself.
-    pub const EPOCH: UnixTime = UnixTime(0);
-
-    /// Seconds since 1970-01-01T00:00:00Z.
-    pub const fn from_secs(secs: u64) -> UnixTime {
-        UnixTime(secs)
-    }
-
-    /// Seconds since 1970-01-01T00:00:00Z.
-    pub const fn secs(self) -> u64 {
-        self.0
-    }
-}
-
-impl From<u64> for UnixTime {
-    fn from(secs: u64) -> Self {
-        UnixTime(secs)
-    }
-}

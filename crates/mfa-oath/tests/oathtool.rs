@@ -36,8 +36,8 @@ fn oathtool_available() -> bool {
     match Command::new("oathtool").arg("--version").output() {
         Ok(o) if o.status.success() => true,
         _ => {
-            eprintln!(
-                "SKIPPED: oathtool not found; install the Debian package `oathtool` (.ci/setup does) to run the differential test"
+            mfa_test_support::skip!(
+                "oathtool not found; install the Debian package `oathtool` (.ci/setup does) to run the differential test"
             );
             false
         }

@@ -177,15 +177,16 @@ proptest! {
         let _ = Secret::from_hex(&text);
     }
 
-    /// otpauth URIs round-trip through to_uri/parse.
+    /// otpauth URIs round-trip through try_to_uri/parse (names without
+    /// control characters, which the parser refuses).
     #[test]
-    fn otpauth_round_trip(secret in secret(), params in totp_params(), issuer in proptest::option::of("[^\\x00]{1,20}"), account in "[^:\\x00]{1,30}", hotp in any::<bool>(), counter in any::<u64>()) {
+    fn otpauth_round_trip(secret in secret(), params in totp_params(), issuer in proptest::option::of("[^\\p{Cc}]{1,20}"), account in "[^:\\p{Cc}]{1,30}", hotp in any::<bool>(), counter in any::<u64>()) {
         let issuer = issuer.map(|i| i.trim().to_string()).filter(|i| !i.is_empty());
         let account = account.trim().to_string();
         prop_assume!(!account.is_empty());
         let kind = if hotp { OtpKind::Hotp { counter } } else { OtpKind::Totp { period: params.period } };
         let uri = OtpAuthUri { kind, issuer: issuer.clone(), account: account.clone(), secret, algorithm: params.algorithm, digits: params.digits };
-        let text = uri.to_uri();
+        let text = uri.try_to_uri().unwrap();
         let back = OtpAuthUri::parse(&text).unwrap();
         prop_assert_eq!(back.kind, uri.kind);
         prop_assert_eq!(back.issuer, issuer);

@@ -33,13 +33,9 @@ fn radclient(test: &str) -> bool {
         .status()
         .is_ok();
     if !ok {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!(
-                "{test}: radclient is not installed (CI=true: apt-get install freeradius-utils)"
-            );
-        }
-        let line = format!("SKIPPED: {test}: radclient (freeradius-utils) is not installed\n");
-        let _ = std::io::stderr().lock().write_all(line.as_bytes());
+        // One SKIPPED line named after the test (a failure under CI=true).
+        let _ = test;
+        mfa_test_support::skip!("radclient (freeradius-utils) is not installed");
     }
     ok
 }

@@ -11,16 +11,11 @@ use crate::{
     Field, FieldPolicy, PersonName, PhoneExport, ServerName, UserId,
 };
 
-/// Characters that make a spreadsheet treat a cell as a formula (OWASP
-/// "CSV injection"), plus the quote used to neutralise them, so that
-/// neutralising can be undone exactly.
-const FORMULA_TRIGGERS: [char; 8] = ['=', '+', '-', '@', '\t', '\r', '\n', '\''];
-
-/// Makes a cell safe to open in a spreadsheet: a cell that starts with `=`,
-/// `+`, `-`, `@`, tab, carriage return or line feed gets a leading `'`, so it
-/// is shown as text instead of being evaluated as a formula. A cell that
-/// starts with `'` gets one too, so [`unneutralise_cell`] restores every
-/// value exactly.
+/// Makes a cell safe to open in a spreadsheet (see [`mfa_csv`], the one
+/// guard shared with mfa-import): a cell that starts with `=`, `+`, `-`,
+/// `@`, tab, carriage return, line feed, `'` or a full-width `＝ ＋ － ＠`
+/// gets a leading `'`, so it is shown as text instead of being evaluated as
+/// a formula; [`unneutralise_cell`] restores every value exactly.
 ///
 /// ```
 /// use mfa_record::{neutralise_cell, unneutralise_cell};
@@ -30,15 +25,12 @@ const FORMULA_TRIGGERS: [char; 8] = ['=', '+', '-', '@', '\t', '\r', '\n', '\'']
 /// assert_eq!(unneutralise_cell(&neutralise_cell("'quoted")), "'quoted");
 /// ```
 pub fn neutralise_cell(value: &str) -> Cow<'_, str> {
-    match value.chars().next() {
-        Some(c) if FORMULA_TRIGGERS.contains(&c) => Cow::Owned(format!("'{value}")),
-        _ => Cow::Borrowed(value),
-    }
+    mfa_csv::neutralise_cell(value)
 }
 
 /// Undoes [`neutralise_cell`]: removes one leading `'`.
 pub fn unneutralise_cell(cell: &str) -> &str {
-    cell.strip_prefix('\'').unwrap_or(cell)
+    mfa_csv::unneutralise_cell(cell)
 }
 
 /// One row of an exported authentication log: an [`AuthEvent`] as the
@@ -166,32 +158,15 @@ fn columns(policy: &FieldPolicy) -> Vec<Field> {
 }
 
 /// `t` as `YYYY-MM-DDThh:mm:ssZ` (proleptic Gregorian calendar, UTC; years
-/// past 9999 get more digits).
+/// past 9999 get more digits): [`mfa_time::UnixTime::rfc3339`], the
+/// workspace's one calendar.
 ///
 /// ```
 /// use mfa_oath::UnixTime;
 /// assert_eq!(mfa_record::utc(UnixTime::from_secs(1_700_000_000)), "2023-11-14T22:13:20Z");
 /// ```
 pub fn utc(t: UnixTime) -> String {
-    // Howard Hinnant's civil_from_days, for days since 1970-01-01 >= 0.
-    let secs = t.secs();
-    let days = secs / 86_400;
-    let rem = secs % 86_400;
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z % 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = u128::from(yoe) + u128::from(era) * 400 + u128::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    t.rfc3339().to_string()
 }
 
 fn csv_error(e: csv::Error) -> Error {

@@ -365,7 +365,7 @@ impl DeviceToken {
 
     /// SHA-256 of the token's bytes, as 64 lower-case hex digits.
     pub fn sha256_hex(&self) -> String {
-        hex(&Sha256::digest(self.0.as_bytes()))
+        data_encoding::HEXLOWER.encode(&Sha256::digest(self.0.as_bytes()))
     }
 }
 
@@ -393,16 +393,6 @@ impl From<DeviceToken> for String {
     fn from(value: DeviceToken) -> String {
         value.0
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use fmt::Write as _;
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        // Writing to a String cannot fail.
-        let _ = write!(s, "{b:02x}");
-    }
-    s
 }
 
 #[cfg(test)]

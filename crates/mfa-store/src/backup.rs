@@ -223,7 +223,7 @@ impl Store {
     /// let dir = tempfile::tempdir()?;
     /// let key = MasterKey::new(1, [9; 32]);
     /// let a = Store::open(&format!("sqlite:{}", dir.path().join("a.db").display()), &key)?;
-    /// a.add_trusted_range("10.0.0.0/8", mfa_oath::UnixTime::from_secs(1))?;
+    /// a.add_trusted_range("10.0.0.0/8", "root", mfa_oath::UnixTime::from_secs(1))?;
     /// let mut file = Vec::new();
     /// a.backup(&mut file)?;
     /// let b = Store::open(&format!("sqlite:{}", dir.path().join("b.db").display()), &key)?;

@@ -341,6 +341,7 @@ pub(crate) enum Mode {
 enum Target {
     Sqlite {
         path: PathBuf,
+        synchronous: &'static str,
     },
     /// The URL is parsed (and its `sslrootcert` read) at the first
     /// connection, then kept: a URL that cannot be used fails every time.
@@ -367,9 +368,16 @@ pub(crate) struct Pool {
 const PG_RETRIES: u32 = 20;
 
 impl Pool {
-    pub(crate) fn sqlite(path: PathBuf, busy_timeout: Duration) -> Pool {
+    pub(crate) fn sqlite(
+        path: PathBuf,
+        busy_timeout: Duration,
+        durability: crate::Durability,
+    ) -> Pool {
         Pool {
-            target: Target::Sqlite { path },
+            target: Target::Sqlite {
+                path,
+                synchronous: durability.sqlite_pragma(),
+            },
             idle: Mutex::new(Vec::new()),
             busy_timeout,
         }
@@ -395,7 +403,7 @@ impl Pool {
 
     fn connect(&self) -> Result<Conn, Error> {
         match &self.target {
-            Target::Sqlite { path } => {
+            Target::Sqlite { path, synchronous } => {
                 let not_db = |e: rusqlite::Error| match e.sqlite_error_code() {
                     Some(
                         rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt,
@@ -406,9 +414,10 @@ impl Pool {
                 };
                 let c = rusqlite::Connection::open(path).map_err(not_db)?;
                 c.busy_timeout(self.busy_timeout).map_err(not_db)?;
-                // WAL: readers never block the writer; NORMAL sync: a commit is
-                // durable against a process crash, and against power loss once
-                // the WAL is checkpointed (see docs/store.md). The journal mode
+                // WAL: readers never block the writer. Sync per
+                // StoreConfig::durability: FULL makes every commit durable
+                // against power loss; NORMAL only against a process crash
+                // until the WAL is checkpointed (see docs/store.md). The journal mode
                 // is switched only on a new, empty file: an existing file that
                 // is not in WAL mode is another application's database (or was
                 // converted on purpose) and is not modified here.
@@ -419,7 +428,7 @@ impl Pool {
                     c.query_row("PRAGMA journal_mode=WAL", [], |r| r.get::<_, String>(0))
                         .map_err(not_db)?;
                 }
-                c.pragma_update(None, "synchronous", "NORMAL")
+                c.pragma_update(None, "synchronous", *synchronous)
                     .map_err(not_db)?;
                 c.pragma_update(None, "foreign_keys", "ON")
                     .map_err(not_db)?;

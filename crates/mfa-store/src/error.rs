@@ -188,6 +188,17 @@ pub enum Error {
         /// The name given.
         name: String,
     },
+    /// An opaque setting (`notify.*`) whose name says it holds a secret
+    /// (`notify.smtp.password`): secrets are kept in files, and a setting
+    /// names the file (`notify.smtp.password_file`). The value is not
+    /// shown.
+    #[error(
+        "setting {name}: secrets are not stored in settings; keep it in a file and set the setting naming the file (..._file)"
+    )]
+    SecretSetting {
+        /// The name given.
+        name: String,
+    },
     /// A setting's value cannot be used.
     #[error("setting {name}: {value:?} is not valid; expected {expected}")]
     InvalidSetting {

@@ -24,15 +24,18 @@ pub use crypto::{Credential, MasterKey};
 pub use db::BackendKind;
 pub use error::{BackupProblem, Error, TlsProblem};
 pub use model::{
-    AuditEntry, Channel, DEFAULT_CODE_TTL, DEFAULT_RETENTION_DAYS, ImportMode, ImportRejection,
-    ImportReport, MAX_TOKENS_PER_USER, MAX_TRUSTED_RANGES, NewToken, RejectedToken, StoreConfig,
-    StoreStats, TokenInfo, TokenKind, UserProfile, VerifyContext, VerifyOutcome,
+    AuditEntry, Channel, DEFAULT_CODE_TTL, DEFAULT_RETENTION_DAYS, Durability, ImportMode,
+    ImportRejection, ImportReport, MAX_TOKENS_PER_USER, MAX_TRUSTED_RANGES, NewToken,
+    RejectedToken, StoreConfig, StoreStats, TokenInfo, TokenKind, UserProfile, VerifyContext,
+    VerifyOutcome,
 };
 pub use net::Cidr;
 pub use schema::SCHEMA_VERSION;
-pub use settings::{SETTINGS, Setting, setting};
+pub use settings::{
+    MAX_OPAQUE_NAME_LEN, MAX_OPAQUE_VALUE_LEN, OPAQUE_PREFIX, SETTINGS, Setting, setting,
+};
 pub use store::{
-    ApprovedBy, AuthOutcome, AuthRequest, CodeIssue, MAX_APP_PASSWORDS, MAX_SERIAL_LEN,
-    MAX_USER_ID_LEN, Method, Presented, Store,
+    ApprovedBy, AuthOutcome, AuthRequest, CodeIssue, IMPORT_BATCH, MAX_APP_PASSWORDS,
+    MAX_SERIAL_LEN, MAX_USER_ID_LEN, Method, Presented, Store,
 };
 pub use tls::{SslMode, connect_postgres};

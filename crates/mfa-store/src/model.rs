@@ -42,9 +42,48 @@ pub struct StoreConfig {
     /// How long to wait for a lock held by another connection (SQLite).
     pub busy_timeout: Duration,
     /// Days a device is remembered after MFA ("remember MFA on this
-    /// device"); 0 switches the feature off. Callers pass it to
-    /// [`crate::Store::remember_device`].
+    /// device"); 0 switches the feature off. [`crate::Store::authenticate`]
+    /// issues and honours remembered-device tokens for this many days.
     pub remember_device_days: u32,
+    /// How durable a commit is on SQLite (PostgreSQL: the server's
+    /// `synchronous_commit`). [`Durability::Full`] by default.
+    pub durability: Durability,
+}
+
+/// How durable an SQLite commit is: whether a power loss or an operating
+/// system crash can take back a commit that was reported done.
+///
+/// Every verification commits the step it consumed; a commit that is lost
+/// re-opens that step, so the same code is accepted again after the
+/// restart (a replay window of the last commits before the crash). A
+/// process crash alone never loses a commit in either mode.
+///
+/// ```
+/// use mfa_store::{Durability, StoreConfig};
+/// assert_eq!(StoreConfig::default().durability, Durability::Full);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Durability {
+    /// `PRAGMA synchronous=FULL`: the write-ahead log is flushed to the disk
+    /// at every commit, so a commit survives power loss. The default: a
+    /// consumed step must stay consumed.
+    #[default]
+    Full,
+    /// `PRAGMA synchronous=NORMAL`: the log is flushed only at checkpoints;
+    /// a power loss or OS crash can roll back the last commits (and so
+    /// re-open their steps for replay). Faster; see docs/benchmarks.md.
+    Normal,
+}
+
+impl Durability {
+    /// The SQLite `synchronous` pragma value.
+    pub(crate) const fn sqlite_pragma(self) -> &'static str {
+        match self {
+            Durability::Full => "FULL",
+            Durability::Normal => "NORMAL",
+        }
+    }
 }
 
 impl Default for StoreConfig {
@@ -58,6 +97,7 @@ impl Default for StoreConfig {
             hotp_window: Window::HOTP_DEFAULT,
             busy_timeout: Duration::from_secs(30),
             remember_device_days: 0,
+            durability: Durability::Full,
         }
     }
 }
@@ -395,4 +435,39 @@ pub struct StoreStats {
     pub auth_events: u64,
     /// Audit log entries.
     pub audit_entries: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use super::*;
+    use crate::db::Mode;
+    use crate::{MasterKey, Store};
+
+    /// The `synchronous` pragma of a connection of `store` (2 FULL, 1 NORMAL).
+    fn synchronous(store: &Store) -> i64 {
+        store
+            .pool()
+            .run(Mode::Write, |tx| {
+                tx.query("pragma", "PRAGMA synchronous", &[])?[0].i64(0, "synchronous")
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn sqlite_commits_are_durable_by_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite:{}", dir.path().join("mfa.db").display());
+        let key = MasterKey::new(1, [3; 32]);
+        assert_eq!(synchronous(&Store::open(&url, &key).unwrap()), 2);
+        let config = StoreConfig {
+            durability: Durability::Normal,
+            ..StoreConfig::default()
+        };
+        assert_eq!(
+            synchronous(&Store::open_with(&url, &key, config).unwrap()),
+            1
+        );
+    }
 }

@@ -128,6 +128,27 @@ CREATE TABLE app_passwords (
 ALTER TABLE mfa_keys ADD COLUMN data_key_id BIGINT;
 ALTER TABLE mfa_keys ADD COLUMN wrapped {BLOB};
 ALTER TABLE tokens ADD COLUMN row_mac {BLOB};
+CREATE TABLE import_staging (
+    import_id BIGINT NOT NULL,
+    position BIGINT NOT NULL,
+    serial TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    algorithm TEXT NOT NULL,
+    digits BIGINT NOT NULL,
+    period BIGINT NOT NULL,
+    t0 BIGINT NOT NULL,
+    key_id BIGINT NOT NULL,
+    sealed {BLOB} NOT NULL,
+    user_id TEXT,
+    last_step BIGINT,
+    drift BIGINT NOT NULL,
+    manufacturer TEXT,
+    model TEXT,
+    imported_at BIGINT NOT NULL,
+    row_mac {BLOB} NOT NULL,
+    PRIMARY KEY (import_id, serial)
+);
+CREATE INDEX import_staging_user ON import_staging (import_id, user_id);
 ",
 ];
 

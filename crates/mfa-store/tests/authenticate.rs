@@ -93,7 +93,8 @@ fn trusted_ip_bypasses_only_when_nothing_blocks(b: &Backend) {
         &inside,
     );
     assert_eq!(kind(&o), Some(DenialKind::CodeWrong));
-    s.add_trusted_range("192.168.1.0/24", at(t)).unwrap();
+    s.add_trusted_range("192.168.1.0/24", "root", at(t))
+        .unwrap();
     // Inside the range: approved without a second factor, logged as such.
     let o = auth(
         &s,

@@ -100,12 +100,19 @@ fn two_hundred_wrong_codes_lock_exactly_at_the_threshold(b: &Backend) {
 }
 
 fn two_hundred_wrong_codes_count_exactly(b: &Backend) {
+    // A threshold that is never reached: the default hard cap of 100
+    // consecutive denials stops the guessing, exactly at 100.
     let (m, s, _) = wrong_codes(b, 1000);
-    assert_eq!(m.get("code_wrong"), Some(&200), "{m:?}");
+    assert_eq!(m.get("code_wrong"), Some(&100), "{m:?}");
+    assert_eq!(m.get("failure_cap_reached"), Some(&100), "{m:?}");
     let state = s.lockout_state("alice", FactorClass::Otp).unwrap();
     assert_eq!(
-        (state.failures(), state.lock()),
-        (200, mfa_lockout::Lock::None)
+        (state.failures(), state.consecutive(), state.lock()),
+        (
+            100,
+            100,
+            mfa_lockout::Lock::Admin(mfa_lockout::AdminLockCause::HardCap)
+        )
     );
 }
 

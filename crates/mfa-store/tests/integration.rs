@@ -112,12 +112,50 @@ fn vendor_pskc_file_imports_and_verifies(b: &Backend) {
     );
 }
 
+/// Everything the database holds, as bytes to search: the SQLite file and
+/// its write-ahead log, or every row of every table on PostgreSQL.
+fn database_bytes(b: &Backend) -> Vec<u8> {
+    match b.url.strip_prefix("sqlite:") {
+        Some(path) => {
+            let mut bytes = std::fs::read(path).unwrap();
+            if let Ok(wal) = std::fs::read(format!("{path}-wal")) {
+                bytes.extend_from_slice(&wal);
+            }
+            bytes
+        }
+        None => {
+            let mut c = mfa_store::connect_postgres(&b.url).unwrap();
+            let mut text = String::new();
+            for table in ["users", "auth_log", "audit_log", "one_time_codes"] {
+                for row in c
+                    .query(&format!("SELECT row_to_json(x)::text FROM {table} x"), &[])
+                    .unwrap()
+                {
+                    text.push_str(row.get::<_, &str>(0));
+                    text.push('\n');
+                }
+            }
+            text.into_bytes()
+        }
+    }
+}
+
+/// Whether `needle` is in `haystack` as it is or hex-encoded (the backup
+/// writes text fields as hex).
+fn holds(haystack: &[u8], needle: &str) -> bool {
+    let hex = data_encoding::HEXLOWER.encode(needle.as_bytes());
+    [needle.as_bytes(), hex.as_bytes()]
+        .iter()
+        .any(|n| haystack.windows(n.len()).any(|w| w == *n))
+}
+
 fn switched_off_fields_are_never_stored(b: &Backend) {
     let mut config = StoreConfig::default();
     config.fields = FieldPolicy::minimal();
     let s = b.open_with(config);
     let mut p = UserProfile::new("alice");
-    p.first_name = Some("Alice".into());
+    p.first_name = Some("Alicia".into());
+    p.last_name = Some("Zwartkop".into());
     p.email = Some("alice@example.com".into());
     p.phone = Some("+31 20 123 4567".into());
     s.put_user(&p, at(T0)).unwrap();
@@ -134,9 +172,38 @@ fn switched_off_fields_are_never_stored(b: &Backend) {
     assert_eq!(log.len(), 1);
     assert!(log[0].first_name().is_none() && log[0].email().is_none() && log[0].phone().is_none());
     assert!(log[0].client_ip().is_none());
+    let mut csv = Vec::new();
+    s.export_auth_log_csv(at(0), at(T0 + 1), &mut csv).unwrap();
 
-    // With every field on, they are recorded.
-    let s = b.open();
+    // Not in the database, the backup or the log export.
+    let db = database_bytes(b);
+    for (what, bytes) in [("database", &db), ("backup", &backup), ("log export", &csv)] {
+        for field in ["Alicia", "Zwartkop", "alice@example.com"] {
+            assert!(!holds(bytes, field), "{field} is in the {what}");
+        }
+    }
+    // The phone number is kept for the SMS and voice codes it receives, in
+    // the user record only: not in the log or its export.
+    assert!(holds(&db, "+31 20 123 4567"), "the phone is needed for SMS");
+    assert!(!holds(&csv, "+31 20 123 4567"));
+    let u = s.user("alice").unwrap().unwrap();
+    assert_eq!(
+        (u.first_name, u.last_name, u.email, u.phone.as_deref()),
+        (None, None, None, Some("+31 20 123 4567"))
+    );
+    // The backup restores the store, phone included.
+    let restored = Backend::sqlite();
+    let r = restored.open();
+    r.restore(std::io::Cursor::new(&backup)).unwrap();
+    assert_eq!(
+        r.user("alice").unwrap().unwrap().phone.as_deref(),
+        Some("+31 20 123 4567")
+    );
+
+    // With every field on, they are stored and recorded.
+    let mut s = b.open();
+    s.put_user(&p, at(T0 + 1)).unwrap();
+    assert!(holds(&database_bytes(b), "alice@example.com"));
     assert!(
         s.verify_code("alice", Channel::Sms, "123456", at(T0 + 1), &ctx())
             .unwrap()
@@ -150,4 +217,15 @@ fn switched_off_fields_are_never_stored(b: &Backend) {
     );
     assert!(log[0].phone().is_some());
     assert_eq!(log[0].client_ip(), Some("192.0.2.7".parse().unwrap()));
+
+    // Switching a field off also forgets what the user records held.
+    s.set_settings(
+        &[("log.email", "off"), ("log.name", "off")],
+        "root",
+        at(T0 + 2),
+    )
+    .unwrap();
+    let u = s.user("alice").unwrap().unwrap();
+    assert_eq!((u.first_name, u.last_name, u.email), (None, None, None));
+    assert_eq!(u.phone.as_deref(), Some("+31 20 123 4567"));
 }

@@ -10,7 +10,7 @@
 mod common;
 
 use common::*;
-use mfa_lockout::FactorClass;
+use mfa_lockout::{Escalation, FactorClass, Policy};
 use mfa_record::DenialKind;
 use mfa_store::{Error, SETTINGS, Store, StoreConfig};
 
@@ -19,6 +19,14 @@ both_backends!(
     invalid_settings_change_nothing,
     empty_value_restores_the_default,
     settings_travel_in_backups,
+    lockout_settings_change_only_the_fields_they_name,
+    lockout_settings_are_checked_together,
+    extend_while_locked_is_honoured,
+    config_set_is_one_audited_transaction,
+    trusted_range_changes_are_audited,
+    notify_settings_are_stored_as_opaque_text,
+    notify_settings_are_all_or_nothing_with_the_others,
+    notify_settings_refuse_bad_shapes_and_secrets,
 );
 
 fn a_stored_setting_applies_to_every_server(b: &Backend) {
@@ -257,4 +265,502 @@ fn remember_device_days_is_a_bounded_setting() {
     assert_eq!(c.remember_device_days, 14);
     assert!(c.apply_setting("remember_device.days", "366").is_err());
     assert!(c.apply_setting("remember_device.days", "-1").is_err());
+}
+
+fn lockout_settings_change_only_the_fields_they_name(b: &Backend) {
+    let mut config = StoreConfig::default();
+    let pin = Policy::new(3, 90, 120)
+        .unwrap()
+        .with_escalation(Escalation::new(2, 3600).unwrap())
+        .unwrap()
+        .with_hard_cap(20)
+        .unwrap();
+    config.lockout = config.lockout.with(FactorClass::Pin, pin);
+    let mut s = b.open_with(config.clone());
+    s.set_settings(&[("lockout.denials", "5")], "root", at(T0))
+        .unwrap();
+    let check = |s: &Store| {
+        let p = *s.config().lockout.get(FactorClass::Pin);
+        // Only the threshold changed: seconds are not rounded to minutes,
+        // escalation and hard cap are kept.
+        assert_eq!(p.threshold(), 5);
+        assert_eq!((p.reset_window_secs(), p.unblock_after_secs()), (90, 120));
+        assert_eq!(p.escalation(), Some(Escalation::new(2, 3600).unwrap()));
+        assert_eq!(p.hard_cap(), Some(20));
+        let o = *s.config().lockout.get(FactorClass::Otp);
+        assert_eq!((o.threshold(), o.reset_window_secs()), (5, 600));
+        assert_eq!((o.escalation(), o.hard_cap()), (None, Some(100)));
+    };
+    check(&s);
+    check(&b.open_with(config.clone()));
+
+    s.set_settings(
+        &[
+            ("lockout.hard_cap", "50"),
+            ("lockout.escalation", "3,60"),
+            ("lockout.extend_while_locked", "on"),
+        ],
+        "root",
+        at(T0),
+    )
+    .unwrap();
+    for s in [&s, &b.open_with(config.clone())] {
+        for class in FactorClass::ALL {
+            let p = s.config().lockout.get(class);
+            assert_eq!(p.hard_cap(), Some(50), "{class}");
+            assert_eq!(p.escalation(), Some(Escalation::new(3, 3600).unwrap()));
+            assert!(p.extend_while_locked());
+            assert_eq!(p.threshold(), 5);
+        }
+        assert_eq!(
+            s.config().lockout.get(FactorClass::Pin).reset_window_secs(),
+            90
+        );
+    }
+    s.set_settings(&[("lockout.escalation", "off")], "root", at(T0))
+        .unwrap();
+    assert_eq!(s.config().lockout.get(FactorClass::Pin).escalation(), None);
+    assert_eq!(
+        s.config().lockout.get(FactorClass::Pin).hard_cap(),
+        Some(50)
+    );
+    for bad in ["0", "101", "off"] {
+        assert!(matches!(
+            s.set_settings(&[("lockout.hard_cap", bad)], "root", at(T0)),
+            Err(Error::InvalidSetting { .. })
+        ));
+    }
+    assert_eq!(
+        s.config().lockout.get(FactorClass::Pin).hard_cap(),
+        Some(50)
+    );
+}
+
+fn lockout_settings_are_checked_together(b: &Backend) {
+    let mut s = b.open();
+    // Valid together (the cap is no shorter than the new unblock time),
+    // whatever order they are given in.
+    s.set_settings(
+        &[
+            ("lockout.escalation", "2,30"),
+            ("lockout.unblock_minutes", "20"),
+        ],
+        "root",
+        at(T0),
+    )
+    .unwrap();
+    let p = *s.config().lockout.get(FactorClass::Otp);
+    assert_eq!(p.unblock_after_secs(), 1200);
+    assert_eq!(p.escalation(), Some(Escalation::new(2, 1800).unwrap()));
+    // An unblock time longer than the escalation cap is refused, and
+    // nothing of the call is stored.
+    let err = s
+        .set_settings(
+            &[("lockout.denials", "3"), ("lockout.unblock_minutes", "31")],
+            "root",
+            at(T0),
+        )
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidSetting { .. }), "{err:?}");
+    let again = b.open();
+    for s in [&s, &again] {
+        let p = s.config().lockout.get(FactorClass::Otp);
+        assert_eq!((p.threshold(), p.unblock_after_secs()), (10, 1200));
+    }
+    // No automatic unblock: escalation has nothing to do, and is kept
+    // stored for when automatic unblock comes back.
+    s.set_settings(&[("lockout.unblock_minutes", "0")], "root", at(T0))
+        .unwrap();
+    assert_eq!(s.config().lockout.get(FactorClass::Otp).escalation(), None);
+    s.set_settings(&[("lockout.unblock_minutes", "")], "root", at(T0))
+        .unwrap();
+    assert_eq!(
+        s.config().lockout.get(FactorClass::Otp).escalation(),
+        Some(Escalation::new(2, 1800).unwrap())
+    );
+}
+
+fn extend_while_locked_is_honoured(b: &Backend) {
+    let config = otp_lockout(2, 600, 600);
+    let mut s = b.open_with(config.clone());
+    let t = enrol(&s, "alice", "T1", 1);
+    for i in 0..2 {
+        let o = s
+            .verify("alice", &wrong_code(1, t), at(t + i), &ctx())
+            .unwrap();
+        assert!(!o.is_approved());
+    }
+    let until = |s: &Store| match s
+        .lockout_decision("alice", FactorClass::Otp, at(t + 2))
+        .unwrap()
+    {
+        mfa_lockout::Decision::Locked { until, .. } => until.secs(),
+        d => panic!("{d:?}"),
+    };
+    assert_eq!(until(&s), t + 1 + 600);
+    // Off (the default): an attempt while locked does not move the lock.
+    let o = s
+        .verify("alice", &wrong_code(1, t), at(t + 100), &ctx())
+        .unwrap();
+    assert_eq!(o.denial().map(|r| r.kind()), Some(DenialKind::Locked));
+    assert_eq!(until(&s), t + 1 + 600);
+    // On: it counts and pushes the lock out.
+    s.set_settings(&[("lockout.extend_while_locked", "on")], "root", at(t))
+        .unwrap();
+    let o = s
+        .verify("alice", &wrong_code(1, t), at(t + 300), &ctx())
+        .unwrap();
+    assert_eq!(o.denial().map(|r| r.kind()), Some(DenialKind::Locked));
+    assert_eq!(until(&s), t + 300 + 600);
+    let late = t + 700;
+    let o = s
+        .verify("alice", &code_at(1, late), at(late), &ctx())
+        .unwrap();
+    assert!(!o.is_approved(), "{o:?}");
+}
+
+/// What a failed `set_config` must leave as it was.
+fn config_snapshot(s: &Store) -> (u32, Vec<(String, String)>, Vec<String>, usize) {
+    (
+        s.config().lockout.get(FactorClass::Otp).threshold(),
+        s.settings()
+            .unwrap()
+            .into_iter()
+            .filter(|(_, _, stored)| *stored)
+            .map(|(s, v, _)| (s.name.to_string(), v))
+            .collect(),
+        s.trusted_ranges()
+            .unwrap()
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+        s.audit_log(at(0), at(u64::MAX / 2)).unwrap().len(),
+    )
+}
+
+fn config_set_is_one_audited_transaction(b: &Backend) {
+    let mut s = b.open();
+    s.set_config(
+        &[("lockout.denials", "5")],
+        Some(&["10.0.0.0/8", "192.0.2.0/24"]),
+        "root",
+        at(T0),
+    )
+    .unwrap();
+    let before = config_snapshot(&s);
+    assert_eq!(before.0, 5);
+    assert_eq!(before.2, ["10.0.0.0/8", "192.0.2.0/24"]);
+    let many: Vec<String> = (0..51).map(|i| format!("10.{i}.0.0/16")).collect();
+    let many: Vec<&str> = many.iter().map(String::as_str).collect();
+    // Each call's last item is wrong: nothing of it may be stored.
+    type Call<'a> = (&'a [(&'a str, &'a str)], Option<&'a [&'a str]>);
+    let calls: [Call<'_>; 5] = [
+        (
+            &[("lockout.denials", "3")],
+            Some(&["172.16.0.0/12", "10.0.0.0/40"]),
+        ),
+        (
+            &[("lockout.denials", "3"), ("fraud.alert", "perhaps")],
+            Some(&["172.16.0.0/12"]),
+        ),
+        (
+            &[("lockout.denials", "3"), ("no.such", "1")],
+            Some(&["172.16.0.0/12"]),
+        ),
+        (&[("lockout.denials", "3")], Some(&many)),
+        (
+            &[("lockout.denials", "3"), ("lockout.escalation", "2,1")],
+            Some(&[]),
+        ),
+    ];
+    for (pairs, ranges) in calls {
+        let err = s.set_config(pairs, ranges, "root", at(T0 + 1)).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Cidr { .. }
+                    | Error::InvalidSetting { .. }
+                    | Error::UnknownSetting { .. }
+                    | Error::TooManyTrustedRanges { .. }
+            ),
+            "{err:?}"
+        );
+        assert_eq!(config_snapshot(&s), before, "{pairs:?} {ranges:?}: {err}");
+        assert_eq!(config_snapshot(&b.open()), before);
+    }
+    // A good call replaces the list: one removal, one addition audited
+    // with the actor; the range kept is not touched.
+    s.set_config(
+        &[],
+        Some(&["192.0.2.0/24", "2001:db8::/32"]),
+        "alice-admin",
+        at(T0 + 2),
+    )
+    .unwrap();
+    assert_eq!(
+        s.trusted_ranges()
+            .unwrap()
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        ["192.0.2.0/24", "2001:db8::/32"]
+    );
+    let audit: Vec<_> = s
+        .audit_log(at(T0 + 2), at(T0 + 3))
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.action, e.actor, e.reason))
+        .collect();
+    let who = Some("alice-admin".to_string());
+    assert_eq!(
+        audit,
+        [
+            (
+                "trusted_range_remove".to_string(),
+                who.clone(),
+                Some("10.0.0.0/8".to_string())
+            ),
+            (
+                "trusted_range_add".to_string(),
+                who,
+                Some("2001:db8::/32".to_string())
+            ),
+        ]
+    );
+}
+
+fn trusted_range_changes_are_audited(b: &Backend) {
+    let s = b.open();
+    s.add_trusted_range("10.1.2.3/16", "bob", at(T0)).unwrap();
+    s.add_trusted_range("10.1.0.0/16", "bob", at(T0)).unwrap(); // exists: not audited
+    assert!(
+        s.remove_trusted_range("10.1.0.0/16", "carol", at(T0 + 1))
+            .unwrap()
+    );
+    assert!(
+        !s.remove_trusted_range("10.1.0.0/16", "carol", at(T0 + 1))
+            .unwrap()
+    );
+    let audit: Vec<_> = s
+        .audit_log(at(0), at(u64::MAX / 2))
+        .unwrap()
+        .into_iter()
+        .map(|e| {
+            (
+                e.action,
+                e.actor.unwrap_or_default(),
+                e.reason.unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        audit,
+        [
+            (
+                "trusted_range_add".into(),
+                "bob".into(),
+                "10.1.0.0/16".into()
+            ),
+            (
+                "trusted_range_remove".into(),
+                "carol".into(),
+                "10.1.0.0/16".into()
+            ),
+        ]
+    );
+}
+
+fn notify_settings_are_stored_as_opaque_text(b: &Backend) {
+    let mut s = b.open();
+    let body = "User {user} reported fraud.\n\tThe account is {status}.";
+    s.set_config(
+        &[
+            ("notify.smtp.host", " 127.0.0.1 "),
+            ("notify.smtp.password_file", "/etc/mfa/smtp.pw"),
+            ("notify.template.fraud_body", body),
+            // Not a setting mfa-notify knows: the store does not judge.
+            ("notify.future.thing", "anything at all"),
+            ("lockout.denials", "4"),
+        ],
+        None,
+        "root",
+        at(T0),
+    )
+    .unwrap();
+    let want = vec![
+        (
+            "notify.future.thing".to_owned(),
+            "anything at all".to_owned(),
+        ),
+        ("notify.smtp.host".to_owned(), "127.0.0.1".to_owned()),
+        (
+            "notify.smtp.password_file".to_owned(),
+            "/etc/mfa/smtp.pw".to_owned(),
+        ),
+        ("notify.template.fraud_body".to_owned(), body.to_owned()),
+    ];
+    assert_eq!(s.stored_settings("notify.").unwrap(), want);
+    assert_eq!(s.stored_settings("notify.smtp.").unwrap(), want[1..3]);
+    assert_eq!(
+        s.stored_settings("lockout.").unwrap(),
+        [("lockout.denials".to_owned(), "4".to_owned())]
+    );
+    // Another server opening the store sees them, and its own settings
+    // still apply (the opaque ones are not interpreted).
+    let other = b.open();
+    assert_eq!(other.stored_settings("notify.").unwrap(), want);
+    assert_eq!(other.config().lockout.get(FactorClass::Otp).threshold(), 4);
+    // `settings()` lists the store's own settings only.
+    assert_eq!(other.settings().unwrap().len(), SETTINGS.len());
+    // Audited like the others (paths and templates are not secrets).
+    let audit = s.audit_log(at(0), at(u64::MAX / 2)).unwrap();
+    for reason in [
+        "notify.smtp.host= 127.0.0.1 ",
+        "notify.smtp.password_file=/etc/mfa/smtp.pw",
+        "notify.future.thing=anything at all",
+    ] {
+        assert!(
+            audit.iter().any(|e| e.action == "setting"
+                && e.actor.as_deref() == Some("root")
+                && e.reason.as_deref() == Some(reason)),
+            "{reason}"
+        );
+    }
+    // An empty (or blank) value removes it.
+    s.set_settings(
+        &[("notify.future.thing", ""), ("notify.smtp.host", "  ")],
+        "root",
+        at(T0 + 1),
+    )
+    .unwrap();
+    assert_eq!(b.open().stored_settings("notify.").unwrap(), want[2..]);
+    // They travel in backups.
+    let mut file = Vec::new();
+    s.backup(&mut file).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("restored.db").display());
+    Store::open(&url, &key())
+        .unwrap()
+        .restore(std::io::Cursor::new(&file))
+        .unwrap();
+    let again = Store::open(&url, &key()).unwrap();
+    assert_eq!(again.stored_settings("notify.").unwrap(), want[2..]);
+}
+
+fn notify_settings_are_all_or_nothing_with_the_others(b: &Backend) {
+    let mut s = b.open();
+    // A bad store setting after a good notify one: neither is stored.
+    let err = s
+        .set_config(
+            &[
+                ("notify.smtp.host", "smtp.example.com"),
+                ("lockout.denials", "0"),
+            ],
+            None,
+            "root",
+            at(T0),
+        )
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidSetting { .. }), "{err:?}");
+    // A bad notify shape after a good store setting, and a bad range after
+    // a good notify setting: nothing either.
+    let err = s
+        .set_config(
+            &[("lockout.denials", "3"), ("notify.smtp.host", "a\u{7}b")],
+            None,
+            "root",
+            at(T0),
+        )
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidSetting { .. }), "{err:?}");
+    let err = s
+        .set_config(
+            &[("notify.smtp.host", "smtp.example.com")],
+            Some(&["10.0.0.0/40"]),
+            "root",
+            at(T0),
+        )
+        .unwrap_err();
+    assert!(matches!(err, Error::Cidr { .. }), "{err:?}");
+    let fresh = b.open();
+    assert!(fresh.stored_settings("").unwrap().is_empty());
+    assert!(fresh.trusted_ranges().unwrap().is_empty());
+    assert!(
+        !s.audit_log(at(0), at(u64::MAX / 2))
+            .unwrap()
+            .iter()
+            .any(|e| e.action == "setting")
+    );
+}
+
+fn notify_settings_refuse_bad_shapes_and_secrets(b: &Backend) {
+    let mut s = b.open();
+    let long_name = format!("notify.{}", "a".repeat(58));
+    let long_value = "x".repeat(4097);
+    for (name, value) in [
+        (long_name.as_str(), "1"),
+        ("notify.SMTP.host", "1"),
+        ("notify.smtp-host", "1"),
+        ("notify..host", "1"),
+        ("notify.host.", "1"),
+        ("notify.smtp.host", long_value.as_str()),
+        ("notify.smtp.host", "a\rb"),
+        ("notify.smtp.host", "a\u{0}b"),
+    ] {
+        let err = s
+            .set_settings(&[(name, value)], "root", at(T0))
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidSetting { .. }),
+            "{name}: {err:?}"
+        );
+    }
+    assert!(
+        s.set_settings(&[(&long_name[..64], "1")], "root", at(T0))
+            .is_ok()
+    );
+    assert!(
+        s.set_settings(&[("notify.smtp.host", &long_value[..4096])], "root", at(T0))
+            .is_ok()
+    );
+    // A name that says it holds a secret is refused, and the error does not
+    // carry the value.
+    for name in [
+        "notify.smtp.password",
+        "notify.sms.webhook_token",
+        "notify.sms.api_key",
+        "notify.smtp.secret",
+        "notify.smtp.passwd_value",
+    ] {
+        let err = s
+            .set_settings(&[(name, "hunter2")], "root", at(T0 + 1))
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::SecretSetting { .. }),
+            "{name}: {err:?}"
+        );
+        assert!(!format!("{err} {err:?}").contains("hunter2"), "{name}");
+    }
+    assert!(
+        !s.audit_log(at(0), at(u64::MAX / 2))
+            .unwrap()
+            .iter()
+            .any(|e| e.reason.as_deref().is_some_and(|r| r.contains("hunter2")))
+    );
+    assert!(
+        !s.stored_settings("notify.")
+            .unwrap()
+            .iter()
+            .any(|(_, v)| v == "hunter2")
+    );
+    // Names of files holding secrets are fine, and so are look-alike words.
+    s.set_settings(
+        &[
+            ("notify.sms.webhook_token_file", "/etc/mfa/token"),
+            ("notify.monkey.keyboard", "1"),
+        ],
+        "root",
+        at(T0 + 2),
+    )
+    .unwrap();
 }

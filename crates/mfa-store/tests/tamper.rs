@@ -103,7 +103,7 @@ fn rewinding_the_last_step_in_sql_is_refused(b: &Backend) {
 fn an_edited_backup_restores_nothing(b: &Backend) {
     let s = b.open();
     enrol(&s, "alice", "T1", 1);
-    s.add_trusted_range("192.0.2.0/24", at(T0)).unwrap();
+    s.add_trusted_range("192.0.2.0/24", "root", at(T0)).unwrap();
     let mut file = Vec::new();
     s.backup(&mut file).unwrap();
     let text = String::from_utf8(file.clone()).unwrap();

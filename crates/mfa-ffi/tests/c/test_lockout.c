@@ -181,7 +181,18 @@ TEST(invalid_stored_state_and_null_pointers) {
   mfa_lockout_state bad_kind = {0, false, 0, 0, 0, 7, 0, 0};
   mfa_lockout_state bad_cause = {0, false, 0, 0, 0, 2, 0, 9};
   mfa_lockout_state ok = {0, false, 0, 0, 0, 0, 0, 0}, out = ok;
+  /* has_last_failure is a uint8_t: a byte from a database other than 0 or 1
+   * is refused, never read as a bool. */
+  mfa_lockout_state bad_flag = {1, 2, T, 1, 0, 0, 0, 0};
   uint64_t deadline = 0;
+  CHECK_RC(mfa_lockout_check(p, &bad_flag, T, &d), MFA_RESULT_INVALID_FLAG);
+  CHECK_RC(mfa_lockout_record_failure(p, &bad_flag, T, &out, &d), MFA_RESULT_INVALID_FLAG);
+  CHECK_RC(mfa_lockout_record_success(p, &bad_flag, T, &out, &d), MFA_RESULT_INVALID_FLAG);
+  CHECK_RC(mfa_lockout_next_deadline(p, &bad_flag, T, &deadline), MFA_RESULT_INVALID_FLAG);
+  bad_flag.has_last_failure = 255;
+  CHECK_RC(mfa_lockout_admin_unblock(p, &bad_flag, T, S("x"), &out, &d), MFA_RESULT_INVALID_FLAG);
+  CHECK_EQ_U(d.kind, 99);
+  CHECK_EQ_U(out.failures, 0);
   CHECK_RC(mfa_lockout_check(p, &bad_time, T, &d), MFA_RESULT_LOCKOUT_INVALID_STATE);
   CHECK_RC(mfa_lockout_check(p, &bad_kind, T, &d), MFA_RESULT_LOCKOUT_INVALID_STATE);
   CHECK_RC(mfa_lockout_check(p, &bad_cause, T, &d), MFA_RESULT_LOCKOUT_INVALID_STATE);

@@ -364,6 +364,43 @@ TEST(totp_resync_learns_drift) {
   mfa_totp_free(t);
 }
 
+/* The has_ flags are uint8_t so that a state rebuilt from a database can
+ * hold any byte: 2 (or 255) is refused with MFA_RESULT_INVALID_FLAG before
+ * anything is verified, and the out-parameters stay untouched. */
+TEST(state_flags_other_than_0_or_1_are_refused) {
+  mfa_hotp *h = rfc4226();
+  mfa_totp *t = rfc6238(MFA_ALGORITHM_SHA1, 0);
+  uint64_t n = 999;
+  for (unsigned v = 2; v <= 255; v += 253) {
+    mfa_hotp_state hs = {(uint8_t)v, 0}, hout = {1, 77};
+    CHECK_RC(mfa_hotp_verify(h, S("755224"), &hs, 1, 10, &n, &hout), MFA_RESULT_INVALID_FLAG);
+    const char *codes[2] = {"969429", "338314"};
+    size_t lens[2] = {6, 6};
+    CHECK_RC(mfa_hotp_resync(h, codes, lens, 2, &hs, 100, &n, &hout), MFA_RESULT_INVALID_FLAG);
+    CHECK_EQ_U(hout.has_last_counter, 1);
+    CHECK_EQ_U(hout.last_counter, 77);
+
+    mfa_totp_state ts = {(uint8_t)v, 0, 0}, tout = {1, 77, 5};
+    CHECK_RC(mfa_totp_verify(t, S("94287082"), 59, &ts, 1, 0, &n, &tout), MFA_RESULT_INVALID_FLAG);
+    const char *tcodes[2] = {"94287082", "07081804"};
+    size_t tlens[2] = {8, 8};
+    CHECK_RC(mfa_totp_resync(t, tcodes, tlens, 2, 1111111109ULL, &ts, 20, &n, &tout), MFA_RESULT_INVALID_FLAG);
+    CHECK_EQ_U(tout.has_last_step, 1);
+    CHECK_EQ_U(tout.last_step, 77);
+    CHECK_EQ_U(tout.drift, 5);
+  }
+  CHECK_EQ_U(n, 999);
+  /* 0 and 1 still work: the RFC 4226 code for counter 0, then a replay. */
+  mfa_hotp_state ok = {0, 0};
+  CHECK_OK(mfa_hotp_verify(h, S("755224"), &ok, 1, 10, &n, &ok));
+  CHECK_EQ_U(ok.has_last_counter, 1);
+  CHECK_RC(mfa_hotp_verify(h, S("755224"), &ok, 1, 10, &n, &ok), MFA_RESULT_CODE_REPLAYED);
+  CHECK_STR(mfa_result_message(MFA_RESULT_INVALID_FLAG),
+            "a has_ flag of a stored state struct is neither 0 nor 1");
+  mfa_totp_free(t);
+  mfa_hotp_free(h);
+}
+
 int main(void) {
   RUN(hotp_rfc4226_vectors);
   RUN(hotp_new_errors);
@@ -376,5 +413,6 @@ int main(void) {
   RUN(totp_verify_window_and_replay);
   RUN(totp_verify_errors);
   RUN(totp_resync_learns_drift);
+  RUN(state_flags_other_than_0_or_1_are_refused);
   TEST_MAIN_END();
 }

@@ -250,10 +250,10 @@ TEST(trusted_range_bypass_and_removal) {
   make_url("trusted");
   mfa_store *s = open_store();
   enroll(s, "di@contoso.com", "8000003");
-  CHECK_OK(mfa_store_add_trusted_range(s, S("198.51.100.0/24"), T));
-  CHECK_OK(mfa_store_add_trusted_range(s, S("198.51.100.0/24"), T)); /* again: nothing to do */
-  CHECK_RC(mfa_store_add_trusted_range(s, S("198.51.100.0/33"), T), MFA_RESULT_INVALID_PARAMETER);
-  CHECK_RC(mfa_store_add_trusted_range(s, S("not a range"), T), MFA_RESULT_INVALID_PARAMETER);
+  CHECK_OK(mfa_store_add_trusted_range(s, S("198.51.100.0/24"), S("root"), T));
+  CHECK_OK(mfa_store_add_trusted_range(s, S("198.51.100.0/24"), S("root"), T)); /* again: nothing to do */
+  CHECK_RC(mfa_store_add_trusted_range(s, S("198.51.100.0/33"), S("root"), T), MFA_RESULT_INVALID_PARAMETER);
+  CHECK_RC(mfa_store_add_trusted_range(s, S("not a range"), S("root"), T), MFA_RESULT_INVALID_PARAMETER);
   mfa_auth_outcome o = UNTOUCHED;
   CHECK_OK(auth(s, "di@contoso.com", MFA_AUTH_METHOD_NOTHING, NULL, CLIENT, T + 30, &o));
   CHECK_EQ_U(o.approved_by, MFA_APPROVED_BY_TRUSTED_IP);
@@ -266,12 +266,12 @@ TEST(trusted_range_bypass_and_removal) {
   CHECK_OK(mfa_store_verify(s, S("di@contoso.com"), S("000000"), S(CLIENT), T + 30, &step));
   CHECK_EQ_U(step, 0);
   uint8_t removed = 9;
-  CHECK_OK(mfa_store_remove_trusted_range(s, S("198.51.100.0/24"), &removed));
+  CHECK_OK(mfa_store_remove_trusted_range(s, S("198.51.100.0/24"), S("root"), T, &removed));
   CHECK_EQ_U(removed, 1);
-  CHECK_OK(mfa_store_remove_trusted_range(s, S("198.51.100.0/24"), &removed));
+  CHECK_OK(mfa_store_remove_trusted_range(s, S("198.51.100.0/24"), S("root"), T, &removed));
   CHECK_EQ_U(removed, 0);
   removed = 9;
-  CHECK_RC(mfa_store_remove_trusted_range(s, S("nope"), &removed), MFA_RESULT_INVALID_PARAMETER);
+  CHECK_RC(mfa_store_remove_trusted_range(s, S("nope"), S("root"), T, &removed), MFA_RESULT_INVALID_PARAMETER);
   CHECK_EQ_U(removed, 9);
   CHECK_RC(auth(s, "di@contoso.com", MFA_AUTH_METHOD_NOTHING, NULL, CLIENT, T + 31, &o),
            MFA_RESULT_SECOND_FACTOR_NEEDED);
@@ -282,7 +282,7 @@ TEST(admin_block_beats_a_trusted_ip_and_risk_is_remediated) {
   make_url("block");
   mfa_store *s = open_store();
   enroll(s, "ed@contoso.com", "8000004");
-  CHECK_OK(mfa_store_add_trusted_range(s, S("198.51.100.0/24"), T));
+  CHECK_OK(mfa_store_add_trusted_range(s, S("198.51.100.0/24"), S("root"), T));
   mfa_auth_outcome o = UNTOUCHED;
   CHECK_OK(auth(s, "ed@contoso.com", MFA_AUTH_METHOD_NOTHING, NULL, CLIENT, T + 30, &o));
   CHECK_RC(mfa_store_fraud_block(s, S("ed@contoso.com"), S("admin"), S(""), T + 40), MFA_RESULT_REASON_EMPTY);
@@ -519,7 +519,7 @@ TEST(backup_then_restore_into_a_fresh_store_then_sign_in) {
   enroll(s, "jan@contoso.com", "8000009");
   char pw[MFA_CREDENTIAL_MAX];
   CHECK_OK(mfa_store_add_app_password(s, S("jan@contoso.com"), S("mail"), T, pw, sizeof pw));
-  CHECK_OK(mfa_store_add_trusted_range(s, S("198.51.100.0/24"), T));
+  CHECK_OK(mfa_store_add_trusted_range(s, S("198.51.100.0/24"), S("root"), T));
   backup_restore_sign_in(s, "backup", "jan@contoso.com", pw);
   /* Paths: missing, empty, embedded NUL, no such file. */
   char missing[1100];
@@ -692,7 +692,7 @@ TEST(postgres_backend) {
   char pw[MFA_CREDENTIAL_MAX];
   CHECK_OK(mfa_store_add_app_password(s, S("pg@contoso.com"), S("mail"), T, pw, sizeof pw));
   CHECK_OK(auth(s, "pg@contoso.com", MFA_AUTH_METHOD_APP_PASSWORD, pw, CLIENT, T + 40, &o));
-  CHECK_OK(mfa_store_add_trusted_range(s, S("198.51.100.0/24"), T));
+  CHECK_OK(mfa_store_add_trusted_range(s, S("198.51.100.0/24"), S("root"), T));
   CHECK_OK(mfa_store_fraud_block(s, S("pg@contoso.com"), S("admin"), S("test"), T + 50));
   CHECK_RC(auth(s, "pg@contoso.com", MFA_AUTH_METHOD_NOTHING, NULL, CLIENT, T + 51, &o), MFA_RESULT_BLOCKED_BY_ADMIN);
   CHECK_OK(mfa_store_fraud_unblock(s, S("pg@contoso.com"), S("admin"), S("test over"), T + 52));

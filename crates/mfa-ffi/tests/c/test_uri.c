@@ -133,6 +133,8 @@ TEST(generate_from_tokens_and_round_trip) {
   CHECK_RC(mfa_otpauth_uri_from_totp(t, bad, sizeof bad, S("a"), &u), MFA_RESULT_INVALID_UTF8);
   CHECK_RC(mfa_otpauth_uri_from_totp(t, NULL, 0, bad, sizeof bad, &u), MFA_RESULT_INVALID_UTF8);
   CHECK_RC(mfa_otpauth_uri_from_hotp(h, &st, NULL, 0, S("  "), &u), MFA_RESULT_URI_MISSING_LABEL);
+  mfa_hotp_state bad_flag = {2, 9};
+  CHECK_RC(mfa_otpauth_uri_from_hotp(h, &bad_flag, NULL, 0, S("a"), &u), MFA_RESULT_INVALID_FLAG);
   CHECK_RC(mfa_otpauth_uri_from_hotp(NULL, &st, NULL, 0, S("a"), &u), MFA_RESULT_NULL_PARAMETER);
   CHECK_RC(mfa_otpauth_uri_from_hotp(h, NULL, NULL, 0, S("a"), &u), MFA_RESULT_NULL_PARAMETER);
   CHECK_RC(mfa_otpauth_uri_from_hotp(h, &st, NULL, 0, NULL, 1, &u), MFA_RESULT_NULL_PARAMETER);
@@ -160,7 +162,8 @@ TEST(parse_errors_name_the_problem) {
       {"otpauth://totp/a?secret=JBSWY3DPEHPK3PXP&period=0", MFA_RESULT_URI_INVALID_PARAMETER},
       {"otpauth://totp/a?secret=JBSWY3DPEHPK3PXP&algorithm=MD5", MFA_RESULT_URI_INVALID_PARAMETER},
       {"otpauth://totp/a%FF?secret=JBSWY3DPEHPK3PXP", MFA_RESULT_URI_ENCODING},
-      {"otpauth://totp/A:b?secret=JBSWY3DPEHPK3PXP&issuer=B", MFA_RESULT_URI_ISSUER_MISMATCH},
+      /* An issuer parameter that differs from the label's prefix is no
+         longer refused: the parameter wins, with a warning (issue 12). */
       {"otpauth://totp/a?secret=1234567abcdef1234567abcdef", MFA_RESULT_URI_INVALID_SECRET},
       {"otpauth://totp/a?secret=JBSWY3DP", MFA_RESULT_URI_INVALID_SECRET},
   };

@@ -550,11 +550,17 @@ impl Store {
         if let Some(reason) = fraud_denial(fraud.check(now)) {
             return Ok(AuthOutcome::denied(reason));
         }
-        // 3. Lockout of the factor's class: not checked, not extended.
-        if let Some(c) = class
-            && let Some(reason) = lock_denial(lock.check(self.config.lockout.get(c), now))
-        {
-            return Ok(AuthOutcome::denied(reason));
+        // 3. Lockout of the factor's class: not checked; the lock is
+        // extended only when the policy says so.
+        if let Some(c) = class {
+            let policy = self.config.lockout.get(c);
+            if let Some(reason) = lock_denial(lock.check(policy, now)) {
+                if policy.extend_while_locked() {
+                    let (next, _) = lock.record_failure(policy, now).map_err(Error::Lockout)?;
+                    save_lock(tx, user, c, &next)?;
+                }
+                return Ok(AuthOutcome::denied(reason));
+            }
         }
         // 4. Bypass, only when on and the user is not locked in any class.
         if let Some(by) = self.bypass(tx, user, hashes, now, ctx)? {

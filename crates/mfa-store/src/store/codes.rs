@@ -30,7 +30,7 @@ pub enum CodeIssue {
 impl Store {
     /// Stores a one-time code sent to `user` by SMS or voice (the caller
     /// generates and sends it). Only a keyed hash is stored; it expires
-    /// after [`StoreConfig::code_ttl`] seconds and replaces any earlier
+    /// after [`crate::StoreConfig::code_ttl`] seconds and replaces any earlier
     /// code on the same channel. Returns the expiry time.
     ///
     /// # Errors

@@ -26,7 +26,7 @@ mod devices;
 mod fraud;
 mod keys;
 mod lockout;
-mod network;
+pub(crate) mod network;
 mod reports;
 mod tokens;
 mod users;
@@ -34,6 +34,7 @@ mod users;
 pub use app_passwords::MAX_APP_PASSWORDS;
 pub use authenticate::{ApprovedBy, AuthOutcome, AuthRequest, Method, Presented};
 pub use codes::CodeIssue;
+pub use tokens::IMPORT_BATCH;
 pub(crate) use tokens::mac_every_token;
 
 /// Longest user id, in bytes.
@@ -297,7 +298,7 @@ impl Store {
     pub fn open_with(url: &str, key: &MasterKey, config: StoreConfig) -> Result<Store, Error> {
         let pool = if let Some(path) = url.strip_prefix("sqlite:") {
             let path = path.strip_prefix("//").unwrap_or(path);
-            Pool::sqlite(PathBuf::from(path), config.busy_timeout)
+            Pool::sqlite(PathBuf::from(path), config.busy_timeout, config.durability)
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Pool::postgres(url.to_owned(), config.busy_timeout)
         } else {

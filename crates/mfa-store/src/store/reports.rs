@@ -61,6 +61,11 @@ impl Store {
     /// configured for MFA before `to` (per-user billing counts them whether
     /// or not they signed in) and every log event of the period.
     ///
+    /// A user is configured for MFA when they have an active method: an
+    /// activated OATH token, an app password, or a phone number for SMS and
+    /// voice codes. A user row alone (made by `put_user`, or by assigning a
+    /// token that was never activated) is not billed.
+    ///
     /// # Errors
     /// [`Error::Record`] if `to` is before `from`, database errors.
     pub fn usage_summary(&self, from: UnixTime, to: UnixTime) -> Result<UsageSummary, Error> {
@@ -69,7 +74,10 @@ impl Store {
         let users = self.pool.run(Mode::Snapshot, |tx| {
             tx.query(
                 "users",
-                "SELECT user_id, created_at FROM users WHERE created_at < $1 ORDER BY user_id",
+                "SELECT u.user_id, u.created_at FROM users u WHERE u.created_at < $1 AND (\
+                 EXISTS (SELECT 1 FROM tokens t WHERE t.user_id = u.user_id AND t.active = 1) \
+                 OR EXISTS (SELECT 1 FROM app_passwords a WHERE a.user_id = u.user_id) \
+                 OR (u.phone IS NOT NULL AND u.phone <> '')) ORDER BY u.user_id",
                 &[int(to.secs())],
             )
         })?;
@@ -106,6 +114,11 @@ impl Store {
             tx.exec(
                 "DELETE FROM devices WHERE expires_at < $1",
                 &[int(now.secs())],
+            )?;
+            // Rows staged by an all-or-nothing import that crashed.
+            tx.exec(
+                "DELETE FROM import_staging WHERE imported_at < $1",
+                &[int(now.secs().saturating_sub(86_400))],
             )?;
             Ok(a + b)
         })

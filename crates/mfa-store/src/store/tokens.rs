@@ -30,6 +30,14 @@ pub(super) struct TokenRow {
     pub(super) mac: Option<Vec<u8>>,
 }
 
+/// Tokens committed per transaction by an import.
+pub const IMPORT_BATCH: usize = 1000;
+
+/// The columns of a new token row, as staged by an all-or-nothing import
+/// (every column of `tokens` but `active`, which starts at 0).
+const STAGED_COLS: &str = "serial, kind, algorithm, digits, period, t0, key_id, sealed, user_id, \
+     last_step, drift, manufacturer, model, imported_at, row_mac";
+
 pub(super) const TOKEN_COLS: &str = "serial, kind, algorithm, digits, period, t0, key_id, sealed, user_id, active, last_step, drift, row_mac";
 
 pub(super) fn token_from_row(r: &Row) -> Result<TokenRow, Error> {
@@ -267,53 +275,304 @@ pub(super) fn consume_step(
 }
 
 impl Store {
-    /// Imports tokens (the accepted tokens of an import report) in one
-    /// transaction. Tokens are streamed from the iterator; secrets are
-    /// sealed before they are written.
+    /// Imports tokens (the accepted tokens of an import report), streamed
+    /// from the iterator; secrets are sealed before they are written.
     ///
-    /// A token whose serial exists already, or that names a user who has
-    /// [`MAX_TOKENS_PER_USER`] tokens, is reported in
-    /// [`ImportReport::rejected`]. With [`ImportMode::AllOrNothing`] any
-    /// rejection refuses the whole import and nothing is written; with
-    /// [`ImportMode::AcceptedOnly`] the other tokens are imported.
+    /// A token whose serial exists already (or comes twice), or that names
+    /// a user who would have more than [`MAX_TOKENS_PER_USER`] tokens, is
+    /// reported in [`ImportReport::rejected`].
+    ///
+    /// An import never holds the database's writer lock for long, so
+    /// sign-ins go on during a large one:
+    /// - [`ImportMode::AcceptedOnly`] commits every [`IMPORT_BATCH`] tokens;
+    ///   a crash or error part-way leaves the batches before it imported
+    ///   (the report of a failed call is lost; import again: the tokens
+    ///   already in are rejected as duplicates).
+    /// - [`ImportMode::AllOrNothing`] stages the sealed rows in batches in a
+    ///   table that nothing reads, then moves them into `tokens` in one
+    ///   short transaction that checks again for serials and users that
+    ///   changed meanwhile. Any rejection refuses the whole import and
+    ///   nothing is written (staged rows are deleted; rows of a crashed
+    ///   import are deleted by [`Store::purge_log`] a day later).
     ///
     /// # Errors
     /// [`Error::ImportRefused`] (all-or-nothing with rejections), database
-    /// errors (nothing imported).
+    /// errors (all-or-nothing: nothing imported).
     pub fn import(
         &self,
         tokens: impl IntoIterator<Item = NewToken>,
         mode: ImportMode,
         now: UnixTime,
     ) -> Result<ImportReport, Error> {
-        let mut tokens = Some(tokens.into_iter());
-        let report = self.pool.run(Mode::Write, |tx| {
-            let mut report = ImportReport::default();
-            // A retried transaction (PostgreSQL) cannot replay a consumed
-            // iterator; imports are not retried.
-            let Some(iter) = tokens.take() else {
-                return Err(Error::Busy);
-            };
-            // A server still holding a rotated-out master key does not write.
-            self.ensure_current_master(tx)?;
-            for (index, t) in iter.enumerate() {
-                if let Some(reason) = self.import_one(tx, &t, now)? {
-                    report.rejected.push(RejectedToken {
-                        index,
-                        serial: t.serial.clone(),
-                        reason,
-                    });
-                } else {
-                    report.imported += 1;
+        match mode {
+            ImportMode::AcceptedOnly => self.import_in_batches(tokens, now),
+            _ => self.import_staged(tokens, now),
+        }
+    }
+
+    fn import_in_batches(
+        &self,
+        tokens: impl IntoIterator<Item = NewToken>,
+        now: UnixTime,
+    ) -> Result<ImportReport, Error> {
+        let mut report = ImportReport::default();
+        let mut iter = tokens.into_iter();
+        let mut index = 0usize;
+        loop {
+            let batch: Vec<NewToken> = iter.by_ref().take(IMPORT_BATCH).collect();
+            if batch.is_empty() {
+                return Ok(report);
+            }
+            // One transaction per batch (a retried one re-runs the same batch).
+            let (imported, rejected) = self.pool.run(Mode::Write, |tx| {
+                // A server still holding a rotated-out master key does not write.
+                self.ensure_current_master(tx)?;
+                let mut imported = 0u64;
+                let mut rejected = Vec::new();
+                for (i, t) in batch.iter().enumerate() {
+                    match self.import_one(tx, t, now)? {
+                        Some(reason) => rejected.push(RejectedToken {
+                            index: index + i,
+                            serial: t.serial.clone(),
+                            reason,
+                        }),
+                        None => imported += 1,
+                    }
                 }
+                Ok((imported, rejected))
+            })?;
+            report.imported += imported;
+            report.rejected.extend(rejected);
+            index += batch.len();
+        }
+    }
+
+    fn import_staged(
+        &self,
+        tokens: impl IntoIterator<Item = NewToken>,
+        now: UnixTime,
+    ) -> Result<ImportReport, Error> {
+        let mut id_bytes = [0u8; 8];
+        getrandom::fill(&mut id_bytes).map_err(|_| Error::Rng)?;
+        let import_id = i64::from_be_bytes(id_bytes) & i64::MAX;
+        let result = self.stage_then_swap(import_id, tokens, now);
+        if result.is_err() {
+            // Best effort: what is left is invisible and purged later.
+            let _ = self.pool.run(Mode::Write, |tx| {
+                tx.exec(
+                    "DELETE FROM import_staging WHERE import_id = $1",
+                    &[Val::Int(import_id)],
+                )
+            });
+        }
+        result
+    }
+
+    fn stage_then_swap(
+        &self,
+        import_id: i64,
+        tokens: impl IntoIterator<Item = NewToken>,
+        now: UnixTime,
+    ) -> Result<ImportReport, Error> {
+        let mut report = ImportReport::default();
+        let mut iter = tokens.into_iter();
+        let mut index = 0usize;
+        let mut staged = 0u64;
+        loop {
+            let batch: Vec<NewToken> = iter.by_ref().take(IMPORT_BATCH).collect();
+            if batch.is_empty() {
+                break;
             }
-            if mode == ImportMode::AllOrNothing && !report.rejected.is_empty() {
-                report.imported = 0;
-                return Err(Error::ImportRefused { report });
+            let (n, rejected) = self.pool.run(Mode::Write, |tx| {
+                self.ensure_current_master(tx)?;
+                let mut n = 0u64;
+                let mut rejected = Vec::new();
+                for (i, t) in batch.iter().enumerate() {
+                    match self.stage_one(tx, import_id, index + i, t, now)? {
+                        Some(reason) => rejected.push(RejectedToken {
+                            index: index + i,
+                            serial: t.serial.clone(),
+                            reason,
+                        }),
+                        None => n += 1,
+                    }
+                }
+                Ok((n, rejected))
+            })?;
+            staged += n;
+            report.rejected.extend(rejected);
+            index += batch.len();
+        }
+        if !report.rejected.is_empty() {
+            return Err(Error::ImportRefused { report });
+        }
+        // The swap: one short transaction, re-checking what may have changed.
+        let id = Val::Int(import_id);
+        self.pool.run(Mode::Write, |tx| {
+            self.ensure_current_master(tx)?;
+            let taken = tx.query(
+                "import_staging",
+                "SELECT s.position, s.serial FROM import_staging s JOIN tokens t ON t.serial = s.serial \
+                 WHERE s.import_id = $1 ORDER BY s.position",
+                std::slice::from_ref(&id),
+            )?;
+            let mut late = ImportReport::default();
+            for r in &taken {
+                late.rejected.push(RejectedToken {
+                    index: usize::try_from(r.u64(0, "position")?).unwrap_or(usize::MAX),
+                    serial: r.text(1, "serial")?,
+                    reason: ImportRejection::Duplicate,
+                });
             }
-            Ok(report)
+            let crowded = tx.query(
+                "import_staging",
+                "SELECT s.user_id FROM import_staging s WHERE s.import_id = $1 AND s.user_id IS NOT NULL \
+                 GROUP BY s.user_id \
+                 HAVING count(*) + (SELECT count(*) FROM tokens t WHERE t.user_id = s.user_id) > $2",
+                &[id.clone(), Val::Int(MAX_TOKENS_PER_USER as i64)],
+            )?;
+            for r in &crowded {
+                let user = r.text(0, "user_id")?;
+                late.rejected.push(RejectedToken {
+                    index: usize::MAX,
+                    serial: String::new(),
+                    reason: ImportRejection::TooManyTokens { user },
+                });
+            }
+            if !late.rejected.is_empty() {
+                return Err(Error::ImportRefused { report: late });
+            }
+            tx.exec(
+                "INSERT INTO users (user_id, created_at) \
+                 SELECT DISTINCT user_id, CAST($1 AS BIGINT) FROM import_staging \
+                 WHERE import_id = $2 AND user_id IS NOT NULL \
+                 ON CONFLICT (user_id) DO NOTHING",
+                &[int(now.secs()), id.clone()],
+            )?;
+            tx.exec(
+                &format!(
+                    "INSERT INTO tokens ({STAGED_COLS}, active) SELECT {STAGED_COLS}, 0 \
+                     FROM import_staging WHERE import_id = $1"
+                ),
+                std::slice::from_ref(&id),
+            )?;
+            tx.exec(
+                "DELETE FROM import_staging WHERE import_id = $1",
+                std::slice::from_ref(&id),
+            )?;
+            Ok(())
         })?;
+        report.imported = staged;
         Ok(report)
+    }
+
+    /// Stages one token of an all-or-nothing import (sealed, MAC'd, not
+    /// visible to anything), or says why it is rejected.
+    fn stage_one(
+        &self,
+        tx: &mut dyn Tx,
+        import_id: i64,
+        position: usize,
+        t: &NewToken,
+        now: UnixTime,
+    ) -> Result<Option<ImportRejection>, Error> {
+        if t.serial.is_empty() || t.serial.len() > MAX_SERIAL_LEN {
+            return Ok(Some(ImportRejection::FieldLength { field: "serial" }));
+        }
+        if let Some(user) = &t.user {
+            if user.is_empty() || user.len() > MAX_USER_ID_LEN {
+                return Ok(Some(ImportRejection::FieldLength { field: "user" }));
+            }
+            let staged = tx
+                .query_opt(
+                    "import_staging",
+                    "SELECT count(*) FROM import_staging WHERE import_id = $1 AND user_id = $2",
+                    &[Val::Int(import_id), user.as_str().into()],
+                )?
+                .map(|r| r.u64(0, "count"))
+                .transpose()?
+                .unwrap_or_default();
+            if count_tokens(tx, user)? + staged >= MAX_TOKENS_PER_USER as u64 {
+                return Ok(Some(ImportRejection::TooManyTokens { user: user.clone() }));
+            }
+        }
+        let exists = tx
+            .query_opt(
+                "tokens",
+                "SELECT 1 FROM tokens WHERE serial = $1",
+                &[t.serial.as_str().into()],
+            )?
+            .is_some();
+        if exists {
+            return Ok(Some(ImportRejection::Duplicate));
+        }
+        let (_, vals) = self.new_row(t, now)?;
+        let mut params = vec![Val::Int(import_id), int(position as u64)];
+        params.extend(vals);
+        let n = tx.exec(
+            &format!(
+                "INSERT INTO import_staging (import_id, position, {STAGED_COLS}) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
+                 ON CONFLICT (import_id, serial) DO NOTHING"
+            ),
+            &params,
+        )?;
+        Ok(if n == 0 {
+            Some(ImportRejection::Duplicate)
+        } else {
+            None
+        })
+    }
+
+    /// The row of a new token (sealed secret, MAC) and its values in the
+    /// order of [`STAGED_COLS`].
+    fn new_row(&self, t: &NewToken, now: UnixTime) -> Result<(TokenRow, Vec<Val>), Error> {
+        let (last_step, drift) = match t.kind {
+            TokenKind::Totp(_) => (None, t.drift),
+            TokenKind::Hotp(_) => (HotpState::from_next_counter(t.counter).last_counter, 0),
+        };
+        let (kind, algorithm, digits, period, t0) = match t.kind {
+            TokenKind::Totp(p) => (
+                "totp",
+                p.algorithm,
+                p.digits,
+                p.period.seconds(),
+                p.t0.secs(),
+            ),
+            TokenKind::Hotp(p) => ("hotp", p.algorithm, p.digits, 0, 0),
+        };
+        let keys = self.keys();
+        let sealed = keys.seal(&t.serial, t.secret.expose_secret())?;
+        let row = TokenRow {
+            serial: t.serial.clone(),
+            kind: t.kind,
+            key_id: keys.key_id,
+            sealed,
+            user: t.user.clone(),
+            active: false,
+            last_step,
+            drift,
+            mac: None,
+        };
+        let mac = row_mac(&keys, &row);
+        let vals = vec![
+            t.serial.as_str().into(),
+            kind.into(),
+            algorithm.name().into(),
+            Val::Int(digits.get().into()),
+            int(period),
+            int(t0),
+            int(keys.key_id.into()),
+            Val::Blob(row.sealed.clone()),
+            t.user.clone().into(),
+            last_step.map(int).unwrap_or(Val::Null),
+            Val::Int(drift),
+            t.manufacturer.clone().into(),
+            t.model.clone().into(),
+            int(now.secs()),
+            Val::Blob(mac.to_vec()),
+        ];
+        Ok((row, vals))
     }
 
     fn import_one(
@@ -329,75 +588,38 @@ impl Store {
             if user.is_empty() || user.len() > MAX_USER_ID_LEN {
                 return Ok(Some(ImportRejection::FieldLength { field: "user" }));
             }
-            ensure_user(tx, user, now)?;
             if lock_user(tx, user)?.is_some()
                 && count_tokens(tx, user)? >= MAX_TOKENS_PER_USER as u64
             {
                 return Ok(Some(ImportRejection::TooManyTokens { user: user.clone() }));
             }
         }
-        let (kind, algorithm, digits, period, t0, last_step, drift) = match t.kind {
-            TokenKind::Totp(p) => (
-                "totp",
-                p.algorithm,
-                p.digits,
-                p.period.seconds(),
-                p.t0.secs(),
-                None,
-                t.drift,
-            ),
-            TokenKind::Hotp(p) => (
-                "hotp",
-                p.algorithm,
-                p.digits,
-                0,
-                0,
-                HotpState::from_next_counter(t.counter).last_counter,
-                0,
-            ),
+        // The token row refers to its user: create the user first, and
+        // take it away again if the insert below finds the serial taken (a
+        // rejected row creates no user).
+        let created_user = match &t.user {
+            Some(user) => ensure_user_created(tx, user, now)?,
+            None => false,
         };
-        let keys = self.keys();
-        let sealed = keys.seal(&t.serial, t.secret.expose_secret())?;
-        let row = TokenRow {
-            serial: t.serial.clone(),
-            kind: t.kind,
-            key_id: keys.key_id,
-            sealed: sealed.clone(),
-            user: t.user.clone(),
-            active: false,
-            last_step,
-            drift,
-            mac: None,
-        };
-        let mac = row_mac(&keys, &row);
+        let (_, vals) = self.new_row(t, now)?;
         let n = tx.exec(
-            "INSERT INTO tokens (serial, kind, algorithm, digits, period, t0, key_id, sealed, user_id, \
-             active, last_step, drift, manufacturer, model, imported_at, row_mac) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $11, $12, $13, $14, $15) \
-             ON CONFLICT (serial) DO NOTHING",
-            &[
-                t.serial.as_str().into(),
-                kind.into(),
-                algorithm.name().into(),
-                Val::Int(digits.get().into()),
-                int(period),
-                int(t0),
-                int(keys.key_id.into()),
-                Val::Blob(sealed),
-                t.user.clone().into(),
-                last_step.map(int).unwrap_or(Val::Null),
-                Val::Int(drift),
-                t.manufacturer.clone().into(),
-                t.model.clone().into(),
-                int(now.secs()),
-                Val::Blob(mac.to_vec()),
-            ],
+            &format!(
+                "INSERT INTO tokens ({STAGED_COLS}, active) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 0) \
+                 ON CONFLICT (serial) DO NOTHING"
+            ),
+            &vals,
         )?;
-        Ok(if n == 0 {
-            Some(ImportRejection::Duplicate)
-        } else {
-            None
-        })
+        if n == 0 {
+            if let (true, Some(user)) = (created_user, &t.user) {
+                tx.exec(
+                    "DELETE FROM users WHERE user_id = $1",
+                    &[user.as_str().into()],
+                )?;
+            }
+            return Ok(Some(ImportRejection::Duplicate));
+        }
+        Ok(None)
     }
 
     /// Reads a token's public data.
@@ -693,6 +915,15 @@ fn read_token(tx: &mut dyn Tx, serial: &str) -> Result<TokenRow, Error> {
             serial: serial.to_owned(),
         })?;
     token_from_row(&row)
+}
+
+/// Creates the user row if it does not exist; returns whether it did not
+/// (the caller checked the id's length).
+fn ensure_user_created(tx: &mut dyn Tx, user: &str, now: UnixTime) -> Result<bool, Error> {
+    Ok(tx.exec(
+        "INSERT INTO users (user_id, created_at) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING",
+        &[user.into(), int(now.secs())],
+    )? == 1)
 }
 
 fn count_tokens(tx: &mut dyn Tx, user: &str) -> Result<u64, Error> {

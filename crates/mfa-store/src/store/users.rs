@@ -10,17 +10,26 @@ use crate::{Error, UserProfile};
 impl Store {
     /// Creates or updates a user record.
     ///
+    /// Fields the field policy ([`crate::StoreConfig::fields`]) switches off
+    /// are not stored: with `name` off the first and last name are written
+    /// as NULL, with `email` off the e-mail address. The phone number is
+    /// always stored: it is where SMS and voice codes go (the only way they
+    /// reach the user), and `phone` off keeps it out of log events and
+    /// their exports, not out of the user record.
+    ///
     /// # Errors
     /// [`Error::FieldLength`] for an empty or too long user id; database errors.
     pub fn put_user(&self, user: &UserProfile, now: UnixTime) -> Result<(), Error> {
+        let fields = &self.config.fields;
+        let keep = |on: bool, v: &Option<String>| if on { v.clone() } else { None };
         self.pool.run(Mode::Write, |tx| {
             ensure_user(tx, &user.user_id, now)?;
             tx.exec(
                 "UPDATE users SET first_name = $1, last_name = $2, email = $3, phone = $4 WHERE user_id = $5",
                 &[
-                    user.first_name.clone().into(),
-                    user.last_name.clone().into(),
-                    user.email.clone().into(),
+                    keep(fields.name, &user.first_name).into(),
+                    keep(fields.name, &user.last_name).into(),
+                    keep(fields.email, &user.email).into(),
                     user.phone.clone().into(),
                     user.user_id.as_str().into(),
                 ],
