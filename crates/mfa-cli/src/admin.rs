@@ -1100,14 +1100,13 @@ pub(crate) fn report(g: &Global, cmd: ReportCommand, out: &mut dyn Write) -> Res
         ReportCommand::Usage { month } => {
             let (y, m) = month
                 .split_once('-')
-                .and_then(|(y, m)| Some((y.parse::<i64>().ok()?, m.parse::<i64>().ok()?)))
+                .and_then(|(y, m)| Some((y.parse::<i64>().ok()?, m.parse::<u8>().ok()?)))
                 .filter(|(_, m)| (1..=12).contains(m))
                 .ok_or_else(|| Failure::input(format!("--month {month:?}: expected YYYY-MM")))?;
-            let from = crate::ctx::days_from_civil(y, m, 1) * 86_400;
+            let from = crate::ctx::month_start(y, m)?;
             let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
-            let to = crate::ctx::days_from_civil(ny, nm, 1) * 86_400;
-            let secs = |d: i64| UnixTime::from_secs(u64::try_from(d).unwrap_or(0));
-            let s = store.usage_summary(secs(from), secs(to)).map_err(db)?;
+            let to = crate::ctx::month_start(ny, nm)?;
+            let s = store.usage_summary(from, to).map_err(db)?;
             let mut text = format!(
                 "usage {month}\n  users configured for MFA (billed): {}\n  users who signed in: {}\n  approved: {}\n  denied: {}",
                 s.users_configured(),

@@ -186,60 +186,30 @@ pub(crate) fn emit(
     r.map_err(Failure::write)
 }
 
-/// Parses a time given as Unix seconds or `YYYY-MM-DD` (UTC midnight).
+/// Parses a time given as Unix seconds or `YYYY-MM-DD` (UTC midnight), with
+/// mfa-time's calendar (the one of the workspace): a day the calendar does
+/// not have, such as 2024-02-31, is refused.
 pub(crate) fn parse_time(text: &str) -> Result<UnixTime, Failure> {
     if let Ok(secs) = text.parse::<u64>() {
         return Ok(UnixTime::from_secs(secs));
     }
-    let bad = || {
+    UnixTime::parse_date(text).map_err(|e| {
         Failure::input(format!(
-            "{text:?} is not a date (YYYY-MM-DD) or Unix seconds"
+            "{text:?} is not a date (YYYY-MM-DD) or Unix seconds: {e}"
         ))
-    };
-    let mut parts = text.splitn(3, '-').map(str::parse::<i64>);
-    let (Some(Ok(y)), Some(Ok(m)), Some(Ok(d))) = (parts.next(), parts.next(), parts.next()) else {
-        return Err(bad());
-    };
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || y < 1970 {
-        return Err(bad());
-    }
-    let days = days_from_civil(y, m, d);
-    u64::try_from(days * 86_400)
-        .map(UnixTime::from_secs)
-        .map_err(|_| bad())
+    })
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
-/// algorithm).
-pub(crate) fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+/// The first second of month `m` of year `y` (UTC), with mfa-time's calendar.
+pub(crate) fn month_start(y: i64, m: u8) -> Result<UnixTime, Failure> {
+    mfa_time::Date::new(y, m, 1)
+        .and_then(mfa_time::Date::midnight)
+        .map_err(|e| Failure::input(format!("{y:04}-{m:02}: {e}")))
 }
 
-/// `YYYY-MM-DDTHH:MM:SSZ` for a Unix time.
+/// `YYYY-MM-DDTHH:MM:SSZ` for a Unix time (mfa-time's RFC 3339 form).
 pub(crate) fn format_time(t: UnixTime) -> String {
-    let secs = i64::try_from(t.secs()).unwrap_or(i64::MAX);
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    t.rfc3339().to_string()
 }
 
 #[cfg(test)]
@@ -252,7 +222,11 @@ mod tests {
         assert_eq!(parse_time("2009-02-13").unwrap().secs(), 1_234_483_200);
         assert_eq!(parse_time("1234567890").unwrap().secs(), 1_234_567_890);
         assert!(parse_time("2024-13-01").is_err());
+        assert!(parse_time("2024-02-31").is_err(), "no such day");
+        assert!(parse_time("2023-02-29").is_err(), "not a leap year");
+        assert_eq!(parse_time("2024-02-29").unwrap().secs(), 1_709_164_800);
         assert!(parse_time("yesterday").is_err());
+        assert_eq!(month_start(2024, 3).unwrap().secs(), 1_709_251_200);
         assert_eq!(
             format_time(UnixTime::from_secs(1_234_567_890)),
             "2009-02-13T23:31:30Z"
