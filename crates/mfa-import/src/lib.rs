@@ -20,7 +20,7 @@ pub use otpauth::{
 };
 pub use pskc::{
     ChallengeFormat, PinPolicy, Policy, PskcDate, PskcKey, PskcOptions, PskcReader, RawSecret,
-    format_date, parse_date,
+    parse_date,
 };
 pub use report::{
     Accepted, ErrorsCsvOptions, ImportReport, Warning, neutralise_cell, write_errors_csv,

@@ -1308,34 +1308,6 @@ pub fn parse_date(text: &str) -> Option<i64> {
     mfa_time::parse_timestamp(t).ok()
 }
 
-/// Writes seconds since the epoch as an RFC 6030 / XML Schema `dateTime`
-/// in UTC (`2006-05-01T00:00:00Z`), the form [`parse_date`] reads back.
-///
-/// ```
-/// assert_eq!(mfa_import::format_date(1_146_441_600), "2006-05-01T00:00:00Z");
-/// assert_eq!(mfa_import::parse_date(&mfa_import::format_date(-1)), Some(-1));
-/// ```
-pub fn format_date(unix: i64) -> String {
-    let days = unix.div_euclid(86_400);
-    let rem = unix.rem_euclid(86_400);
-    // civil_from_days (H. Hinnant), the inverse of days_from_civil.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
 impl<R: BufRead> Iterator for PskcReader<R> {
     type Item = Result<PskcKey, Rejection>;
 

@@ -132,6 +132,14 @@ impl<W: Write, R> fmt::Debug for PskcWriter<W, R> {
     }
 }
 
+/// A validity date as RFC 6030 writes it (`xs:dateTime` in UTC), through
+/// the one calendar (mfa-time).
+fn date(secs: i64) -> Result<mfa_time::Timestamp, Error> {
+    mfa_time::format_timestamp(secs).map_err(|_| Error::WriterConfig {
+        reason: "a validity date outside the years 0 to 9999",
+    })
+}
+
 fn io(e: &std::io::Error) -> Error {
     Error::Write(e.kind())
 }
@@ -395,13 +403,13 @@ impl<W: Write, R: TryCryptoRng> PskcWriter<W, R> {
             if let Some(t) = token.not_before {
                 x.push_str(&format!(
                     "        <pskc:StartDate>{}</pskc:StartDate>\n",
-                    crate::format_date(t)
+                    date(t)?
                 ));
             }
             if let Some(t) = token.not_after {
                 x.push_str(&format!(
                     "        <pskc:ExpiryDate>{}</pskc:ExpiryDate>\n",
-                    crate::format_date(t)
+                    date(t)?
                 ));
             }
             x.push_str("      </pskc:Policy>\n");

@@ -430,25 +430,9 @@ fn denial(reason: DenialReason) -> (Code, Option<String>) {
     }
 }
 
-/// `YYYY-MM-DD HH:MM UTC` (civil-from-days, proleptic Gregorian).
+/// `YYYY-MM-DD HH:MM UTC`, through the one calendar (mfa-time).
 fn format_time(t: UnixTime) -> String {
-    let secs = t.secs();
-    let days = i64::try_from(secs / 86_400).unwrap_or(i64::MAX / 2);
-    let rem = secs % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
-        rem / 3600,
-        rem % 3600 / 60
-    )
+    t.utc().minutes().to_string()
 }
 
 #[cfg(test)]

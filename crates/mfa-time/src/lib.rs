@@ -4,7 +4,6 @@
 
 use core::fmt;
 
-use jiff::Timestamp;
 use jiff::civil;
 use jiff::fmt::temporal::Pieces;
 use jiff::tz::Offset;
@@ -107,6 +106,22 @@ impl UnixTime {
         Rfc3339(self)
     }
 
+    /// The time as people read it in messages and reports:
+    /// `YYYY-MM-DD hh:mm:ss UTC`; [`Utc::minutes`] drops the seconds.
+    ///
+    /// ```
+    /// use mfa_time::UnixTime;
+    /// let t = UnixTime::from_secs(1_700_000_000);
+    /// assert_eq!(t.utc().to_string(), "2023-11-14 22:13:20 UTC");
+    /// assert_eq!(t.utc().minutes().to_string(), "2023-11-14 22:13 UTC");
+    /// ```
+    pub fn utc(self) -> Utc {
+        Utc {
+            time: self,
+            seconds: true,
+        }
+    }
+
     fn try_from_signed(secs: i64) -> Result<UnixTime, Error> {
         u64::try_from(secs)
             .map(UnixTime)
@@ -124,7 +139,7 @@ impl UnixTime {
         #[allow(clippy::expect_used)]
         let ts = i64::try_from(secs)
             .ok()
-            .and_then(|s| Timestamp::from_second(s).ok())
+            .and_then(|s| jiff::Timestamp::from_second(s).ok())
             .expect("0 <= secs <= MAX_JIFF_SECS, inside jiff's range");
         let dt = Offset::UTC.to_datetime(ts);
         let date = Date {
@@ -168,6 +183,86 @@ impl fmt::Display for Rfc3339 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (d, [h, mi, s]) = self.0.civil();
         write!(f, "{d}T{h:02}:{mi:02}:{s:02}Z")
+    }
+}
+
+/// [`UnixTime::utc`]: displays as `YYYY-MM-DD hh:mm:ss UTC`, or without
+/// the seconds after [`Utc::minutes`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Utc {
+    time: UnixTime,
+    seconds: bool,
+}
+
+impl Utc {
+    /// The same time to the minute (`YYYY-MM-DD hh:mm UTC`), for messages
+    /// such as "locked until".
+    pub fn minutes(self) -> Utc {
+        Utc {
+            seconds: false,
+            ..self
+        }
+    }
+}
+
+impl fmt::Display for Utc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (d, [h, mi, s]) = self.time.civil();
+        if self.seconds {
+            write!(f, "{d} {h:02}:{mi:02}:{s:02} UTC")
+        } else {
+            write!(f, "{d} {h:02}:{mi:02} UTC")
+        }
+    }
+}
+
+/// Writes seconds since the epoch (negative before 1970) as an XML Schema
+/// `xs:dateTime` in UTC, `YYYY-MM-DDThh:mm:ssZ`: the form
+/// [`parse_timestamp`] reads back.
+///
+/// ```
+/// assert_eq!(mfa_time::format_timestamp(1_146_441_600)?.to_string(), "2006-05-01T00:00:00Z");
+/// assert_eq!(mfa_time::format_timestamp(-1)?.to_string(), "1969-12-31T23:59:59Z");
+/// let back = mfa_time::format_timestamp(-86_399)?.to_string();
+/// assert_eq!(mfa_time::parse_timestamp(&back)?, -86_399);
+/// assert!(mfa_time::format_timestamp(i64::MIN).is_err());
+/// # Ok::<(), mfa_time::Error>(())
+/// ```
+///
+/// # Errors
+/// [`Error::OutOfRange`] for a time outside the years 0 to 9999 (which
+/// [`parse_timestamp`] never returns).
+pub fn format_timestamp(secs: i64) -> Result<Timestamp, Error> {
+    let ts = jiff::Timestamp::from_second(secs).map_err(|_| Error::OutOfRange { secs })?;
+    let dt = Offset::UTC.to_datetime(ts);
+    if dt.year() < 0 {
+        return Err(Error::OutOfRange { secs });
+    }
+    Ok(Timestamp {
+        date: Date {
+            year: i64::from(dt.year()),
+            month: unsigned(dt.month()),
+            day: unsigned(dt.day()),
+        },
+        clock: [
+            unsigned(dt.hour()),
+            unsigned(dt.minute()),
+            unsigned(dt.second()),
+        ],
+    })
+}
+
+/// [`format_timestamp`]: displays as `YYYY-MM-DDThh:mm:ssZ`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timestamp {
+    date: Date,
+    clock: [u8; 3],
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let [h, mi, s] = self.clock;
+        write!(f, "{}T{h:02}:{mi:02}:{s:02}Z", self.date)
     }
 }
 
@@ -411,6 +506,12 @@ pub enum Error {
         month: u8,
         /// The day given.
         day: u8,
+    },
+    /// The time is outside the years 0 to 9999, the calendar's range.
+    #[error("{secs} s is outside the years 0 to 9999")]
+    OutOfRange {
+        /// Seconds since the epoch.
+        secs: i64,
     },
     /// The time is before 1970-01-01T00:00:00Z, which a [`UnixTime`] cannot
     /// hold.
