@@ -372,6 +372,22 @@ fn bad_input_is_one_clear_line() {
     assert!(err.contains("missing.pskcxml"), "{err}");
     let err = env.fails(&["tokens", "assign", "NOPE", "helga"], 2);
     assert!(err.contains("NOPE"), "{err}");
+    // A user id with a control character: refused by the store's one rule
+    // (mfa-record's UserId), in one line that names the character, and the
+    // token stays unassigned.
+    env.ok(&[
+        "import",
+        &corpus("pskc/rfc6030/figure6.pskcxml"),
+        "--psk",
+        "12345678901234567890123456789012",
+    ]);
+    let list = env.json(&["tokens", "list"]);
+    let serial = list[0]["serial"].as_str().unwrap().to_owned();
+    let err = env.fails(&["tokens", "assign", &serial, "eve\nadmin"], 2);
+    assert!(err.contains("'\\n' at position 4"), "{err}");
+    let list = env.json(&["tokens", "list"]);
+    assert!(list.to_string().contains(&serial), "{list}");
+    assert!(!list.to_string().contains("eve"), "{list}");
     let err = env.fails(&["report", "usage", "--month", "2026-13"], 2);
     assert!(err.contains("YYYY-MM"), "{err}");
     // A wrong key changes nothing and says what to check.

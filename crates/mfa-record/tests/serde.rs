@@ -223,7 +223,10 @@ fn policies_round_trip() {
             "phone_call",
             "sms_one_way",
             "mobile_app_notification",
-            "oath_code"
+            "oath_code",
+            "app_password",
+            "trusted_ip",
+            "remembered_device"
         ])
     );
     assert_eq!(serde_json::from_value::<MethodPolicy>(v).unwrap(), m);

@@ -231,6 +231,13 @@ pub enum ImportRejection {
         /// The field.
         field: &'static str,
     },
+    /// The user id is not one mfa-record accepts (a control character):
+    /// such a user could be given the token but never sign in.
+    InvalidUser {
+        /// Why, as [`mfa_record::UserId::new`] said it (names the
+        /// character and its position).
+        why: String,
+    },
 }
 
 impl fmt::Display for ImportRejection {
@@ -241,6 +248,7 @@ impl fmt::Display for ImportRejection {
                 write!(f, "user {user} already has {MAX_TOKENS_PER_USER} tokens")
             }
             ImportRejection::FieldLength { field } => write!(f, "the {field} is empty or too long"),
+            ImportRejection::InvalidUser { why } => f.write_str(why),
         }
     }
 }

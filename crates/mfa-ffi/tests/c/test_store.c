@@ -214,6 +214,11 @@ TEST(assignment_rules) {
   CHECK_RC(mfa_store_assign(s, S("100"), S("carol"), T), MFA_RESULT_TOKEN_ASSIGNED);
   CHECK_RC(mfa_store_assign(s, S("999"), S("carol"), T), MFA_RESULT_UNKNOWN_TOKEN);
   CHECK_RC(mfa_store_assign(s, S("105"), S(""), T), MFA_RESULT_FIELD_LENGTH);
+  /* The store's one user-id rule (mfa-record's UserId): a control character
+     is refused, so no user exists who could be given a token but never
+     sign in. */
+  CHECK_RC(mfa_store_assign(s, S("105"), S("eve\nadmin"), T), MFA_RESULT_INVALID_PARAMETER);
+  CHECK_RC(mfa_store_assign(s, S("105"), S("eve\x7f"), T), MFA_RESULT_INVALID_PARAMETER);
   CHECK_OK(mfa_store_assign(s, S("105"), S("carol"), T));
   mfa_store_stats st;
   CHECK_OK(mfa_store_stats_get(s, &st));

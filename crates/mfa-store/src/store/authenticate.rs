@@ -413,7 +413,7 @@ impl Store {
         now: UnixTime,
         ctx: &VerifyContext,
     ) -> Result<AuthOutcome, Error> {
-        mfa_record::UserId::new(req.user).map_err(Error::Record)?;
+        super::check_user_id(req.user).map_err(Error::Record)?;
         let user = req.user;
         let hashes = Hashes {
             device: req

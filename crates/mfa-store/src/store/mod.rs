@@ -37,8 +37,9 @@ pub use codes::CodeIssue;
 pub use tokens::IMPORT_BATCH;
 pub(crate) use tokens::mac_every_token;
 
-/// Longest user id, in bytes.
-pub const MAX_USER_ID_LEN: usize = 256;
+/// Longest user id, in characters: mfa-record's [`UserId::MAX_LEN`], the
+/// one rule ([`check_user_id`]).
+pub const MAX_USER_ID_LEN: usize = UserId::MAX_LEN;
 /// Longest token serial, in bytes.
 pub const MAX_SERIAL_LEN: usize = 128;
 
@@ -178,8 +179,30 @@ pub(crate) fn lock_user_for(
     )))
 }
 
+/// The one user-id rule of the store: mfa-record's [`UserId`] (not empty,
+/// at most [`UserId::MAX_LEN`] characters, no control characters). Every
+/// write that names a new user goes through it, so a user who can be given
+/// a token can also sign in and be logged and billed.
+pub(crate) fn check_user_id(user: &str) -> Result<UserId, mfa_record::Error> {
+    UserId::new(user)
+}
+
+/// [`check_user_id`] as a store error: empty or too long is
+/// [`Error::FieldLength`] (as for every other field), a control character
+/// [`Error::Record`] naming it.
+pub(crate) fn user_id_error(user: &str) -> Result<UserId, Error> {
+    check_user_id(user).map_err(|e| match e {
+        mfa_record::Error::Empty { .. } | mfa_record::Error::TooLong { .. } => Error::FieldLength {
+            field: "user id",
+            len: user.chars().count(),
+            max: UserId::MAX_LEN,
+        },
+        e => Error::Record(e),
+    })
+}
+
 pub(crate) fn ensure_user(tx: &mut dyn Tx, user: &str, now: UnixTime) -> Result<(), Error> {
-    check_len("user id", user, MAX_USER_ID_LEN)?;
+    user_id_error(user)?;
     tx.exec(
         "INSERT INTO users (user_id, created_at) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING",
         &[user.into(), int(now.secs())],

@@ -5,7 +5,7 @@ use mfa_oath::{
     UnixTime,
 };
 
-use super::{MAX_SERIAL_LEN, MAX_USER_ID_LEN, Store, audit, ensure_user, lock_user};
+use super::{MAX_SERIAL_LEN, Store, audit, check_user_id, ensure_user, lock_user};
 
 use subtle::ConstantTimeEq;
 
@@ -480,8 +480,8 @@ impl Store {
             return Ok(Some(ImportRejection::FieldLength { field: "serial" }));
         }
         if let Some(user) = &t.user {
-            if user.is_empty() || user.len() > MAX_USER_ID_LEN {
-                return Ok(Some(ImportRejection::FieldLength { field: "user" }));
+            if let Err(error) = check_user_id(user) {
+                return Ok(Some(user_rejection(error)));
             }
             let staged = tx
                 .query_opt(
@@ -585,8 +585,8 @@ impl Store {
             return Ok(Some(ImportRejection::FieldLength { field: "serial" }));
         }
         if let Some(user) = &t.user {
-            if user.is_empty() || user.len() > MAX_USER_ID_LEN {
-                return Ok(Some(ImportRejection::FieldLength { field: "user" }));
+            if let Err(error) = check_user_id(user) {
+                return Ok(Some(user_rejection(error)));
             }
             if lock_user(tx, user)?.is_some()
                 && count_tokens(tx, user)? >= MAX_TOKENS_PER_USER as u64
@@ -917,8 +917,21 @@ fn read_token(tx: &mut dyn Tx, serial: &str) -> Result<TokenRow, Error> {
     token_from_row(&row)
 }
 
+/// Why an import row's user id is refused: empty or too long is a length
+/// problem as before; anything else (a control character) names itself.
+fn user_rejection(error: mfa_record::Error) -> ImportRejection {
+    match error {
+        mfa_record::Error::Empty { .. } | mfa_record::Error::TooLong { .. } => {
+            ImportRejection::FieldLength { field: "user" }
+        }
+        error => ImportRejection::InvalidUser {
+            why: error.to_string(),
+        },
+    }
+}
+
 /// Creates the user row if it does not exist; returns whether it did not
-/// (the caller checked the id's length).
+/// (the caller checked the id with [`check_user_id`]).
 fn ensure_user_created(tx: &mut dyn Tx, user: &str, now: UnixTime) -> Result<bool, Error> {
     Ok(tx.exec(
         "INSERT INTO users (user_id, created_at) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING",
