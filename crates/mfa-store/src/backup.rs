@@ -3,7 +3,7 @@
 //! The format is line-based UTF-8 text (see `docs/store.md`):
 //!
 //! ```text
-//! mfa-store-backup 2 schema 3
+//! mfa-store-backup 2 schema 4
 //! table mfa_keys 4
 //! r<TAB>i1<TAB>b…<TAB>i1<TAB>b…
 //! table users 12
@@ -98,6 +98,9 @@ const TABLES: &[(&str, &[&str], &str)] = &[
             "model",
             "imported_at",
             "row_mac",
+            "not_before",
+            "not_after",
+            "issuer",
         ],
         "serial",
     ),

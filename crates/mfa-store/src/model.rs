@@ -131,6 +131,16 @@ pub struct NewToken {
     pub manufacturer: Option<String>,
     /// Model, if known.
     pub model: Option<String>,
+    /// Issuer (PSKC `Issuer`), if known.
+    pub issuer: Option<String>,
+    /// Start of the key's validity period, Unix seconds (PSKC
+    /// `Policy/StartDate`, RFC 6030 §5): before it the token neither
+    /// activates nor signs anyone in.
+    pub not_before: Option<i64>,
+    /// End of the key's validity period, Unix seconds (PSKC
+    /// `Policy/ExpiryDate`): after it the token neither activates nor signs
+    /// anyone in.
+    pub not_after: Option<i64>,
 }
 
 impl NewToken {
@@ -154,7 +164,18 @@ impl NewToken {
             user: None,
             manufacturer: None,
             model: None,
+            issuer: None,
+            not_before: None,
+            not_after: None,
         }
+    }
+
+    /// The same token with a key validity period (Unix seconds, either end
+    /// open when `None`).
+    pub fn with_validity(mut self, not_before: Option<i64>, not_after: Option<i64>) -> NewToken {
+        self.not_before = not_before;
+        self.not_after = not_after;
+        self
     }
 
     /// The same token, to be assigned to `user` on import.
@@ -201,6 +222,9 @@ impl From<mfa_import::ImportedToken> for NewToken {
             user: t.user,
             manufacturer: t.manufacturer,
             model: t.model,
+            issuer: t.issuer,
+            not_before: t.not_before,
+            not_after: t.not_after,
         }
     }
 }
@@ -283,6 +307,35 @@ pub struct TokenInfo {
     pub drift: i64,
     /// The master key id its secret is sealed with.
     pub key_id: u32,
+    /// Start of the key's validity period, Unix seconds (inclusive).
+    pub not_before: Option<i64>,
+    /// End of the key's validity period, Unix seconds (inclusive).
+    pub not_after: Option<i64>,
+    /// Issuer, if known.
+    pub issuer: Option<String>,
+    /// Manufacturer, if known.
+    pub manufacturer: Option<String>,
+    /// Model, if known.
+    pub model: Option<String>,
+}
+
+impl TokenInfo {
+    /// Whether the key may be used at `now`: inside its validity period
+    /// (both ends inclusive; an open end does not limit). The one place
+    /// this rule lives; activation and sign-in ask it.
+    pub fn valid_at(&self, now: UnixTime) -> bool {
+        within_validity(self.not_before, self.not_after, now)
+    }
+}
+
+/// See [`TokenInfo::valid_at`].
+pub(crate) fn within_validity(
+    not_before: Option<i64>,
+    not_after: Option<i64>,
+    now: UnixTime,
+) -> bool {
+    let now = i64::try_from(now.secs()).unwrap_or(i64::MAX);
+    not_before.is_none_or(|b| now >= b) && not_after.is_none_or(|a| now <= a)
 }
 
 /// The profile fields of a user that the store keeps (SPEC §5). Optional
