@@ -170,6 +170,9 @@ fn to_new_token(t: ImportedToken) -> Result<NewToken, Failure> {
     n.user = t.user;
     n.manufacturer = t.manufacturer;
     n.model = t.model;
+    n.issuer = t.issuer;
+    n.not_before = t.not_before;
+    n.not_after = t.not_after;
     Ok(n)
 }
 

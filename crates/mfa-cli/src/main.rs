@@ -170,6 +170,9 @@ impl Failure {
             E::UnknownUser { .. } => " (add it with `mfa users add`)",
             E::UnknownToken { .. } => " (see `mfa tokens list`)",
             E::TokenNotAssigned { .. } => " (assign it first with `mfa tokens assign`)",
+            E::KeyOutsideValidity { .. } => {
+                " (see its validity period in `mfa tokens list`; import a new key)"
+            }
             _ => "",
         };
         Failure::input(format!("{db}: {e}{advice}"))
