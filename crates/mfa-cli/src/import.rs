@@ -11,8 +11,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use mfa_import::{
-    CloudCsvReader, ImportReport, ImportedToken, PskcOptions, PskcReader, Rejection,
-    ServerCsvReader,
+    CloudCsvReader, ImportReport, ImportedToken, OtpauthListReader, PskcOptions, PskcReader,
+    Rejection, ServerCsvReader,
 };
 use mfa_store::{ImportMode, NewToken, TokenKind};
 use serde_json::json;
@@ -31,6 +31,11 @@ pub(crate) enum Format {
     CsvServer,
     /// CSV with the header `upn,serial number,secret key,time interval,manufacturer,model`.
     CsvCloud,
+    /// otpauth URIs, one a line: the plain-text export of Aegis, 2FAS,
+    /// Ente Auth, andOTP, FreeOTP+, and Google Authenticator
+    /// `otpauth-migration://offline?data=…` lines. The serial of each token
+    /// is its label (`issuer:account`).
+    Otpauth,
 }
 
 #[derive(Debug, Args)]
@@ -104,6 +109,7 @@ enum Source {
     Pskc(PskcReader<Input>),
     Server(ServerCsvReader<Input>),
     Cloud(CloudCsvReader<Input>),
+    Otpauth(OtpauthListReader<Input>),
 }
 
 impl Iterator for Source {
@@ -113,6 +119,7 @@ impl Iterator for Source {
             Source::Pskc(r) => r.next().map(|k| k.and_then(|k| k.to_token())),
             Source::Server(r) => r.next(),
             Source::Cloud(r) => r.next(),
+            Source::Otpauth(r) => r.next(),
         }
     }
 }
@@ -120,7 +127,7 @@ impl Iterator for Source {
 impl Source {
     fn header(&self) -> Option<Vec<String>> {
         match self {
-            Source::Pskc(_) => None,
+            Source::Pskc(_) | Source::Otpauth(_) => None,
             Source::Server(r) => r.header().map(<[String]>::to_vec),
             Source::Cloud(r) => r.header().map(<[String]>::to_vec),
         }
@@ -135,6 +142,18 @@ fn detect(input: &mut Input) -> Result<Format, Failure> {
     let text = text.trim_start_matches('\u{feff}').trim_start();
     if text.starts_with('<') {
         return Ok(Format::Pskc);
+    }
+    // A list of otpauth URIs: the first line that is neither blank nor a
+    // `#` comment is one (never read as CSV, whose rejected rows would show
+    // the whole URI, secret included, as a serial).
+    let first_uri = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if first_uri.starts_with("otpauth://") || first_uri.starts_with("otpauth-migration://") {
+        return Ok(Format::Otpauth);
     }
     let first = text.lines().next().unwrap_or_default().to_ascii_lowercase();
     if first.trim_start().starts_with("upn") {
@@ -202,6 +221,7 @@ fn open_source(args: &ImportArgs, path: &str) -> Result<Opened, Failure> {
         Format::Pskc | Format::Auto => Source::Pskc(PskcReader::new(input, pskc_options(args)?)),
         Format::CsvServer => Source::Server(ServerCsvReader::new(input)),
         Format::CsvCloud => Source::Cloud(CloudCsvReader::new(input)),
+        Format::Otpauth => Source::Otpauth(OtpauthListReader::new(input)),
     };
     Ok(Opened {
         source,
@@ -419,14 +439,14 @@ fn warning_text(w: &mfa_import::Warning) -> String {
         mfa_import::Warning::WeakSecret { location } => {
             format!("{location}: the secret is shorter than 128 bits")
         }
-        other => format!("{other:?}"),
+        other => other.to_string(),
     }
 }
 
 fn reason_name(message: &str) -> String {
     // Group by the kind of problem, not the exact text (which names values).
     message
-        .split([':', '('])
+        .split([':', '(', '"'])
         .next()
         .unwrap_or(message)
         .trim()
@@ -438,6 +458,7 @@ fn format_name(f: Format) -> &'static str {
         Format::Auto | Format::Pskc => "PSKC",
         Format::CsvServer => "server CSV",
         Format::CsvCloud => "cloud CSV",
+        Format::Otpauth => "otpauth URIs",
     }
 }
 
