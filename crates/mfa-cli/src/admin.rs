@@ -38,6 +38,26 @@ pub(crate) enum TokensCommand {
         #[arg(long, value_enum, default_value = "table")]
         format: ListFormat,
     },
+    /// Add one token from an otpauth URI (an authenticator app's export or
+    /// QR code) and assign it to a user; activate it afterwards. Its serial
+    /// is the URI's label (`issuer:account`) unless --serial is given.
+    #[command(
+        after_help = "Examples:\n  mfa tokens add --uri 'otpauth://totp/Contoso:helga?secret=…&issuer=Contoso' --user helga@contoso.com\n  \
+        mfa tokens add --uri - --user helga@contoso.com --serial APP-0001 < uri.txt"
+    )]
+    Add {
+        /// The otpauth:// URI, or `-` to read it from the first line of
+        /// standard input (so the secret is not in the process list). An
+        /// `otpauth-migration://` URI is taken if it holds one account.
+        #[arg(long)]
+        uri: String,
+        /// The user to assign it to (created if new).
+        #[arg(long)]
+        user: String,
+        /// The serial to store it under (default: the URI's label).
+        #[arg(long)]
+        serial: Option<String>,
+    },
     /// Assign a token to a user (at most five per user; a token has one user).
     #[command(after_help = "Example:\n  mfa tokens assign 1234567 helga@contoso.com")]
     Assign {
@@ -688,6 +708,41 @@ pub(crate) fn tokens(g: &Global, cmd: TokensCommand, out: &mut dyn Write) -> Res
                 g.json,
                 &json!({"file": file, "exported": tokens.len()}),
                 &format!("{} token(s) exported to {}", tokens.len(), file.display()),
+            )
+        }
+        TokensCommand::Add { uri, user, serial } => {
+            let uri: Zeroizing<String> = if uri == "-" {
+                let mut line = String::new();
+                std::io::stdin()
+                    .read_line(&mut line)
+                    .map_err(|e| Failure::input(format!("standard input: {e}")))?;
+                Zeroizing::new(line.trim_end_matches(['\r', '\n']).to_owned())
+            } else {
+                Zeroizing::new(uri)
+            };
+            let token = crate::import::token_from_uri(&uri, serial)?.with_user(user.clone());
+            let serial = token.serial.clone();
+            match store.import([token], mfa_store::ImportMode::AllOrNothing, now()) {
+                Ok(_) => {}
+                Err(mfa_store::Error::ImportRefused { report }) => {
+                    let reason = report
+                        .rejected
+                        .first()
+                        .map(|r| r.reason.to_string())
+                        .unwrap_or_default();
+                    return Err(Failure::input(format!(
+                        "token {serial} not added: {reason}"
+                    )));
+                }
+                Err(e) => return Err(db(e)),
+            }
+            emit(
+                out,
+                g.json,
+                &json!({"serial": serial, "user": user, "added": true}),
+                &format!(
+                    "token {serial} added and assigned to {user}; activate it with `mfa tokens activate '{serial}' <code>`"
+                ),
             )
         }
         TokensCommand::Unassign { serial } => {

@@ -195,6 +195,34 @@ fn to_new_token(t: ImportedToken) -> Result<NewToken, Failure> {
     Ok(n)
 }
 
+/// The one token of an otpauth URI (or of a one-account
+/// `otpauth-migration://` URI), read by mfa-import's otpauth list reader
+/// (the rules of `mfa import --format otpauth`), with `serial` instead of
+/// its label if given. A refusal shows the URI redacted, never its secret.
+pub(crate) fn token_from_uri(uri: &str, serial: Option<String>) -> Result<NewToken, Failure> {
+    if uri.contains(['\n', '\r']) {
+        return Err(Failure::input("--uri: one URI, on one line"));
+    }
+    let mut report = ImportReport::new();
+    let tokens: Vec<ImportedToken> = OtpauthListReader::new(uri.as_bytes())
+        .filter_map(|item| report.record(item))
+        .collect();
+    if let Some(r) = report.rejected.first() {
+        return Err(Failure::input(format!("--uri: {}", r.error)));
+    }
+    let mut tokens = tokens.into_iter();
+    let (Some(token), None) = (tokens.next(), tokens.next()) else {
+        return Err(Failure::input(
+            "--uri: the URI must hold exactly one account (use `mfa import` for a migration export)",
+        ));
+    };
+    let mut t = to_new_token(token)?;
+    if let Some(s) = serial {
+        t.serial = s;
+    }
+    Ok(t)
+}
+
 struct Opened {
     source: Source,
     format: Format,

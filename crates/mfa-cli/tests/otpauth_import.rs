@@ -139,3 +139,75 @@ fn a_google_authenticator_migration_export_is_imported_and_duplicates_reported()
     let list = String::from_utf8(run(d, &["tokens", "list"]).stdout).unwrap();
     assert!(list.contains("hotp demo"), "{list}");
 }
+
+fn run_stdin(dir: &Path, args: &[&str], stdin: &str) -> Output {
+    Command::cargo_bin("mfa")
+        .unwrap()
+        .env_remove("MFA_MASTER_KEY")
+        .env("MFA_DB", format!("sqlite:{}", dir.join("mfa.db").display()))
+        .env("MFA_KEY_FILE", dir.join("mfa.key"))
+        .current_dir(dir)
+        .args(args)
+        .write_stdin(stdin)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn tokens_add_uri_adds_and_assigns_one_token_and_never_prints_its_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert!(run(d, &["init"]).status.success());
+    let file = std::fs::read_to_string(format!("{DATA}/aegis_plain.txt")).unwrap();
+    let lines: Vec<&str> = file.lines().collect();
+    let secrets = secrets_of(&file);
+    let check = |what: &str, o: &Output| {
+        assert_no_secret(what, &String::from_utf8_lossy(&o.stdout), &secrets);
+        assert_no_secret(what, &String::from_utf8_lossy(&o.stderr), &secrets);
+    };
+    // The label is the serial.
+    let o = run(d, &["tokens", "add", "--uri", lines[0], "--user", "mason"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("token Deno:Mason added and assigned to mason")
+    );
+    check("add", &o);
+    // --serial, the URI from standard input.
+    let o = run_stdin(
+        d,
+        &[
+            "tokens", "add", "--uri", "-", "--user", "james", "--serial", "APP-0001",
+        ],
+        &format!("{}\n", lines[1]),
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    check("add from stdin", &o);
+    let json: serde_json::Value =
+        serde_json::from_slice(&run(d, &["--json", "tokens", "list"]).stdout).unwrap();
+    let rows = json.as_array().unwrap();
+    let by = |s: &str| rows.iter().find(|t| t["serial"] == s).unwrap().clone();
+    assert_eq!(by("Deno:Mason")["user"], "mason");
+    assert_eq!(by("Deno:Mason")["active"], false);
+    assert_eq!(by("APP-0001")["user"], "james");
+    assert_eq!(by("APP-0001")["params"]["digits"], 7);
+    assert_eq!(by("APP-0001")["issuer"], "SPDX");
+    // The same again: a duplicate, refused, nothing printed of the secret.
+    let o = run(d, &["tokens", "add", "--uri", lines[0], "--user", "mason"]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("exists already"));
+    check("duplicate", &o);
+    // The Steam URI (5 digits, type steam): refused, redacted.
+    let o = run(d, &["tokens", "add", "--uri", lines[6], "--user", "sophia"]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("steam"), "{err}");
+    check("refused", &o);
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&run(d, &["--json", "tokens", "list"]).stdout)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+}
