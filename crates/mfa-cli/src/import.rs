@@ -164,9 +164,13 @@ fn detect(input: &mut Input) -> Result<Format, Failure> {
 }
 
 fn to_new_token(t: ImportedToken) -> Result<NewToken, Failure> {
+    // The report's identity: the serial, `serial:KeyId` for a further key
+    // of the same device (RFC 6030 §8), the Key Id without a serial, the
+    // label of an otpauth URI (docs/formats.md).
     let serial = t
-        .serial
-        .clone()
+        .identity()
+        .map(str::to_owned)
+        .or_else(|| t.serial.clone())
         .or_else(|| t.key_id.clone())
         .ok_or_else(|| Failure::input(format!("{}: the token has no serial number", t.location)))?;
     let (kind, counter, drift) = match t.kind {

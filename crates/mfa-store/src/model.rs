@@ -187,8 +187,11 @@ impl NewToken {
 
 impl From<mfa_import::ImportedToken> for NewToken {
     /// An accepted token of an mfa-import report. The serial is the
-    /// token's serial number, or its PSKC key id when it has none (a token
-    /// with neither is rejected by the import as an empty serial); the
+    /// identity the report gave it (`ImportedToken::identity`: the serial
+    /// number, `serial:KeyId` for a further key of the same device, the
+    /// PSKC key id when there is no serial, an otpauth label), else its
+    /// serial number or key id (a token with none is rejected by the
+    /// import as an empty serial); the
     /// user (cloud CSV `upn`) is assigned on import.
     fn from(t: mfa_import::ImportedToken) -> NewToken {
         let (kind, counter, drift) = match t.kind {
@@ -209,7 +212,13 @@ impl From<mfa_import::ImportedToken> for NewToken {
             mfa_import::TokenKind::Hotp { .. } | mfa_import::TokenKind::Totp { .. }
         );
         let serial = if known {
-            t.serial.or(t.key_id).unwrap_or_default()
+            // The identity `ImportReport::record` gave it (`serial:KeyId` for
+            // a further key of one device, RFC 6030 §8), else as read.
+            t.identity()
+                .map(str::to_owned)
+                .or(t.serial)
+                .or(t.key_id)
+                .unwrap_or_default()
         } else {
             String::new()
         };
