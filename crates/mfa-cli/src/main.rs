@@ -38,7 +38,7 @@ enum Command {
         after_help = "Examples:\n  mfa init\n  mfa init --db postgres://mfa@db.example/mfa --key-file /etc/mfa/master.key"
     )]
     Init,
-    /// Import a token file (PSKC or CSV).
+    /// Import a token file (PSKC, CSV, or otpauth URIs one a line).
     Import(import::ImportArgs),
     /// List, assign, unassign and activate tokens.
     #[command(subcommand)]
