@@ -133,3 +133,66 @@ fn two_keys_of_one_device_are_imported_and_addressed_each() {
         "{out}"
     );
 }
+
+/// Figure 10 (validity periods, manufacturer, issuer, two keys for one
+/// device) imported, exported encrypted, validated by `pskctool --validate`
+/// (Debian pskctool) and imported into a fresh store: the same tokens.
+#[test]
+fn an_encrypted_export_validates_and_imports_into_a_fresh_store_unchanged() {
+    if !Path::new(FIGURE10).exists() {
+        mfa_test_support::skip!(
+            "{FIGURE10} is not there (shared/ is cloned beside the repository)"
+        );
+        return;
+    }
+    let psk = "000102030405060708090a0b0c0d0e0f";
+    let a = tempfile::tempdir().unwrap();
+    ok(a.path(), &["init"]);
+    ok(a.path(), &["import", FIGURE10]);
+    ok(a.path(), &["tokens", "export", "out.pskcxml", "--psk", psk]);
+    let export = a.path().join("out.pskcxml");
+    let xml = std::fs::read_to_string(&export).unwrap();
+    assert!(
+        !xml.contains("MTIzNDU2Nzg5MDEyMzQ1Njc4OTA="),
+        "the secret is encrypted"
+    );
+    match std::process::Command::new("pskctool")
+        .arg("--validate")
+        .arg(&export)
+        .output()
+    {
+        Ok(o) => {
+            let text = String::from_utf8_lossy(&o.stdout);
+            assert!(
+                o.status.success() && text.trim_end().ends_with("OK"),
+                "{text}"
+            );
+        }
+        Err(e) => {
+            mfa_test_support::skip!("pskctool: {e} (.ci/setup installs Debian's pskctool)");
+            return;
+        }
+    }
+    let b = tempfile::tempdir().unwrap();
+    ok(b.path(), &["init"]);
+    let out = ok(
+        b.path(),
+        &["import", export.to_str().unwrap(), "--psk", psk],
+    );
+    assert!(out.contains("4 imported, 0 rejected"), "{out}");
+    let list = |d: &Path| -> serde_json::Value {
+        serde_json::from_str(&ok(d, &["--json", "tokens", "list"])).unwrap()
+    };
+    let (before, after) = (list(a.path()), list(b.path()));
+    assert_eq!(before, after);
+    assert_eq!(before.as_array().unwrap().len(), 4);
+    assert!(
+        before
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["manufacturer"] == "TokenVendorAcme"
+                && t["not_before"].is_i64()
+                && t["not_after"].is_i64())
+    );
+}
