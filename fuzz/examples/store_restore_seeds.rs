@@ -48,7 +48,8 @@ fn backup(s: &Store) -> Vec<u8> {
 fn populate(s: &Store) {
     let tokens = [
         NewToken::new("T1", TokenKind::Totp(TotpParams::default()), secret(1)),
-        NewToken::new("T2", TokenKind::Totp(TotpParams::default()), secret(2)),
+        NewToken::new("T2", TokenKind::Totp(TotpParams::default()), secret(2))
+            .with_validity(Some(T0 as i64 - 3600), Some(T0 as i64 + 86_400)),
         NewToken::new("H1", TokenKind::Hotp(HotpParams::default()), secret(3)),
     ];
     s.import(tokens, ImportMode::AllOrNothing, at(T0)).unwrap();
@@ -70,7 +71,7 @@ fn populate(s: &Store) {
     let _ = s.verify("alice", "000000", at(T0 + 60), &ctx).unwrap();
     s.report_fraud("bob, \"the builder\"", mfa_fraud::Channel::App, true, at(T0 + 90), &ctx)
         .unwrap();
-    s.add_trusted_range("10.1.0.0/16", at(T0)).unwrap();
+    s.add_trusted_range("10.1.0.0/16", "root", at(T0)).unwrap();
     s.create_code("alice", Channel::Sms, "424242", at(T0 + 100)).unwrap();
     s.add_app_password("alice", "mail", at(T0 + 120)).unwrap();
 }

@@ -38,6 +38,26 @@ pub(crate) enum TokensCommand {
         #[arg(long, value_enum, default_value = "table")]
         format: ListFormat,
     },
+    /// Add one token from an otpauth URI (an authenticator app's export or
+    /// QR code) and assign it to a user; activate it afterwards. Its serial
+    /// is the URI's label (`issuer:account`) unless --serial is given.
+    #[command(
+        after_help = "Examples:\n  mfa tokens add --uri 'otpauth://totp/Contoso:helga?secret=…&issuer=Contoso' --user helga@contoso.com\n  \
+        mfa tokens add --uri - --user helga@contoso.com --serial APP-0001 < uri.txt"
+    )]
+    Add {
+        /// The otpauth:// URI, or `-` to read it from the first line of
+        /// standard input (so the secret is not in the process list). An
+        /// `otpauth-migration://` URI is taken if it holds one account.
+        #[arg(long)]
+        uri: String,
+        /// The user to assign it to (created if new).
+        #[arg(long)]
+        user: String,
+        /// The serial to store it under (default: the URI's label).
+        #[arg(long)]
+        serial: Option<String>,
+    },
     /// Assign a token to a user (at most five per user; a token has one user).
     #[command(after_help = "Example:\n  mfa tokens assign 1234567 helga@contoso.com")]
     Assign {
@@ -454,7 +474,21 @@ fn token_json(t: &TokenInfo) -> serde_json::Value {
     json!({
         "serial": t.serial, "kind": kind, "params": params, "user": t.user,
         "active": t.active, "last_step": t.last_step, "drift": t.drift,
+        "not_before": t.not_before, "not_after": t.not_after,
+        "valid_now": t.valid_at(now()),
+        "issuer": t.issuer, "manufacturer": t.manufacturer, "model": t.model,
     })
+}
+
+/// One end of a key validity period for people: RFC 3339 (UTC), `-` when
+/// open, the raw Unix seconds for a time before 1970.
+fn period_end(t: Option<i64>) -> String {
+    match t {
+        None => "-".into(),
+        Some(s) => {
+            u64::try_from(s).map_or_else(|_| s.to_string(), |u| format_time(UnixTime::from_secs(u)))
+        }
+    }
 }
 
 pub(crate) fn init(g: &Global, out: &mut dyn Write) -> Result<(), Failure> {
@@ -501,8 +535,17 @@ pub(crate) fn tokens(g: &Global, cmd: TokensCommand, out: &mut dyn Write) -> Res
                 ListFormat::Csv => {
                     let mut w = csv::Writer::from_writer(out);
                     let e = |e: csv::Error| Failure::input(format!("cannot write the output: {e}"));
-                    w.write_record(["serial", "kind", "user", "active", "last_step", "drift"])
-                        .map_err(e)?;
+                    w.write_record([
+                        "serial",
+                        "kind",
+                        "user",
+                        "active",
+                        "last_step",
+                        "drift",
+                        "not_before",
+                        "not_after",
+                    ])
+                    .map_err(e)?;
                     for t in &tokens {
                         let kind = if matches!(t.kind, TokenKind::Totp(_)) {
                             "totp"
@@ -516,6 +559,8 @@ pub(crate) fn tokens(g: &Global, cmd: TokensCommand, out: &mut dyn Write) -> Res
                             if t.active { "yes" } else { "no" },
                             &t.last_step.map(|s| s.to_string()).unwrap_or_default(),
                             &t.drift.to_string(),
+                            &t.not_before.map(|s| s.to_string()).unwrap_or_default(),
+                            &t.not_after.map(|s| s.to_string()).unwrap_or_default(),
                         ])
                         .map_err(e)?;
                     }
@@ -524,19 +569,34 @@ pub(crate) fn tokens(g: &Global, cmd: TokensCommand, out: &mut dyn Write) -> Res
                 ListFormat::Table => {
                     writeln!(
                         out,
-                        "{:<20} {:<5} {:<30} {:<6} {:>12}",
+                        "{:<20} {:<5} {:<30} {:<6} {:>12}  VALID",
                         "SERIAL", "KIND", "USER", "ACTIVE", "LAST STEP"
                     )
                     .map_err(io)?;
+                    let at = now();
                     for t in &tokens {
                         let kind = if matches!(t.kind, TokenKind::Totp(_)) {
                             "totp"
                         } else {
                             "hotp"
                         };
+                        let valid = if t.not_before.is_none() && t.not_after.is_none() {
+                            "-".to_owned()
+                        } else {
+                            format!(
+                                "{} .. {}{}",
+                                period_end(t.not_before),
+                                period_end(t.not_after),
+                                if t.valid_at(at) {
+                                    ""
+                                } else {
+                                    " (outside: refused)"
+                                }
+                            )
+                        };
                         writeln!(
                             out,
-                            "{:<20} {:<5} {:<30} {:<6} {:>12}",
+                            "{:<20} {:<5} {:<30} {:<6} {:>12}  {valid}",
                             t.serial,
                             kind,
                             t.user.as_deref().unwrap_or("-"),
@@ -630,6 +690,11 @@ pub(crate) fn tokens(g: &Global, cmd: TokensCommand, out: &mut dyn Write) -> Res
                 let mut t = mfa_import::ImportedToken::new(secret.clone(), kind);
                 t.serial = Some(info.serial.clone());
                 t.user = info.user.clone();
+                t.not_before = info.not_before;
+                t.not_after = info.not_after;
+                t.issuer = info.issuer.clone();
+                t.manufacturer = info.manufacturer.clone();
+                t.model = info.model.clone();
                 w.write_token(&t).map_err(|e| fail(&e))?;
             }
             let out_file = w.finish().map_err(|e| fail(&e))?;
@@ -643,6 +708,41 @@ pub(crate) fn tokens(g: &Global, cmd: TokensCommand, out: &mut dyn Write) -> Res
                 g.json,
                 &json!({"file": file, "exported": tokens.len()}),
                 &format!("{} token(s) exported to {}", tokens.len(), file.display()),
+            )
+        }
+        TokensCommand::Add { uri, user, serial } => {
+            let uri: Zeroizing<String> = if uri == "-" {
+                let mut line = String::new();
+                std::io::stdin()
+                    .read_line(&mut line)
+                    .map_err(|e| Failure::input(format!("standard input: {e}")))?;
+                Zeroizing::new(line.trim_end_matches(['\r', '\n']).to_owned())
+            } else {
+                Zeroizing::new(uri)
+            };
+            let token = crate::import::token_from_uri(&uri, serial)?.with_user(user.clone());
+            let serial = token.serial.clone();
+            match store.import([token], mfa_store::ImportMode::AllOrNothing, now()) {
+                Ok(_) => {}
+                Err(mfa_store::Error::ImportRefused { report }) => {
+                    let reason = report
+                        .rejected
+                        .first()
+                        .map(|r| r.reason.to_string())
+                        .unwrap_or_default();
+                    return Err(Failure::input(format!(
+                        "token {serial} not added: {reason}"
+                    )));
+                }
+                Err(e) => return Err(db(e)),
+            }
+            emit(
+                out,
+                g.json,
+                &json!({"serial": serial, "user": user, "added": true}),
+                &format!(
+                    "token {serial} added and assigned to {user}; activate it with `mfa tokens activate '{serial}' <code>`"
+                ),
             )
         }
         TokensCommand::Unassign { serial } => {

@@ -11,8 +11,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use mfa_import::{
-    CloudCsvReader, ImportReport, ImportedToken, PskcOptions, PskcReader, Rejection,
-    ServerCsvReader,
+    CloudCsvReader, ImportReport, ImportedToken, OtpauthListReader, PskcOptions, PskcReader,
+    Rejection, ServerCsvReader,
 };
 use mfa_store::{ImportMode, NewToken, TokenKind};
 use serde_json::json;
@@ -31,6 +31,11 @@ pub(crate) enum Format {
     CsvServer,
     /// CSV with the header `upn,serial number,secret key,time interval,manufacturer,model`.
     CsvCloud,
+    /// otpauth URIs, one a line: the plain-text export of Aegis, 2FAS,
+    /// Ente Auth, andOTP, FreeOTP+, and Google Authenticator
+    /// `otpauth-migration://offline?data=…` lines. The serial of each token
+    /// is its label (`issuer:account`).
+    Otpauth,
 }
 
 #[derive(Debug, Args)]
@@ -104,6 +109,7 @@ enum Source {
     Pskc(PskcReader<Input>),
     Server(ServerCsvReader<Input>),
     Cloud(CloudCsvReader<Input>),
+    Otpauth(OtpauthListReader<Input>),
 }
 
 impl Iterator for Source {
@@ -113,6 +119,7 @@ impl Iterator for Source {
             Source::Pskc(r) => r.next().map(|k| k.and_then(|k| k.to_token())),
             Source::Server(r) => r.next(),
             Source::Cloud(r) => r.next(),
+            Source::Otpauth(r) => r.next(),
         }
     }
 }
@@ -120,7 +127,7 @@ impl Iterator for Source {
 impl Source {
     fn header(&self) -> Option<Vec<String>> {
         match self {
-            Source::Pskc(_) => None,
+            Source::Pskc(_) | Source::Otpauth(_) => None,
             Source::Server(r) => r.header().map(<[String]>::to_vec),
             Source::Cloud(r) => r.header().map(<[String]>::to_vec),
         }
@@ -136,6 +143,18 @@ fn detect(input: &mut Input) -> Result<Format, Failure> {
     if text.starts_with('<') {
         return Ok(Format::Pskc);
     }
+    // A list of otpauth URIs: the first line that is neither blank nor a
+    // `#` comment is one (never read as CSV, whose rejected rows would show
+    // the whole URI, secret included, as a serial).
+    let first_uri = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if first_uri.starts_with("otpauth://") || first_uri.starts_with("otpauth-migration://") {
+        return Ok(Format::Otpauth);
+    }
     let first = text.lines().next().unwrap_or_default().to_ascii_lowercase();
     if first.trim_start().starts_with("upn") {
         Ok(Format::CsvCloud)
@@ -145,9 +164,13 @@ fn detect(input: &mut Input) -> Result<Format, Failure> {
 }
 
 fn to_new_token(t: ImportedToken) -> Result<NewToken, Failure> {
+    // The report's identity: the serial, `serial:KeyId` for a further key
+    // of the same device (RFC 6030 §8), the Key Id without a serial, the
+    // label of an otpauth URI (docs/formats.md).
     let serial = t
-        .serial
-        .clone()
+        .identity()
+        .map(str::to_owned)
+        .or_else(|| t.serial.clone())
         .or_else(|| t.key_id.clone())
         .ok_or_else(|| Failure::input(format!("{}: the token has no serial number", t.location)))?;
     let (kind, counter, drift) = match t.kind {
@@ -170,7 +193,38 @@ fn to_new_token(t: ImportedToken) -> Result<NewToken, Failure> {
     n.user = t.user;
     n.manufacturer = t.manufacturer;
     n.model = t.model;
+    n.issuer = t.issuer;
+    n.not_before = t.not_before;
+    n.not_after = t.not_after;
     Ok(n)
+}
+
+/// The one token of an otpauth URI (or of a one-account
+/// `otpauth-migration://` URI), read by mfa-import's otpauth list reader
+/// (the rules of `mfa import --format otpauth`), with `serial` instead of
+/// its label if given. A refusal shows the URI redacted, never its secret.
+pub(crate) fn token_from_uri(uri: &str, serial: Option<String>) -> Result<NewToken, Failure> {
+    if uri.contains(['\n', '\r']) {
+        return Err(Failure::input("--uri: one URI, on one line"));
+    }
+    let mut report = ImportReport::new();
+    let tokens: Vec<ImportedToken> = OtpauthListReader::new(uri.as_bytes())
+        .filter_map(|item| report.record(item))
+        .collect();
+    if let Some(r) = report.rejected.first() {
+        return Err(Failure::input(format!("--uri: {}", r.error)));
+    }
+    let mut tokens = tokens.into_iter();
+    let (Some(token), None) = (tokens.next(), tokens.next()) else {
+        return Err(Failure::input(
+            "--uri: the URI must hold exactly one account (use `mfa import` for a migration export)",
+        ));
+    };
+    let mut t = to_new_token(token)?;
+    if let Some(s) = serial {
+        t.serial = s;
+    }
+    Ok(t)
 }
 
 struct Opened {
@@ -199,6 +253,7 @@ fn open_source(args: &ImportArgs, path: &str) -> Result<Opened, Failure> {
         Format::Pskc | Format::Auto => Source::Pskc(PskcReader::new(input, pskc_options(args)?)),
         Format::CsvServer => Source::Server(ServerCsvReader::new(input)),
         Format::CsvCloud => Source::Cloud(CloudCsvReader::new(input)),
+        Format::Otpauth => Source::Otpauth(OtpauthListReader::new(input)),
     };
     Ok(Opened {
         source,
@@ -416,14 +471,14 @@ fn warning_text(w: &mfa_import::Warning) -> String {
         mfa_import::Warning::WeakSecret { location } => {
             format!("{location}: the secret is shorter than 128 bits")
         }
-        other => format!("{other:?}"),
+        other => other.to_string(),
     }
 }
 
 fn reason_name(message: &str) -> String {
     // Group by the kind of problem, not the exact text (which names values).
     message
-        .split([':', '('])
+        .split([':', '(', '"'])
         .next()
         .unwrap_or(message)
         .trim()
@@ -435,6 +490,7 @@ fn format_name(f: Format) -> &'static str {
         Format::Auto | Format::Pskc => "PSKC",
         Format::CsvServer => "server CSV",
         Format::CsvCloud => "cloud CSV",
+        Format::Otpauth => "otpauth URIs",
     }
 }
 

@@ -38,7 +38,7 @@ enum Command {
         after_help = "Examples:\n  mfa init\n  mfa init --db postgres://mfa@db.example/mfa --key-file /etc/mfa/master.key"
     )]
     Init,
-    /// Import a token file (PSKC or CSV).
+    /// Import a token file (PSKC, CSV, or otpauth URIs one a line).
     Import(import::ImportArgs),
     /// List, assign, unassign and activate tokens.
     #[command(subcommand)]
@@ -170,6 +170,9 @@ impl Failure {
             E::UnknownUser { .. } => " (add it with `mfa users add`)",
             E::UnknownToken { .. } => " (see `mfa tokens list`)",
             E::TokenNotAssigned { .. } => " (assign it first with `mfa tokens assign`)",
+            E::KeyOutsideValidity { .. } => {
+                " (see its validity period in `mfa tokens list`; import a new key)"
+            }
             _ => "",
         };
         Failure::input(format!("{db}: {e}{advice}"))

@@ -503,6 +503,12 @@ enum mfa_result
    * is never used (the attempt is logged and audited).
    */
   MFA_RESULT_TOKEN_TAMPERED = 810,
+  /**
+   * The token's key is outside its validity period (PSKC StartDate /
+   * ExpiryDate, RFC 6030 §5): not yet valid or expired. It neither
+   * activates nor signs anyone in.
+   */
+  MFA_RESULT_KEY_OUTSIDE_VALIDITY = 811,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L

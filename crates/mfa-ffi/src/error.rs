@@ -273,6 +273,10 @@ pub enum mfa_result {
     /// A token row was changed in the database without the store's key; it
     /// is never used (the attempt is logged and audited).
     TokenTampered = 810,
+    /// The token's key is outside its validity period (PSKC StartDate /
+    /// ExpiryDate, RFC 6030 §5): not yet valid or expired. It neither
+    /// activates nor signs anyone in.
+    KeyOutsideValidity = 811,
 }
 
 impl mfa_result {
@@ -391,6 +395,7 @@ impl mfa_result {
             mfa_result::BackupChecksum,
             mfa_result::FileExists,
             mfa_result::TokenTampered,
+            mfa_result::KeyOutsideValidity,
         ];
         ALL
     }
@@ -516,6 +521,7 @@ impl mfa_result {
             R::BackupChecksum => c"the backup does not match its integrity check; nothing restored",
             R::FileExists => c"the file already exists and is not overwritten",
             R::TokenTampered => c"a token row was changed without the store's key; it is not used",
+            R::KeyOutsideValidity => c"the token's key is outside its validity period",
         }
     }
 }
@@ -817,6 +823,7 @@ impl From<mfa_store::Error> for mfa_result {
             E::WrongMasterKey { .. } => R::WrongMasterKey,
             E::Unseal { .. } => R::StoreUnseal,
             E::TokenTampered { .. } => R::TokenTampered,
+            E::KeyOutsideValidity { .. } => R::KeyOutsideValidity,
             E::MasterKeyLength { .. } => R::MasterKeyLength,
             E::Rng => R::Rng,
             E::UnknownToken { .. } => R::UnknownToken,
@@ -875,6 +882,7 @@ impl From<mfa_store::mfa_record::DenialKind> for mfa_result {
             D::HighUserRisk => R::HighRisk,
             D::MethodDisabled => R::MethodDisabled,
             D::RegistrationRequired => R::RegistrationRequired,
+            D::KeyOutsideValidity => R::KeyOutsideValidity,
             _ => R::Unknown,
         }
     }

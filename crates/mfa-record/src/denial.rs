@@ -107,6 +107,8 @@ kinds! {
     MethodDisabled = "method_disabled", "The method is disabled; the user must register again";
     /// See [`DenialReason::RegistrationRequired`].
     RegistrationRequired = "registration_required", "The user has not registered for MFA";
+    /// See [`DenialReason::KeyOutsideValidity`].
+    KeyOutsideValidity = "key_outside_validity", "The token's key is outside its validity period";
 }
 
 impl fmt::Display for DenialKind {
@@ -216,6 +218,10 @@ pub enum DenialReason {
     MethodDisabled,
     /// The user has no usable method registered.
     RegistrationRequired,
+    /// The token's key is outside its validity period (RFC 6030 §5: PSKC
+    /// `Policy/StartDate` and `Policy/ExpiryDate`): not yet valid or
+    /// expired. Its code is not checked.
+    KeyOutsideValidity,
 }
 
 impl DenialReason {
@@ -244,6 +250,7 @@ impl DenialReason {
             DenialReason::HighUserRisk => DenialKind::HighUserRisk,
             DenialReason::MethodDisabled => DenialKind::MethodDisabled,
             DenialReason::RegistrationRequired => DenialKind::RegistrationRequired,
+            DenialReason::KeyOutsideValidity => DenialKind::KeyOutsideValidity,
         }
     }
 
@@ -323,6 +330,7 @@ impl DenialReason {
             (DenialKind::HighUserRisk, None) => DenialReason::HighUserRisk,
             (DenialKind::MethodDisabled, None) => DenialReason::MethodDisabled,
             (DenialKind::RegistrationRequired, None) => DenialReason::RegistrationRequired,
+            (DenialKind::KeyOutsideValidity, None) => DenialReason::KeyOutsideValidity,
         };
         Ok(reason)
     }

@@ -3,7 +3,7 @@
 //! The format is line-based UTF-8 text (see `docs/store.md`):
 //!
 //! ```text
-//! mfa-store-backup 2 schema 3
+//! mfa-store-backup 2 schema 4
 //! table mfa_keys 4
 //! r<TAB>i1<TAB>b…<TAB>i1<TAB>b…
 //! table users 12
@@ -98,6 +98,9 @@ const TABLES: &[(&str, &[&str], &str)] = &[
             "model",
             "imported_at",
             "row_mac",
+            "not_before",
+            "not_after",
+            "issuer",
         ],
         "serial",
     ),
@@ -342,10 +345,27 @@ fn count(tx: &mut dyn Tx, table: &'static str) -> Result<u64, Error> {
         .map(Option::unwrap_or_default)
 }
 
-/// The header line's problem, if it is not this format's.
-fn check_header(line: &str) -> Result<(), Error> {
+/// The oldest schema whose backups (format 2) this code restores.
+const OLDEST_SCHEMA: u32 = 3;
+
+/// Columns of `tokens` that schema 4 appended (the key validity period
+/// and the issuer): a schema-3 backup has none of them, and its rows get
+/// NULL (no period), under which their `token-row/v1` MACs still verify.
+const TOKEN_COLS_SINCE_4: usize = 3;
+
+/// The schema of a backup whose header line is this format's, or the
+/// header's problem.
+fn check_header(line: &str) -> Result<u32, Error> {
     if line == header() {
-        return Ok(());
+        return Ok(SCHEMA_VERSION);
+    }
+    if let Some(schema) = line
+        .strip_prefix(&format!("mfa-store-backup {FORMAT} schema "))
+        .and_then(|r| r.strip_suffix('\n'))
+        .and_then(|v| v.parse::<u32>().ok())
+        .filter(|v| (OLDEST_SCHEMA..SCHEMA_VERSION).contains(v))
+    {
+        return Ok(schema);
     }
     let problem = if line.starts_with("mfa-store-backup 1 ") {
         BackupProblem::Unauthenticated
@@ -388,7 +408,9 @@ fn authenticate_backup(reader: &mut impl BufRead, master: &MasterWrap) -> Result
         }
         before_key.push_str(&line);
         match n {
-            1 => check_header(&line)?,
+            1 => {
+                check_header(&line)?;
+            }
             2 if line != "table mfa_keys 4\n" => return Err(bad(BackupProblem::Table)),
             2 => {}
             _ => {
@@ -437,6 +459,7 @@ fn restore_in(
     let mut n: u64 = 0;
     let mut current: Option<(&str, usize, String)> = None;
     let mut ended = false;
+    let mut schema = SCHEMA_VERSION;
     loop {
         line.clear();
         if reader.read_line(&mut line)? == 0 {
@@ -455,7 +478,7 @@ fn restore_in(
             .strip_suffix('\n')
             .ok_or_else(|| bad(BackupProblem::Truncated))?;
         if n == 1 {
-            check_header(&line)?;
+            schema = check_header(&line)?;
             continue;
         }
         if body == "end" {
@@ -470,6 +493,11 @@ fn restore_in(
                 .iter()
                 .find(|(t, _, _)| *t == name)
                 .ok_or_else(|| bad(BackupProblem::Table))?;
+            let cols: &[&str] = if *table == "tokens" && schema < 4 {
+                cols.get(..cols.len() - TOKEN_COLS_SINCE_4).unwrap_or(cols)
+            } else {
+                cols
+            };
             if ncols.parse::<usize>().ok() != Some(cols.len()) {
                 return Err(bad(BackupProblem::FieldCount));
             }

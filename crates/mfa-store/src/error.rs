@@ -138,6 +138,13 @@ pub enum Error {
         /// Why the code was refused.
         reason: mfa_oath::Error,
     },
+    /// Activation: the token's key is outside its validity period (RFC 6030
+    /// §5, PSKC `StartDate`/`ExpiryDate`); its code was not checked.
+    #[error("token {serial} is outside its key validity period")]
+    KeyOutsideValidity {
+        /// The token's serial.
+        serial: String,
+    },
     /// Resynchronisation: the codes were not accepted.
     #[error("resynchronisation of token {serial} failed: {reason}")]
     ResyncFailed {

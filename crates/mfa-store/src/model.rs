@@ -131,6 +131,16 @@ pub struct NewToken {
     pub manufacturer: Option<String>,
     /// Model, if known.
     pub model: Option<String>,
+    /// Issuer (PSKC `Issuer`), if known.
+    pub issuer: Option<String>,
+    /// Start of the key's validity period, Unix seconds (PSKC
+    /// `Policy/StartDate`, RFC 6030 §5): before it the token neither
+    /// activates nor signs anyone in.
+    pub not_before: Option<i64>,
+    /// End of the key's validity period, Unix seconds (PSKC
+    /// `Policy/ExpiryDate`): after it the token neither activates nor signs
+    /// anyone in.
+    pub not_after: Option<i64>,
 }
 
 impl NewToken {
@@ -154,7 +164,18 @@ impl NewToken {
             user: None,
             manufacturer: None,
             model: None,
+            issuer: None,
+            not_before: None,
+            not_after: None,
         }
+    }
+
+    /// The same token with a key validity period (Unix seconds, either end
+    /// open when `None`).
+    pub fn with_validity(mut self, not_before: Option<i64>, not_after: Option<i64>) -> NewToken {
+        self.not_before = not_before;
+        self.not_after = not_after;
+        self
     }
 
     /// The same token, to be assigned to `user` on import.
@@ -166,8 +187,11 @@ impl NewToken {
 
 impl From<mfa_import::ImportedToken> for NewToken {
     /// An accepted token of an mfa-import report. The serial is the
-    /// token's serial number, or its PSKC key id when it has none (a token
-    /// with neither is rejected by the import as an empty serial); the
+    /// identity the report gave it (`ImportedToken::identity`: the serial
+    /// number, `serial:KeyId` for a further key of the same device, the
+    /// PSKC key id when there is no serial, an otpauth label), else its
+    /// serial number or key id (a token with none is rejected by the
+    /// import as an empty serial); the
     /// user (cloud CSV `upn`) is assigned on import.
     fn from(t: mfa_import::ImportedToken) -> NewToken {
         let (kind, counter, drift) = match t.kind {
@@ -188,7 +212,13 @@ impl From<mfa_import::ImportedToken> for NewToken {
             mfa_import::TokenKind::Hotp { .. } | mfa_import::TokenKind::Totp { .. }
         );
         let serial = if known {
-            t.serial.or(t.key_id).unwrap_or_default()
+            // The identity `ImportReport::record` gave it (`serial:KeyId` for
+            // a further key of one device, RFC 6030 §8), else as read.
+            t.identity()
+                .map(str::to_owned)
+                .or(t.serial)
+                .or(t.key_id)
+                .unwrap_or_default()
         } else {
             String::new()
         };
@@ -201,6 +231,9 @@ impl From<mfa_import::ImportedToken> for NewToken {
             user: t.user,
             manufacturer: t.manufacturer,
             model: t.model,
+            issuer: t.issuer,
+            not_before: t.not_before,
+            not_after: t.not_after,
         }
     }
 }
@@ -291,6 +324,35 @@ pub struct TokenInfo {
     pub drift: i64,
     /// The master key id its secret is sealed with.
     pub key_id: u32,
+    /// Start of the key's validity period, Unix seconds (inclusive).
+    pub not_before: Option<i64>,
+    /// End of the key's validity period, Unix seconds (inclusive).
+    pub not_after: Option<i64>,
+    /// Issuer, if known.
+    pub issuer: Option<String>,
+    /// Manufacturer, if known.
+    pub manufacturer: Option<String>,
+    /// Model, if known.
+    pub model: Option<String>,
+}
+
+impl TokenInfo {
+    /// Whether the key may be used at `now`: inside its validity period
+    /// (both ends inclusive; an open end does not limit). The one place
+    /// this rule lives; activation and sign-in ask it.
+    pub fn valid_at(&self, now: UnixTime) -> bool {
+        within_validity(self.not_before, self.not_after, now)
+    }
+}
+
+/// See [`TokenInfo::valid_at`].
+pub(crate) fn within_validity(
+    not_before: Option<i64>,
+    not_after: Option<i64>,
+    now: UnixTime,
+) -> bool {
+    let now = i64::try_from(now.secs()).unwrap_or(i64::MAX);
+    not_before.is_none_or(|b| now >= b) && not_after.is_none_or(|a| now <= a)
 }
 
 /// The profile fields of a user that the store keeps (SPEC §5). Optional

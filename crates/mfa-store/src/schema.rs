@@ -5,7 +5,7 @@ use crate::db::{BackendKind, Tx, Val, int};
 use crate::{Error, MasterKey};
 
 /// The schema version this code writes and understands.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Migration `i` takes the schema from version `i` to `i + 1`. `{BLOB}` and
 /// `{ID}` are replaced per backend. Never edit a released migration: append.
@@ -149,6 +149,18 @@ CREATE TABLE import_staging (
     PRIMARY KEY (import_id, serial)
 );
 CREATE INDEX import_staging_user ON import_staging (import_id, user_id);
+",
+    // 3 -> 4: the key validity period (RFC 6030 §5, PSKC StartDate /
+    // ExpiryDate; Unix seconds, NULL for an open end) and the issuer. The
+    // period is covered by the row MAC (`token-row/v2` when set); rows
+    // without one keep their v1 MAC, so nothing needs recomputing.
+    "
+ALTER TABLE tokens ADD COLUMN not_before BIGINT;
+ALTER TABLE tokens ADD COLUMN not_after BIGINT;
+ALTER TABLE tokens ADD COLUMN issuer TEXT;
+ALTER TABLE import_staging ADD COLUMN not_before BIGINT;
+ALTER TABLE import_staging ADD COLUMN not_after BIGINT;
+ALTER TABLE import_staging ADD COLUMN issuer TEXT;
 ",
 ];
 

@@ -104,11 +104,29 @@ fn vendor_pskc_file_imports_and_verifies(b: &Backend) {
     assert_eq!(info.kind, mfa_store::TokenKind::Totp(totp.params()));
     s.assign("2600215704919", "erik", at(T0)).unwrap();
     let code = |t: u64| totp.generate(at(t)).unwrap().to_string();
-    s.activate("2600215704919", &code(T0), at(T0)).unwrap();
+    // The file's keys are valid from 2012-09-19 to 2022-09-01 (Policy
+    // StartDate/ExpiryDate): stored as such, and refused at T0 (2023).
+    assert_eq!(
+        (info.not_before, info.not_after),
+        (Some(1_348_012_800), Some(1_661_990_400))
+    );
+    assert!(matches!(
+        s.activate("2600215704919", &code(T0), at(T0)),
+        Err(mfa_store::Error::KeyOutsideValidity { .. })
+    ));
+    // Inside the period (2020-01-01) it activates and signs in.
+    let inside = 1_577_836_800;
+    s.activate("2600215704919", &code(inside), at(inside))
+        .unwrap();
     assert!(
-        s.verify("erik", &code(T0 + 60), at(T0 + 60), &ctx())
+        s.verify("erik", &code(inside + 60), at(inside + 60), &ctx())
             .unwrap()
             .is_approved()
+    );
+    let late = s.verify("erik", &code(T0), at(T0), &ctx()).unwrap();
+    assert_eq!(
+        late.denial(),
+        Some(mfa_record::DenialReason::KeyOutsideValidity)
     );
 }
 

@@ -257,6 +257,100 @@ fn a_format_1_backup_is_refused_as_unauthenticated() {
     assert_eq!(s.stats().unwrap().users, 0);
 }
 
+/// A copy of the store the `mfa` command of schema 3 wrote
+/// (tests/data/schema3, see its README), and its key.
+fn schema3_store() -> (tempfile::TempDir, String, mfa_store::MasterKey) {
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/schema3");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(data.join("mfa.db"), dir.path().join("mfa.db")).unwrap();
+    let key_text = std::fs::read_to_string(data.join("mfa.key")).unwrap();
+    let (id, hex) = key_text.trim().split_once(':').unwrap();
+    let key = mfa_store::MasterKey::from_hex(id.parse().unwrap(), hex).unwrap();
+    let url = format!("sqlite:{}", dir.path().join("mfa.db").display());
+    (dir, url, key)
+}
+
+/// DEMO-0001 of the schema-3 fixture: activated at this step.
+const SCHEMA3_ACTIVATED: u64 = 59_872_208;
+
+/// The schema-3 fixture's tokens work after the upgrade (activation step
+/// consumed, a later code approved, no validity period), and their row
+/// MACs (v1, not recomputed) still catch an edit, including one that adds
+/// a period.
+fn check_schema3_tokens(s: &Store, url: &str, key: &mfa_store::MasterKey) {
+    let totp = mfa_oath::Totp::new(
+        mfa_oath::Secret::from_bytes(b"12345678901234567890").unwrap(),
+        mfa_oath::TotpParams::default(),
+    );
+    let replay = totp
+        .generate(at(SCHEMA3_ACTIVATED * 30))
+        .unwrap()
+        .to_string();
+    let r = s
+        .verify("alice", &replay, at(SCHEMA3_ACTIVATED * 30 + 1), &ctx())
+        .unwrap();
+    assert_eq!(r.denial().map(|d| d.kind()), Some(DenialKind::CodeReplayed));
+    let later = (SCHEMA3_ACTIVATED + 100) * 30;
+    let code = totp.generate(at(later)).unwrap().to_string();
+    assert!(
+        s.verify("alice", &code, at(later), &ctx())
+            .unwrap()
+            .is_approved()
+    );
+    let info = s.token("DEMO-0001").unwrap().unwrap();
+    assert_eq!((info.not_before, info.not_after), (None, None));
+    assert_eq!(s.tokens().unwrap().len(), 3);
+    let Some(path) = url.strip_prefix("sqlite:") else {
+        return;
+    };
+    rusqlite::Connection::open(path)
+        .unwrap()
+        .execute_batch("UPDATE tokens SET not_after = 1 WHERE serial = 'DEMO-0001'")
+        .unwrap();
+    let s = Store::open(url, key).unwrap();
+    let code = totp.generate(at(later + 60)).unwrap().to_string();
+    assert!(matches!(
+        s.verify("alice", &code, at(later + 60), &ctx()),
+        Err(Error::TokenTampered { .. })
+    ));
+}
+
+#[test]
+fn a_schema_3_store_is_upgraded_on_open() {
+    let (_dir, url, key) = schema3_store();
+    let s = Store::open(&url, &key).unwrap();
+    assert_eq!(s.schema_version().unwrap(), mfa_store::SCHEMA_VERSION);
+    assert_eq!(s.config().lockout.get(FactorClass::Otp).threshold(), 7);
+    assert_eq!(s.trusted_ranges().unwrap().len(), 1);
+    check_schema3_tokens(&s, &url, &key);
+}
+
+#[test]
+fn a_schema_3_backup_restores_into_a_schema_4_store() {
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/schema3");
+    let (_dir, _url, key) = schema3_store();
+    let fresh = Backend::sqlite();
+    let s = Store::open(&fresh.url, &key).unwrap();
+    let file = std::fs::read(data.join("v2-schema3.backup")).unwrap();
+    assert!(file.starts_with(b"mfa-store-backup 2 schema 3\n"));
+    s.restore(std::io::Cursor::new(file.clone())).unwrap();
+    check_schema3_tokens(&s, &fresh.url, &key);
+    // Still authenticated: one byte changed restores nothing.
+    let mut edited = file;
+    let tokens = edited
+        .windows(12)
+        .position(|w| w == b"table tokens")
+        .unwrap();
+    // The last hex digit of the first token row's first field (its serial).
+    let row = tokens + edited[tokens..].iter().position(|&c| c == b'\n').unwrap() + 3;
+    let end = row + edited[row..].iter().position(|&c| c == b'\t').unwrap() - 1;
+    edited[end] = if edited[end] == b'0' { b'1' } else { b'0' };
+    let other = Backend::sqlite();
+    let t = Store::open(&other.url, &key).unwrap();
+    assert!(t.restore(std::io::Cursor::new(edited)).is_err());
+    assert_eq!(t.stats().unwrap().tokens, 0);
+}
+
 #[test]
 fn remember_device_days_is_a_bounded_setting() {
     let mut c = StoreConfig::default();

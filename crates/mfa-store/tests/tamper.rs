@@ -107,7 +107,7 @@ fn an_edited_backup_restores_nothing(b: &Backend) {
     let mut file = Vec::new();
     s.backup(&mut file).unwrap();
     let text = String::from_utf8(file.clone()).unwrap();
-    assert!(text.starts_with("mfa-store-backup 2 schema 3\n"), "{text}");
+    assert!(text.starts_with("mfa-store-backup 2 schema 4\n"), "{text}");
     assert!(text.lines().last().unwrap().starts_with("hmac-sha256 "));
     let target = Backend::sqlite();
     let restore = |bytes: &[u8]| {
@@ -135,7 +135,7 @@ fn an_edited_backup_restores_nothing(b: &Backend) {
         Err(Error::BackupFormat { .. })
     ));
     // A format-1 backup is refused as unauthenticated.
-    let v1 = format!("{body}sha256 {sha}\n").replacen("backup 2 schema 3", "backup 1 schema 2", 1);
+    let v1 = format!("{body}sha256 {sha}\n").replacen("backup 2 schema 4", "backup 1 schema 2", 1);
     assert!(matches!(
         restore(v1.as_bytes()),
         Err(Error::BackupFormat {

@@ -464,6 +464,46 @@ TEST(postgres_backend) {
            MFA_RESULT_WRONG_MASTER_KEY);
 }
 
+/* RFC 6030 §5: a key is used only between its StartDate and ExpiryDate.
+ * Outside them activation and sign-in give MFA_RESULT_KEY_OUTSIDE_VALIDITY. */
+TEST(key_validity_period_is_enforced) {
+  make_url("validity");
+  mfa_store *s = open_store();
+  static const char pskc[] =
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+      "<KeyContainer Version=\"1.0\" xmlns=\"urn:ietf:params:xml:ns:keyprov:pskc\">"
+      "<KeyPackage><DeviceInfo><SerialNo>7000001</SerialNo></DeviceInfo>"
+      "<Key Id=\"7000001\" Algorithm=\"urn:ietf:params:xml:ns:keyprov:pskc:totp\">"
+      "<AlgorithmParameters><ResponseFormat Length=\"6\" Encoding=\"DECIMAL\"/></AlgorithmParameters>"
+      "<Data><Secret><PlainValue>SGVsbG8h3q2+70hlbGxvId6tvu8=</PlainValue></Secret>"
+      "<TimeInterval><PlainValue>30</PlainValue></TimeInterval></Data>"
+      "<Policy><StartDate>2023-11-01T00:00:00Z</StartDate>"
+      "<ExpiryDate>2023-12-01T00:00:00Z</ExpiryDate></Policy>"
+      "</Key></KeyPackage></KeyContainer>\n";
+  mfa_store_import_result r = {0, 0};
+  CHECK_OK(import_csv(s, MFA_IMPORT_FORMAT_PSKC, pskc, MFA_STORE_IMPORT_MODE_ALL_OR_NOTHING, &r));
+  CHECK_EQ_U(r.imported, 1);
+  CHECK_OK(mfa_store_assign(s, S("7000001"), S("val@contoso.com"), T));
+  const uint64_t late = 1704067200ULL; /* 2024-01-01, after ExpiryDate */
+  const uint64_t early = 1696118400ULL; /* 2023-10-01, before StartDate */
+  char code[10];
+  uint64_t step = 0;
+  code_at(late, code);
+  CHECK_RC(mfa_store_activate(s, S("7000001"), code, strlen(code), late, &step),
+           MFA_RESULT_KEY_OUTSIDE_VALIDITY);
+  code_at(early, code);
+  CHECK_RC(mfa_store_activate(s, S("7000001"), code, strlen(code), early, &step),
+           MFA_RESULT_KEY_OUTSIDE_VALIDITY);
+  code_at(T, code);
+  CHECK_OK(mfa_store_activate(s, S("7000001"), code, strlen(code), T, &step));
+  code_at(T + 30, code);
+  CHECK_OK(verify(s, "val@contoso.com", code, T + 30, &step));
+  code_at(late, code);
+  CHECK_RC(verify(s, "val@contoso.com", code, late, &step), MFA_RESULT_KEY_OUTSIDE_VALIDITY);
+  CHECK(strstr(mfa_result_message(MFA_RESULT_KEY_OUTSIDE_VALIDITY), "validity") != NULL);
+  mfa_store_free(s);
+}
+
 int main(void) {
   RUN(open_errors);
   RUN(import_activate_verify_replay);
@@ -473,6 +513,7 @@ int main(void) {
   RUN(two_threads_one_code_one_approval);
   RUN(one_time_codes_expire_and_are_used_once);
   RUN(resync_learns_the_drift);
+  RUN(key_validity_period_is_enforced);
   RUN(postgres_backend);
   TEST_MAIN_END();
 }

@@ -858,6 +858,14 @@ impl Store {
             let t = token_from_row(r)?;
             // A row changed without the key is never used (the caller logs it).
             t.verify(&keys)?;
+            if !t.valid_at(now) {
+                // RFC 6030 §5: a key outside its validity period is not
+                // used; its code is not even checked.
+                if best.as_ref().is_none_or(|(r, _, _)| 1 > *r) {
+                    best = Some((1, DenialReason::KeyOutsideValidity, Some(t.serial)));
+                }
+                continue;
+            }
             let refusal = match t.check(&keys, code, now, &self.config)? {
                 Ok(step) => {
                     if consume_step(tx, &keys, &t, step)? {

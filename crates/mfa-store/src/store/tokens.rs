@@ -28,6 +28,13 @@ pub(super) struct TokenRow {
     pub(super) drift: i64,
     /// The row MAC as stored (`None`: missing, which never verifies).
     pub(super) mac: Option<Vec<u8>>,
+    /// The key validity period (Unix seconds; covered by the MAC).
+    pub(super) not_before: Option<i64>,
+    pub(super) not_after: Option<i64>,
+    /// Descriptive columns (not security-relevant, not in the MAC).
+    pub(super) issuer: Option<String>,
+    pub(super) manufacturer: Option<String>,
+    pub(super) model: Option<String>,
 }
 
 /// Tokens committed per transaction by an import.
@@ -36,9 +43,20 @@ pub const IMPORT_BATCH: usize = 1000;
 /// The columns of a new token row, as staged by an all-or-nothing import
 /// (every column of `tokens` but `active`, which starts at 0).
 const STAGED_COLS: &str = "serial, kind, algorithm, digits, period, t0, key_id, sealed, user_id, \
-     last_step, drift, manufacturer, model, imported_at, row_mac";
+     last_step, drift, manufacturer, model, imported_at, row_mac, not_before, not_after, issuer";
 
-pub(super) const TOKEN_COLS: &str = "serial, kind, algorithm, digits, period, t0, key_id, sealed, user_id, active, last_step, drift, row_mac";
+/// `$first, ..., $(first + n - 1)`.
+fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The number of columns in [`STAGED_COLS`].
+const STAGED_N: usize = 18;
+
+pub(super) const TOKEN_COLS: &str = "serial, kind, algorithm, digits, period, t0, key_id, sealed, user_id, active, last_step, drift, row_mac, not_before, not_after, issuer, manufacturer, model";
 
 pub(super) fn token_from_row(r: &Row) -> Result<TokenRow, Error> {
     let serial = r.text(0, "serial")?;
@@ -72,13 +90,24 @@ pub(super) fn token_from_row(r: &Row) -> Result<TokenRow, Error> {
         last_step: r.opt_u64(10, "last_step")?,
         drift: r.i64(11, "drift")?,
         mac: r.opt_blob(12, "row_mac")?,
+        not_before: r.opt_i64(13, "not_before")?,
+        not_after: r.opt_i64(14, "not_after")?,
+        issuer: r.opt_text(15, "issuer")?,
+        manufacturer: r.opt_text(16, "manufacturer")?,
+        model: r.opt_text(17, "model")?,
     })
 }
 
 /// The MAC of a token row's security-relevant columns under the data key:
 /// owner, kind and parameters, key id and sealed secret, active flag, last
-/// step or counter, drift. Someone with write access to the database but
-/// not the key cannot give a token to another user or rewind its step.
+/// step or counter, drift, and the key validity period. Someone with write
+/// access to the database but not the key cannot give a token to another
+/// user, rewind its step or move its validity period.
+///
+/// A row without a validity period keeps the `token-row/v1` MAC of schema
+/// 3 (so no row needs recomputing on upgrade); a row with one is MAC'd as
+/// `token-row/v2` with both ends appended, so clearing or changing either
+/// end breaks the MAC.
 fn row_mac(keys: &Keys, t: &TokenRow) -> [u8; 32] {
     let (kind, p_alg, p_digits, period, t0) = match t.kind {
         TokenKind::Totp(p) => (
@@ -91,25 +120,28 @@ fn row_mac(keys: &Keys, t: &TokenRow) -> [u8; 32] {
         TokenKind::Hotp(p) => ("hotp", p.algorithm, p.digits, 0, 0),
     };
     let signed = |v: u64| MacField::Int(i64::try_from(v).unwrap_or(i64::MAX));
-    keys.mac(
-        b"token-row/v1",
-        &[
-            MacField::Bytes(t.serial.as_bytes()),
-            MacField::Bytes(kind.as_bytes()),
-            MacField::Bytes(p_alg.name().as_bytes()),
-            MacField::Int(p_digits.get().into()),
-            signed(period),
-            signed(t0),
-            MacField::Int(t.key_id.into()),
-            MacField::Bytes(&t.sealed),
-            t.user
-                .as_deref()
-                .map_or(MacField::None, |u| MacField::Bytes(u.as_bytes())),
-            MacField::Int(i64::from(t.active)),
-            t.last_step.map_or(MacField::None, signed),
-            MacField::Int(t.drift),
-        ],
-    )
+    let mut fields = vec![
+        MacField::Bytes(t.serial.as_bytes()),
+        MacField::Bytes(kind.as_bytes()),
+        MacField::Bytes(p_alg.name().as_bytes()),
+        MacField::Int(p_digits.get().into()),
+        signed(period),
+        signed(t0),
+        MacField::Int(t.key_id.into()),
+        MacField::Bytes(&t.sealed),
+        t.user
+            .as_deref()
+            .map_or(MacField::None, |u| MacField::Bytes(u.as_bytes())),
+        MacField::Int(i64::from(t.active)),
+        t.last_step.map_or(MacField::None, signed),
+        MacField::Int(t.drift),
+    ];
+    if t.not_before.is_none() && t.not_after.is_none() {
+        return keys.mac(b"token-row/v1", &fields);
+    }
+    fields.push(t.not_before.map_or(MacField::None, MacField::Int));
+    fields.push(t.not_after.map_or(MacField::None, MacField::Int));
+    keys.mac(b"token-row/v2", &fields)
 }
 
 /// Writes a token row's state (owner, active, last step, drift) with its
@@ -209,7 +241,18 @@ impl TokenRow {
             last_step,
             drift,
             mac: None,
+            not_before: self.not_before,
+            not_after: self.not_after,
+            issuer: self.issuer.clone(),
+            manufacturer: self.manufacturer.clone(),
+            model: self.model.clone(),
         }
+    }
+
+    /// Whether the key may be used at `now` (its validity period, the rule
+    /// in [`crate::model::within_validity`]).
+    pub(super) fn valid_at(&self, now: UnixTime) -> bool {
+        crate::model::within_validity(self.not_before, self.not_after, now)
     }
 
     pub(super) fn info(&self) -> TokenInfo {
@@ -221,6 +264,11 @@ impl TokenRow {
             last_step: self.last_step,
             drift: self.drift,
             key_id: self.key_id,
+            not_before: self.not_before,
+            not_after: self.not_after,
+            issuer: self.issuer.clone(),
+            manufacturer: self.manufacturer.clone(),
+            model: self.model.clone(),
         }
     }
 
@@ -512,8 +560,9 @@ impl Store {
         let n = tx.exec(
             &format!(
                 "INSERT INTO import_staging (import_id, position, {STAGED_COLS}) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
-                 ON CONFLICT (import_id, serial) DO NOTHING"
+                 VALUES ($1, $2, {}) \
+                 ON CONFLICT (import_id, serial) DO NOTHING",
+                placeholders(3, STAGED_N)
             ),
             &params,
         )?;
@@ -553,6 +602,11 @@ impl Store {
             last_step,
             drift,
             mac: None,
+            not_before: t.not_before,
+            not_after: t.not_after,
+            issuer: t.issuer.clone(),
+            manufacturer: t.manufacturer.clone(),
+            model: t.model.clone(),
         };
         let mac = row_mac(&keys, &row);
         let vals = vec![
@@ -571,6 +625,9 @@ impl Store {
             t.model.clone().into(),
             int(now.secs()),
             Val::Blob(mac.to_vec()),
+            t.not_before.map(Val::Int).unwrap_or(Val::Null),
+            t.not_after.map(Val::Int).unwrap_or(Val::Null),
+            t.issuer.clone().into(),
         ];
         Ok((row, vals))
     }
@@ -605,8 +662,9 @@ impl Store {
         let n = tx.exec(
             &format!(
                 "INSERT INTO tokens ({STAGED_COLS}, active) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 0) \
-                 ON CONFLICT (serial) DO NOTHING"
+                 VALUES ({}, 0) \
+                 ON CONFLICT (serial) DO NOTHING",
+                placeholders(1, STAGED_N)
             ),
             &vals,
         )?;
@@ -766,6 +824,8 @@ impl Store {
     ///
     /// # Errors
     /// [`Error::UnknownToken`], [`Error::TokenNotAssigned`],
+    /// [`Error::KeyOutsideValidity`] (the key's validity period does not
+    /// include `now`; the code is not checked),
     /// [`Error::ActivationFailed`] with the mfa-oath reason, database errors.
     pub fn activate(&self, serial: &str, code: &str, now: UnixTime) -> Result<u64, Error> {
         self.pool.run(Mode::Write, |tx| {
@@ -797,6 +857,11 @@ impl Store {
             }
             let keys = self.keys();
             t.verify(&keys)?;
+            if !t.valid_at(now) {
+                return Err(Error::KeyOutsideValidity {
+                    serial: serial.to_owned(),
+                });
+            }
             let step = t.check(&keys, code, now, &self.config)?.map_err(|reason| {
                 Error::ActivationFailed {
                     serial: serial.to_owned(),
@@ -821,7 +886,8 @@ impl Store {
     /// the learned clock drift. The codes cannot be used again.
     ///
     /// # Errors
-    /// [`Error::UnknownToken`], [`Error::ResyncFailed`] with the mfa-oath
+    /// [`Error::UnknownToken`], [`Error::KeyOutsideValidity`],
+    /// [`Error::ResyncFailed`] with the mfa-oath
     /// reason, database errors.
     pub fn resync(
         &self,
@@ -856,6 +922,11 @@ impl Store {
             let t = token_from_row(&row)?;
             let keys = self.keys();
             t.verify(&keys)?;
+            if !t.valid_at(now) {
+                return Err(Error::KeyOutsideValidity {
+                    serial: serial.to_owned(),
+                });
+            }
             let raw = keys.open(&t.serial, &t.sealed)?;
             let secret = Secret::from_bytes(&raw).map_err(|source| Error::TokenParams {
                 serial: t.serial.clone(),

@@ -1,0 +1,198 @@
+//! Several keys for one device (RFC 6030 §8) through the real `mfa` binary:
+//! RFC 6030 Figure 10 (from ../shared/corpus, via python-pskc) gives device
+//! 9999999 two keys (Id 3, valid March 2006; Id 4, valid April 2006). Both
+//! are imported, under `9999999` and `9999999:4` (docs/formats.md), each is
+//! listed, assigned and activated on its own, and a true duplicate (the
+//! same file again) is still reported.
+#![cfg(unix)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // tests assert by panicking
+
+use std::path::Path;
+use std::process::Output;
+
+use assert_cmd::Command;
+
+const FIGURE10: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/corpus/pskc/rfc6030/figure10.pskcxml"
+);
+/// RFC 4226 Appendix D, counter 0, as 8 digits (every key of Figure 10 has
+/// the RFC 4226 test secret).
+const HOTP0: &str = "84755224";
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    Command::cargo_bin("mfa")
+        .unwrap()
+        .env_remove("MFA_MASTER_KEY")
+        .env("MFA_DB", format!("sqlite:{}", dir.join("mfa.db").display()))
+        .env("MFA_KEY_FILE", dir.join("mfa.key"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let o = run(dir, args);
+    assert!(
+        o.status.success(),
+        "mfa {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap()
+}
+
+#[test]
+fn two_keys_of_one_device_are_imported_and_addressed_each() {
+    if !Path::new(FIGURE10).exists() {
+        mfa_test_support::skip!(
+            "{FIGURE10} is not there (shared/ is cloned beside the repository)"
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(d, &["init"]);
+    let out = ok(d, &["import", FIGURE10]);
+    assert!(out.contains("4 imported, 0 rejected"), "{out}");
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(d, &["--json", "tokens", "list"])).unwrap();
+    let mut serials: Vec<String> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["serial"].as_str().unwrap().to_owned())
+        .collect();
+    serials.sort();
+    assert_eq!(serials, ["123456", "654321", "9999999", "9999999:4"]);
+    let list = ok(d, &["tokens", "list"]);
+    assert!(list.lines().any(|l| l.starts_with("9999999:4 ")), "{list}");
+
+    // Each key on its own: assigned to different users, each activated
+    // inside its own validity period.
+    ok(d, &["tokens", "assign", "9999999:4", "alice"]);
+    ok(d, &["tokens", "assign", "9999999", "bob"]);
+    let april = "1145059200"; // 2006-04-15: key 4's period, not key 3's
+    ok(
+        d,
+        &["tokens", "activate", "9999999:4", HOTP0, "--time", april],
+    );
+    let o = run(
+        d,
+        &["tokens", "activate", "9999999", HOTP0, "--time", april],
+    );
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("outside its key validity period"));
+    ok(
+        d,
+        &[
+            "tokens",
+            "activate",
+            "9999999",
+            HOTP0,
+            "--time",
+            "1142380800",
+        ],
+    ); // 2006-03-15
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(d, &["--json", "tokens", "list"])).unwrap();
+    let by = |s: &str| {
+        json.as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["serial"] == s)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(
+        (
+            by("9999999:4")["user"].clone(),
+            by("9999999:4")["active"].clone()
+        ),
+        ("alice".into(), true.into())
+    );
+    assert_eq!(
+        (
+            by("9999999")["user"].clone(),
+            by("9999999")["active"].clone()
+        ),
+        ("bob".into(), true.into())
+    );
+
+    // The same file again: every key a true duplicate, nothing imported.
+    let o = run(d, &["import", FIGURE10]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("0 imported, 4 rejected"), "{out}");
+    assert!(
+        out.contains("token 9999999:4: a token with this serial exists already"),
+        "{out}"
+    );
+}
+
+/// Figure 10 (validity periods, manufacturer, issuer, two keys for one
+/// device) imported, exported encrypted, validated by `pskctool --validate`
+/// (Debian pskctool) and imported into a fresh store: the same tokens.
+#[test]
+fn an_encrypted_export_validates_and_imports_into_a_fresh_store_unchanged() {
+    if !Path::new(FIGURE10).exists() {
+        mfa_test_support::skip!(
+            "{FIGURE10} is not there (shared/ is cloned beside the repository)"
+        );
+        return;
+    }
+    let psk = "000102030405060708090a0b0c0d0e0f";
+    let a = tempfile::tempdir().unwrap();
+    ok(a.path(), &["init"]);
+    ok(a.path(), &["import", FIGURE10]);
+    ok(a.path(), &["tokens", "export", "out.pskcxml", "--psk", psk]);
+    let export = a.path().join("out.pskcxml");
+    let xml = std::fs::read_to_string(&export).unwrap();
+    assert!(
+        !xml.contains("MTIzNDU2Nzg5MDEyMzQ1Njc4OTA="),
+        "the secret is encrypted"
+    );
+    match std::process::Command::new("pskctool")
+        .arg("--validate")
+        .arg(&export)
+        .output()
+    {
+        Ok(o) => {
+            let text = String::from_utf8_lossy(&o.stdout);
+            assert!(
+                o.status.success() && text.trim_end().ends_with("OK"),
+                "{text}"
+            );
+        }
+        Err(e) => {
+            mfa_test_support::skip!("pskctool: {e} (.ci/setup installs Debian's pskctool)");
+            return;
+        }
+    }
+    let b = tempfile::tempdir().unwrap();
+    ok(b.path(), &["init"]);
+    let out = ok(
+        b.path(),
+        &["import", export.to_str().unwrap(), "--psk", psk],
+    );
+    assert!(out.contains("4 imported, 0 rejected"), "{out}");
+    let list = |d: &Path| -> serde_json::Value {
+        serde_json::from_str(&ok(d, &["--json", "tokens", "list"])).unwrap()
+    };
+    let (before, after) = (list(a.path()), list(b.path()));
+    assert_eq!(before, after);
+    assert_eq!(before.as_array().unwrap().len(), 4);
+    assert!(
+        before
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["manufacturer"] == "TokenVendorAcme"
+                && t["not_before"].is_i64()
+                && t["not_after"].is_i64())
+    );
+}
