@@ -175,6 +175,8 @@ impl Failure {
             }
             _ => "",
         };
+        // A PostgreSQL URL may hold a password: never echoed.
+        let db = mfa_store::redact_url(db);
         Failure::input(format!("{db}: {e}{advice}"))
     }
 }

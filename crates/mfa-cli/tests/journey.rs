@@ -388,6 +388,22 @@ fn bad_input_is_one_clear_line() {
     let list = env.json(&["tokens", "list"]);
     assert!(list.to_string().contains(&serial), "{list}");
     assert!(!list.to_string().contains("eve"), "{list}");
+    // A PostgreSQL URL's password is never echoed in an error.
+    for url in [
+        "postgres://mfa:hunter2@127.0.0.1:1/mfa",
+        "postgres://mfa@127.0.0.1:1/mfa?password=hunter2&sslmode=disable",
+    ] {
+        let o = env
+            .mfa()
+            .env("MFA_DB", url)
+            .args(["tokens", "list"])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("127.0.0.1:1"), "names the store: {err}");
+        assert!(!err.contains("hunter2"), "{err}");
+    }
     let err = env.fails(&["report", "usage", "--month", "2026-13"], 2);
     assert!(err.contains("YYYY-MM"), "{err}");
     // A wrong key changes nothing and says what to check.

@@ -38,4 +38,4 @@ pub use store::{
     ApprovedBy, AuthOutcome, AuthRequest, CodeIssue, IMPORT_BATCH, MAX_APP_PASSWORDS,
     MAX_SERIAL_LEN, MAX_USER_ID_LEN, Method, Presented, Store,
 };
-pub use tls::{SslMode, connect_postgres};
+pub use tls::{SslMode, connect_postgres, redact_url};
