@@ -74,10 +74,10 @@ impl Sink {
                     if l.is_empty() {
                         break;
                     }
-                    if let Some((k, v)) = l.split_once(':') {
-                        if k.eq_ignore_ascii_case("content-length") {
-                            len = v.trim().parse().unwrap_or(0);
-                        }
+                    if let Some((k, v)) = l.split_once(':')
+                        && k.eq_ignore_ascii_case("content-length")
+                    {
+                        len = v.trim().parse().unwrap_or(0);
                     }
                 }
                 let mut body = vec![0u8; len];
@@ -171,12 +171,11 @@ webhook_url = "http://127.0.0.1:{sink}/sms"
 
 struct Server {
     child: Child,
-    port: u16,
     log: Arc<Mutex<String>>,
 }
 
 impl Server {
-    fn start(config: &Path, port: u16) -> Server {
+    fn start(config: &Path) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_mfa"))
             .args(["radius", "serve", "--config"])
             .arg(config)
@@ -196,7 +195,7 @@ impl Server {
                 l.push('\n');
             }
         });
-        let server = Server { child, port, log };
+        let server = Server { child, log };
         let start = Instant::now();
         while !server.log().contains("radius server ready") {
             assert!(
@@ -261,7 +260,7 @@ fn the_sms_webhook_gets_one_post_despite_a_retransmission_and_a_new_request() {
     let sink = Sink::start(200);
     let env = Env::new();
     let port = free_port();
-    let server = Server::start(&env.config(port, sink.port), port);
+    let server = Server::start(&env.config(port, sink.port));
     let s = socket();
 
     let first = request(7, 3, b"any password", vec![]);
@@ -314,7 +313,7 @@ fn a_webhook_answering_500_is_an_access_reject_with_a_logged_reason() {
     let sink = Sink::start(500);
     let env = Env::new();
     let port = free_port();
-    let server = Server::start(&env.config(port, sink.port), port);
+    let server = Server::start(&env.config(port, sink.port));
     let s = socket();
 
     let first = request(7, 3, b"any password", vec![]);
