@@ -1145,3 +1145,116 @@ fn a_user_name_with_a_line_break_cannot_forge_a_log_line() {
     assert!(!log.lines().any(|l| l.starts_with("FORGED")), "{log}");
     assert!(log.contains(r#"user="eve\nFORGED"#), "{log}");
 }
+
+#[test]
+fn sigkill_under_load_then_restart_accepts_no_code_twice() {
+    let env = Env::new();
+    let server = Server::start(&env, "otp", "");
+    let port = server.port;
+    // Load beside the codes: wrong codes from another socket until told to stop.
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let load = {
+        let stop = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+            let mut rng = TestRng(99);
+            let mut id = 0u8;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                id = id.wrapping_add(1);
+                let req = OutgoingRequest::access_request(
+                    id,
+                    b"nemo",
+                    b"000000",
+                    vec![],
+                    &secret(),
+                    &mut rng,
+                )
+                .unwrap();
+                let _ = s.send_to(req.bytes(), ("127.0.0.1", port));
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        })
+    };
+    let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut sent = Vec::new();
+    let mut accepted = Vec::new();
+    let mut server = Some(server);
+    for (i, code) in HOTP[1..7].iter().enumerate() {
+        let req = OutgoingRequest::access_request(
+            100 + i as u8,
+            b"nemo",
+            code.as_bytes(),
+            vec![],
+            &secret(),
+            &mut TestRng(i as u8 + 1),
+        )
+        .unwrap();
+        s.send_to(req.bytes(), ("127.0.0.1", port)).unwrap();
+        sent.push(*code);
+        if i == 3 {
+            // SIGKILL with this request in flight.
+            let mut srv = server.take().unwrap();
+            srv.child.kill().unwrap();
+            srv.child.wait().unwrap();
+            drop(srv);
+            break;
+        }
+        let mut buf = [0u8; 4096];
+        let n = s.recv(&mut buf).expect("an answer before the kill");
+        let p = req
+            .verify_response(&buf[..n], &secret(), &Limits::default(), true)
+            .unwrap();
+        assert_eq!(p.code, Code::ACCESS_ACCEPT, "{code} in order is accepted");
+        accepted.push(*code);
+    }
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    load.join().unwrap();
+    assert_eq!(accepted.len(), 3);
+
+    // Restart on the same store: every code accepted before the kill is
+    // refused. The one in flight at the kill may or may not have been
+    // decided; whatever it gets now, a second try is refused. The next
+    // code in the sequence is accepted (the store opened cleanly).
+    let server = Server::start(&env, "otp", "");
+    let mut seed = 50u8;
+    let mut ask = |code: &str| {
+        seed += 1;
+        let req = OutgoingRequest::access_request(
+            seed,
+            b"nemo",
+            code.as_bytes(),
+            vec![],
+            &secret(),
+            &mut TestRng(seed),
+        )
+        .unwrap();
+        let raw = exchange(
+            "127.0.0.1:0",
+            server.port,
+            req.bytes(),
+            Duration::from_secs(5),
+        )
+        .expect("an answer after the restart");
+        req.verify_response(&raw, &secret(), &Limits::default(), true)
+            .unwrap()
+            .code
+    };
+    for code in &accepted {
+        assert_eq!(ask(code), Code::ACCESS_REJECT, "{code} accepted twice");
+    }
+    let in_flight = sent[3];
+    let _first = ask(in_flight);
+    assert_eq!(
+        ask(in_flight),
+        Code::ACCESS_REJECT,
+        "{in_flight} accepted twice"
+    );
+    assert_eq!(
+        ask(HOTP[6]),
+        Code::ACCESS_ACCEPT,
+        "the next code after the restart"
+    );
+    let (status, log) = server.stop();
+    assert_eq!(status, Some(0), "{log}");
+}
