@@ -1258,3 +1258,140 @@ fn sigkill_under_load_then_restart_accepts_no_code_twice() {
     let (status, log) = server.stop();
     assert_eq!(status, Some(0), "{log}");
 }
+
+/// pyrad 2.6 (tests/pyrad/peer.py of mfa-radius, the one cross-check
+/// script): `MFA_TEST_PYTHON`, else the workspace's `.venv/bin/python`.
+fn pyrad_python() -> Option<PathBuf> {
+    let py = std::env::var_os("MFA_TEST_PYTHON").map_or_else(
+        || {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../.venv/bin/python"
+            ))
+        },
+        PathBuf::from,
+    );
+    let ok = Command::new(&py)
+        .args([
+            "-c",
+            "import pyrad, sys; sys.exit(0 if pyrad.__version__.startswith('2.6') else 1)",
+        ])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        mfa_test_support::skip!("{} has no pyrad 2.6 (set MFA_TEST_PYTHON)", py.display());
+        return None;
+    }
+    Some(py)
+}
+
+fn pyrad_peer(py: &std::path::Path, input: &serde_json::Value) -> serde_json::Value {
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../mfa-radius/tests/pyrad/peer.py"
+    );
+    let mut child = Command::new(py)
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.to_string().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "peer.py failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+#[test]
+fn pyrad_against_the_server_message_authenticator_required() {
+    let Some(py) = pyrad_python() else { return };
+    let env = Env::new();
+    let server = Server::start(&env, "otp", "");
+    let build = |id: u8, code: &str, ma: bool| {
+        let r = pyrad_peer(
+            &py,
+            &serde_json::json!({"cmd": "request", "id": id, "secret": SECRET,
+                "user": "nemo", "password": code, "message_authenticator": ma}),
+        );
+        unhex(r["packet"].as_str().unwrap())
+    };
+    // With a Message-Authenticator: accepted, and pyrad verifies our reply
+    // (Response Authenticator and Message-Authenticator, enforce_ma=True).
+    let req = build(11, HOTP[1], true);
+    let reply = exchange("127.0.0.1:0", server.port, &req, Duration::from_secs(5))
+        .expect("an answer to pyrad's request");
+    let hexs = |v: &[u8]| v.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let v = pyrad_peer(
+        &py,
+        &serde_json::json!({"cmd": "verify-reply", "secret": SECRET,
+            "request": hexs(&req), "reply": hexs(&reply)}),
+    );
+    assert_eq!(v["ok"], true, "{v}");
+    assert_eq!(v["code"], 2, "Access-Accept: {v}\n{}", server.log());
+    assert_eq!(v["first_attribute"], 80, "Message-Authenticator first: {v}");
+
+    // Without one: dropped (no answer); the code is not spent.
+    let bare = build(12, HOTP[2], false);
+    assert!(
+        exchange(
+            "127.0.0.1:0",
+            server.port,
+            &bare,
+            Duration::from_millis(1500)
+        )
+        .is_none()
+    );
+    // A wrong Message-Authenticator: dropped.
+    let mut forged = build(13, HOTP[2], true);
+    let mut at = 20;
+    while at + 2 <= forged.len() {
+        let (kind, len) = (forged[at], usize::from(forged[at + 1]));
+        if kind == 80 {
+            forged[at + 2] ^= 0x01;
+        }
+        at += len.max(2);
+    }
+    assert!(
+        exchange(
+            "127.0.0.1:0",
+            server.port,
+            &forged,
+            Duration::from_millis(1500)
+        )
+        .is_none()
+    );
+    // The next code still works: neither dropped request spent it.
+    let ok = build(14, HOTP[2], true);
+    let reply = exchange("127.0.0.1:0", server.port, &ok, Duration::from_secs(5)).unwrap();
+    let v = pyrad_peer(
+        &py,
+        &serde_json::json!({"cmd": "verify-reply", "secret": SECRET,
+            "request": hexs(&ok), "reply": hexs(&reply)}),
+    );
+    assert_eq!(
+        (v["ok"].clone(), v["code"].clone()),
+        (serde_json::json!(true), serde_json::json!(2)),
+        "{v}"
+    );
+    let (status, log) = server.stop();
+    assert_eq!(status, Some(0), "{log}");
+    assert!(log.contains("dropped"), "the drops are logged: {log}");
+    assert!(!log.contains(HOTP[2]), "a code in the log: {log}");
+}
