@@ -782,6 +782,12 @@ impl Drop for FreeRadius {
 const UPSTREAM_SECRET: &str = "upstream-secret-0123";
 
 fn freeradius(test: &str) -> Option<FreeRadius> {
+    freeradius_with(test, None)
+}
+
+/// FreeRADIUS on a free port; with `proxy_to`, every Access-Request is
+/// proxied to our server on that port (realm `mfa`, Status-Server checks).
+fn freeradius_with(test: &str, proxy_to: Option<u16>) -> Option<FreeRadius> {
     if Command::new("freeradius")
         .arg("-v")
         .stdout(Stdio::null())
@@ -798,6 +804,23 @@ fn freeradius(test: &str) -> Option<FreeRadius> {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().display().to_string();
     let port = free_port();
+    let (proxy, authorize) = match proxy_to {
+        None => (
+            "proxy_requests = no".to_owned(),
+            "\t\tfiles\n\t\tpap".to_owned(),
+        ),
+        Some(mfa) => (
+            format!(
+                "proxy_requests = yes\nproxy server {{\n\tdefault_fallback = no\n}}\n\
+                 home_server mfa {{\n\ttype = auth\n\tipaddr = 127.0.0.1\n\tport = {mfa}\n\t\
+                 secret = {SECRET}\n\tresponse_window = 5\n\tstatus_check = status-server\n\t\
+                 check_interval = 10\n\tnum_answers_to_alive = 1\n\trevive_interval = 10\n}}\n\
+                 home_server_pool mfa {{\n\ttype = fail-over\n\thome_server = mfa\n}}\n\
+                 realm mfa {{\n\tauth_pool = mfa\n\tnostrip\n}}\n"
+            ),
+            "\t\tupdate control {\n\t\t\t&Proxy-To-Realm := \"mfa\"\n\t\t}".to_owned(),
+        ),
+    };
     let conf = format!(
         r#"prefix = /usr
 exec_prefix = /usr
@@ -828,7 +851,7 @@ security {{
 	reject_delay = 0
 	status_server = yes
 }}
-proxy_requests = no
+{proxy}
 thread pool {{
 	start_servers = 2
 	max_servers = 4
@@ -854,8 +877,7 @@ server default {{
 		port = {port}
 	}}
 	authorize {{
-		files
-		pap
+{authorize}
 	}}
 	authenticate {{
 		Auth-Type PAP {{
@@ -1394,4 +1416,45 @@ fn pyrad_against_the_server_message_authenticator_required() {
     assert_eq!(status, Some(0), "{log}");
     assert!(log.contains("dropped"), "the drops are logged: {log}");
     assert!(!log.contains(HOTP[2]), "a code in the log: {log}");
+}
+
+#[test]
+fn freeradius_as_a_proxy_in_front_of_the_server() {
+    let test = "freeradius_as_a_proxy_in_front_of_the_server";
+    if !radclient(test) {
+        return;
+    }
+    let env = Env::new();
+    let server = Server::start(&env, "otp", "");
+    let Some(fr) = freeradius_with(test, Some(server.port)) else {
+        return;
+    };
+    // radclient -> FreeRADIUS (its own secret) -> mfa radius serve.
+    let ok = send(fr.port, UPSTREAM_SECRET, "auth", &auth("nemo", HOTP[1]));
+    assert_eq!(ok.status.code(), Some(0), "{}\n{}", text(&ok), server.log());
+    assert!(
+        text(&ok).contains("Received Access-Accept"),
+        "{}",
+        text(&ok)
+    );
+    // FreeRADIUS strips the Proxy-State it added; radclient sees none.
+    assert!(!text(&ok).contains("Proxy-State"), "{}", text(&ok));
+    let bad = send(fr.port, UPSTREAM_SECRET, "auth", &auth("nemo", HOTP[1]));
+    assert!(
+        text(&bad).contains("Received Access-Reject"),
+        "a replayed code through the proxy: {}",
+        text(&bad)
+    );
+    let wrong = send(fr.port, UPSTREAM_SECRET, "auth", &auth("nemo", "000000"));
+    assert!(
+        text(&wrong).contains("Received Access-Reject"),
+        "{}",
+        text(&wrong)
+    );
+    drop(fr);
+    let (status, log) = server.stop();
+    assert_eq!(status, Some(0), "{log}");
+    // The three decisions were ours, from FreeRADIUS's source address.
+    assert_eq!(log_lines(&log, "outcome=\"accept\""), 1, "{log}");
+    assert_eq!(log_lines(&log, "outcome=\"reject\""), 2, "{log}");
 }
