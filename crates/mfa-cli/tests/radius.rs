@@ -1458,3 +1458,92 @@ fn freeradius_as_a_proxy_in_front_of_the_server() {
     assert_eq!(log_lines(&log, "outcome=\"accept\""), 1, "{log}");
     assert_eq!(log_lines(&log, "outcome=\"reject\""), 2, "{log}");
 }
+
+/// pamtester running pam_radius_auth under pam_wrapper (a service file in
+/// a temporary directory, no /etc/pam.d), answers read from `stdin`.
+fn pam_radius(dir: &std::path::Path, port: u16, stdin: &str) -> Output {
+    let services = dir.join("services");
+    std::fs::create_dir_all(&services).unwrap();
+    let conf = dir.join("pam_radius_auth.conf");
+    std::fs::write(&conf, format!("127.0.0.1:{port} {SECRET} 3\n")).unwrap();
+    let module = ["/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu"]
+        .iter()
+        .map(|d| PathBuf::from(d).join("security/pam_radius_auth.so"))
+        .find(|p| p.exists())
+        .unwrap();
+    std::fs::write(
+        services.join("mfa-radius"),
+        format!(
+            "auth required {} conf={}\n",
+            module.display(),
+            conf.display()
+        ),
+    )
+    .unwrap();
+    let wrapper = [
+        "/usr/lib/x86_64-linux-gnu/libpam_wrapper.so",
+        "/usr/lib/libpam_wrapper.so",
+    ]
+    .iter()
+    .find(|p| std::path::Path::new(p).exists())
+    .unwrap();
+    let mut child = Command::new("pamtester")
+        .args(["-v", "mfa-radius", "nemo", "authenticate"])
+        .env("LD_PRELOAD", wrapper)
+        .env("PAM_WRAPPER", "1")
+        .env("PAM_WRAPPER_SERVICE_DIR", &services)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn pam_radius_auth_answers_the_challenge_through_pamtester() {
+    let have = |p: &str| std::path::Path::new(p).exists();
+    let tools = Command::new("pamtester").arg("-h").output().is_ok()
+        && (have("/lib/x86_64-linux-gnu/security/pam_radius_auth.so")
+            || have("/usr/lib/x86_64-linux-gnu/security/pam_radius_auth.so"))
+        && (have("/usr/lib/x86_64-linux-gnu/libpam_wrapper.so")
+            || have("/usr/lib/libpam_wrapper.so"));
+    if !tools {
+        mfa_test_support::skip!("pamtester, libpam-radius-auth or libpam-wrapper is not installed");
+        return;
+    }
+    let env = Env::new();
+    let port = free_port();
+    let config = env.config(port, "challenge", "");
+    // pam_radius_auth 2.0 sends no Message-Authenticator.
+    let text_ = std::fs::read_to_string(&config).unwrap().replace(
+        "mode = \"challenge\"",
+        "mode = \"challenge\"\nrequire_message_authenticator = false",
+    );
+    std::fs::write(&config, text_).unwrap();
+    let server = Server::start_with(port, &config);
+    let ok = pam_radius(
+        env.dir.path(),
+        port,
+        &format!("any password\n{}\n", HOTP[1]),
+    );
+    assert_eq!(ok.status.code(), Some(0), "{}\n{}", text(&ok), server.log());
+    assert!(
+        text(&ok).contains("successfully authenticated"),
+        "{}",
+        text(&ok)
+    );
+    let bad = pam_radius(env.dir.path(), port, "any password\n000000\n");
+    assert_ne!(bad.status.code(), Some(0), "{}", text(&bad));
+    let (status, log) = server.stop();
+    assert_eq!(status, Some(0), "{log}");
+    assert_eq!(log_lines(&log, "outcome=\"challenge\""), 2, "{log}");
+    assert_eq!(log_lines(&log, "outcome=\"accept\""), 1, "{log}");
+    assert_eq!(log_lines(&log, "outcome=\"reject\""), 1, "{log}");
+}
