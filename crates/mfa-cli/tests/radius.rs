@@ -782,6 +782,12 @@ impl Drop for FreeRadius {
 const UPSTREAM_SECRET: &str = "upstream-secret-0123";
 
 fn freeradius(test: &str) -> Option<FreeRadius> {
+    freeradius_with(test, None)
+}
+
+/// FreeRADIUS on a free port; with `proxy_to`, every Access-Request is
+/// proxied to our server on that port (realm `mfa`, Status-Server checks).
+fn freeradius_with(test: &str, proxy_to: Option<u16>) -> Option<FreeRadius> {
     if Command::new("freeradius")
         .arg("-v")
         .stdout(Stdio::null())
@@ -798,6 +804,23 @@ fn freeradius(test: &str) -> Option<FreeRadius> {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().display().to_string();
     let port = free_port();
+    let (proxy, authorize) = match proxy_to {
+        None => (
+            "proxy_requests = no".to_owned(),
+            "\t\tfiles\n\t\tpap".to_owned(),
+        ),
+        Some(mfa) => (
+            format!(
+                "proxy_requests = yes\nproxy server {{\n\tdefault_fallback = no\n}}\n\
+                 home_server mfa {{\n\ttype = auth\n\tipaddr = 127.0.0.1\n\tport = {mfa}\n\t\
+                 secret = {SECRET}\n\tresponse_window = 5\n\tstatus_check = status-server\n\t\
+                 check_interval = 10\n\tnum_answers_to_alive = 1\n\trevive_interval = 10\n}}\n\
+                 home_server_pool mfa {{\n\ttype = fail-over\n\thome_server = mfa\n}}\n\
+                 realm mfa {{\n\tauth_pool = mfa\n\tnostrip\n}}\n"
+            ),
+            "\t\tupdate control {\n\t\t\t&Proxy-To-Realm := \"mfa\"\n\t\t}".to_owned(),
+        ),
+    };
     let conf = format!(
         r#"prefix = /usr
 exec_prefix = /usr
@@ -828,7 +851,7 @@ security {{
 	reject_delay = 0
 	status_server = yes
 }}
-proxy_requests = no
+{proxy}
 thread pool {{
 	start_servers = 2
 	max_servers = 4
@@ -854,8 +877,7 @@ server default {{
 		port = {port}
 	}}
 	authorize {{
-		files
-		pap
+{authorize}
 	}}
 	authenticate {{
 		Auth-Type PAP {{
@@ -1144,4 +1166,394 @@ fn a_user_name_with_a_line_break_cannot_forge_a_log_line() {
     assert_eq!(code, Some(0), "{log}");
     assert!(!log.lines().any(|l| l.starts_with("FORGED")), "{log}");
     assert!(log.contains(r#"user="eve\nFORGED"#), "{log}");
+}
+
+#[test]
+fn sigkill_under_load_then_restart_accepts_no_code_twice() {
+    let env = Env::new();
+    let server = Server::start(&env, "otp", "");
+    let port = server.port;
+    // Load beside the codes: requests for an unknown user (so nemo is not
+    // locked out) from another socket until told to stop.
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let load = {
+        let stop = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+            let mut rng = TestRng(99);
+            let mut id = 0u8;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                id = id.wrapping_add(1);
+                let req = OutgoingRequest::access_request(
+                    id,
+                    b"load-user",
+                    b"000000",
+                    vec![],
+                    &secret(),
+                    &mut rng,
+                )
+                .unwrap();
+                let _ = s.send_to(req.bytes(), ("127.0.0.1", port));
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        })
+    };
+    let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    let mut sent = Vec::new();
+    let mut accepted = Vec::new();
+    let mut server = Some(server);
+    for (i, code) in HOTP[1..7].iter().enumerate() {
+        let req = OutgoingRequest::access_request(
+            100 + i as u8,
+            b"nemo",
+            code.as_bytes(),
+            vec![],
+            &secret(),
+            &mut TestRng(i as u8 + 1),
+        )
+        .unwrap();
+        s.send_to(req.bytes(), ("127.0.0.1", port)).unwrap();
+        sent.push(*code);
+        if i == 3 {
+            // SIGKILL with this request in flight.
+            let mut srv = server.take().unwrap();
+            srv.child.kill().unwrap();
+            srv.child.wait().unwrap();
+            drop(srv);
+            break;
+        }
+        // A full queue sheds requests: retransmit, as a NAS does.
+        let mut buf = [0u8; 4096];
+        let mut n = None;
+        for _ in 0..5 {
+            if let Ok(got) = s.recv(&mut buf) {
+                n = Some(got);
+                break;
+            }
+            s.send_to(req.bytes(), ("127.0.0.1", port)).unwrap();
+        }
+        let n = n.expect("an answer before the kill");
+        let p = req
+            .verify_response(&buf[..n], &secret(), &Limits::default(), true)
+            .unwrap();
+        assert_eq!(p.code, Code::ACCESS_ACCEPT, "{code} in order is accepted");
+        accepted.push(*code);
+    }
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    load.join().unwrap();
+    assert_eq!(accepted.len(), 3);
+
+    // Restart on the same store: every code accepted before the kill is
+    // refused. The one in flight at the kill may or may not have been
+    // decided; whatever it gets now, a second try is refused. The next
+    // code in the sequence is accepted (the store opened cleanly).
+    let server = Server::start(&env, "otp", "");
+    let mut seed = 50u8;
+    let mut ask = |code: &str| {
+        seed += 1;
+        let req = OutgoingRequest::access_request(
+            seed,
+            b"nemo",
+            code.as_bytes(),
+            vec![],
+            &secret(),
+            &mut TestRng(seed),
+        )
+        .unwrap();
+        let raw = exchange(
+            "127.0.0.1:0",
+            server.port,
+            req.bytes(),
+            Duration::from_secs(5),
+        )
+        .expect("an answer after the restart");
+        req.verify_response(&raw, &secret(), &Limits::default(), true)
+            .unwrap()
+            .code
+    };
+    for code in &accepted {
+        assert_eq!(ask(code), Code::ACCESS_REJECT, "{code} accepted twice");
+    }
+    let in_flight = sent[3];
+    let _first = ask(in_flight);
+    assert_eq!(
+        ask(in_flight),
+        Code::ACCESS_REJECT,
+        "{in_flight} accepted twice"
+    );
+    assert_eq!(
+        ask(HOTP[6]),
+        Code::ACCESS_ACCEPT,
+        "the next code after the restart"
+    );
+    let (status, log) = server.stop();
+    assert_eq!(status, Some(0), "{log}");
+}
+
+/// pyrad 2.6 (tests/pyrad/peer.py of mfa-radius, the one cross-check
+/// script): `MFA_TEST_PYTHON`, else the workspace's `.venv/bin/python`.
+fn pyrad_python() -> Option<PathBuf> {
+    let py = std::env::var_os("MFA_TEST_PYTHON").map_or_else(
+        || {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../.venv/bin/python"
+            ))
+        },
+        PathBuf::from,
+    );
+    let ok = Command::new(&py)
+        .args([
+            "-c",
+            "import pyrad, sys; sys.exit(0 if pyrad.__version__.startswith('2.6') else 1)",
+        ])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        mfa_test_support::skip!("{} has no pyrad 2.6 (set MFA_TEST_PYTHON)", py.display());
+        return None;
+    }
+    Some(py)
+}
+
+fn pyrad_peer(py: &std::path::Path, input: &serde_json::Value) -> serde_json::Value {
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../mfa-radius/tests/pyrad/peer.py"
+    );
+    let mut child = Command::new(py)
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.to_string().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "peer.py failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+#[test]
+fn pyrad_against_the_server_message_authenticator_required() {
+    let Some(py) = pyrad_python() else { return };
+    let env = Env::new();
+    let server = Server::start(&env, "otp", "");
+    let build = |id: u8, code: &str, ma: bool| {
+        let r = pyrad_peer(
+            &py,
+            &serde_json::json!({"cmd": "request", "id": id, "secret": SECRET,
+                "user": "nemo", "password": code, "message_authenticator": ma}),
+        );
+        unhex(r["packet"].as_str().unwrap())
+    };
+    // With a Message-Authenticator: accepted, and pyrad verifies our reply
+    // (Response Authenticator and Message-Authenticator, enforce_ma=True).
+    let req = build(11, HOTP[1], true);
+    let reply = exchange("127.0.0.1:0", server.port, &req, Duration::from_secs(5))
+        .expect("an answer to pyrad's request");
+    let hexs = |v: &[u8]| v.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let v = pyrad_peer(
+        &py,
+        &serde_json::json!({"cmd": "verify-reply", "secret": SECRET,
+            "request": hexs(&req), "reply": hexs(&reply)}),
+    );
+    assert_eq!(v["ok"], true, "{v}");
+    assert_eq!(v["code"], 2, "Access-Accept: {v}\n{}", server.log());
+    assert_eq!(v["first_attribute"], 80, "Message-Authenticator first: {v}");
+
+    // Without one: dropped (no answer); the code is not spent.
+    let bare = build(12, HOTP[2], false);
+    assert!(
+        exchange(
+            "127.0.0.1:0",
+            server.port,
+            &bare,
+            Duration::from_millis(1500)
+        )
+        .is_none()
+    );
+    // A wrong Message-Authenticator: dropped.
+    let mut forged = build(13, HOTP[2], true);
+    let mut at = 20;
+    while at + 2 <= forged.len() {
+        let (kind, len) = (forged[at], usize::from(forged[at + 1]));
+        if kind == 80 {
+            forged[at + 2] ^= 0x01;
+        }
+        at += len.max(2);
+    }
+    assert!(
+        exchange(
+            "127.0.0.1:0",
+            server.port,
+            &forged,
+            Duration::from_millis(1500)
+        )
+        .is_none()
+    );
+    // The next code still works: neither dropped request spent it.
+    let ok = build(14, HOTP[2], true);
+    let reply = exchange("127.0.0.1:0", server.port, &ok, Duration::from_secs(5)).unwrap();
+    let v = pyrad_peer(
+        &py,
+        &serde_json::json!({"cmd": "verify-reply", "secret": SECRET,
+            "request": hexs(&ok), "reply": hexs(&reply)}),
+    );
+    assert_eq!(
+        (v["ok"].clone(), v["code"].clone()),
+        (serde_json::json!(true), serde_json::json!(2)),
+        "{v}"
+    );
+    let (status, log) = server.stop();
+    assert_eq!(status, Some(0), "{log}");
+    assert!(log.contains("dropped"), "the drops are logged: {log}");
+    assert!(!log.contains(HOTP[2]), "a code in the log: {log}");
+}
+
+#[test]
+fn freeradius_as_a_proxy_in_front_of_the_server() {
+    let test = "freeradius_as_a_proxy_in_front_of_the_server";
+    if !radclient(test) {
+        return;
+    }
+    let env = Env::new();
+    let server = Server::start(&env, "otp", "");
+    let Some(fr) = freeradius_with(test, Some(server.port)) else {
+        return;
+    };
+    // radclient -> FreeRADIUS (its own secret) -> mfa radius serve.
+    let ok = send(fr.port, UPSTREAM_SECRET, "auth", &auth("nemo", HOTP[1]));
+    assert_eq!(ok.status.code(), Some(0), "{}\n{}", text(&ok), server.log());
+    assert!(
+        text(&ok).contains("Received Access-Accept"),
+        "{}",
+        text(&ok)
+    );
+    // FreeRADIUS strips the Proxy-State it added; radclient sees none.
+    assert!(!text(&ok).contains("Proxy-State"), "{}", text(&ok));
+    let bad = send(fr.port, UPSTREAM_SECRET, "auth", &auth("nemo", HOTP[1]));
+    assert!(
+        text(&bad).contains("Received Access-Reject"),
+        "a replayed code through the proxy: {}",
+        text(&bad)
+    );
+    let wrong = send(fr.port, UPSTREAM_SECRET, "auth", &auth("nemo", "000000"));
+    assert!(
+        text(&wrong).contains("Received Access-Reject"),
+        "{}",
+        text(&wrong)
+    );
+    drop(fr);
+    let (status, log) = server.stop();
+    assert_eq!(status, Some(0), "{log}");
+    // The three decisions were ours, from FreeRADIUS's source address.
+    assert_eq!(log_lines(&log, "outcome=\"accept\""), 1, "{log}");
+    assert_eq!(log_lines(&log, "outcome=\"reject\""), 2, "{log}");
+}
+
+/// pamtester running pam_radius_auth under pam_wrapper (a service file in
+/// a temporary directory, no /etc/pam.d), answers read from `stdin`.
+fn pam_radius(dir: &std::path::Path, port: u16, stdin: &str) -> Output {
+    let services = dir.join("services");
+    std::fs::create_dir_all(&services).unwrap();
+    let conf = dir.join("pam_radius_auth.conf");
+    std::fs::write(&conf, format!("127.0.0.1:{port} {SECRET} 3\n")).unwrap();
+    let module = ["/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu"]
+        .iter()
+        .map(|d| PathBuf::from(d).join("security/pam_radius_auth.so"))
+        .find(|p| p.exists())
+        .unwrap();
+    std::fs::write(
+        services.join("mfa-radius"),
+        format!(
+            "auth required {} conf={}\n",
+            module.display(),
+            conf.display()
+        ),
+    )
+    .unwrap();
+    let wrapper = [
+        "/usr/lib/x86_64-linux-gnu/libpam_wrapper.so",
+        "/usr/lib/libpam_wrapper.so",
+    ]
+    .iter()
+    .find(|p| std::path::Path::new(p).exists())
+    .unwrap();
+    let mut child = Command::new("pamtester")
+        .args(["-v", "mfa-radius", "nemo", "authenticate"])
+        .env("LD_PRELOAD", wrapper)
+        .env("PAM_WRAPPER", "1")
+        .env("PAM_WRAPPER_SERVICE_DIR", &services)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn pam_radius_auth_answers_the_challenge_through_pamtester() {
+    let have = |p: &str| std::path::Path::new(p).exists();
+    let tools = Command::new("pamtester").arg("-h").output().is_ok()
+        && (have("/lib/x86_64-linux-gnu/security/pam_radius_auth.so")
+            || have("/usr/lib/x86_64-linux-gnu/security/pam_radius_auth.so"))
+        && (have("/usr/lib/x86_64-linux-gnu/libpam_wrapper.so")
+            || have("/usr/lib/libpam_wrapper.so"));
+    if !tools {
+        mfa_test_support::skip!("pamtester, libpam-radius-auth or libpam-wrapper is not installed");
+        return;
+    }
+    let env = Env::new();
+    let port = free_port();
+    let config = env.config(port, "challenge", "");
+    // pam_radius_auth 2.0 sends no Message-Authenticator.
+    let text_ = std::fs::read_to_string(&config).unwrap().replace(
+        "mode = \"challenge\"",
+        "mode = \"challenge\"\nrequire_message_authenticator = false",
+    );
+    std::fs::write(&config, text_).unwrap();
+    let server = Server::start_with(port, &config);
+    let ok = pam_radius(
+        env.dir.path(),
+        port,
+        &format!("any password\n{}\n", HOTP[1]),
+    );
+    assert_eq!(ok.status.code(), Some(0), "{}\n{}", text(&ok), server.log());
+    assert!(
+        text(&ok).contains("successfully authenticated"),
+        "{}",
+        text(&ok)
+    );
+    let bad = pam_radius(env.dir.path(), port, "any password\n000000\n");
+    assert_ne!(bad.status.code(), Some(0), "{}", text(&bad));
+    let (status, log) = server.stop();
+    assert_eq!(status, Some(0), "{log}");
+    assert_eq!(log_lines(&log, "outcome=\"challenge\""), 2, "{log}");
+    assert_eq!(log_lines(&log, "outcome=\"accept\""), 1, "{log}");
+    assert_eq!(log_lines(&log, "outcome=\"reject\""), 1, "{log}");
 }

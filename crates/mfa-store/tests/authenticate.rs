@@ -24,6 +24,7 @@ both_backends!(
     trusted_ip_bypasses_only_when_nothing_blocks,
     remembered_device_is_issued_and_honoured,
     issued_codes_are_sent_once_and_sign_in,
+    a_withdrawn_code_cannot_sign_in_and_the_next_request_issues_a_new_one,
     every_decision_is_logged_once,
 );
 
@@ -292,6 +293,50 @@ fn issued_codes_are_sent_once_and_sign_in(b: &Backend) {
         CodeIssue::New { .. }
     ));
     assert!(s.issue_code("alice", Channel::Sms, 5, at(T0)).is_err());
+}
+
+fn a_withdrawn_code_cannot_sign_in_and_the_next_request_issues_a_new_one(b: &Backend) {
+    let s = b.open();
+    s.put_user(&UserProfile::new("alice"), at(T0)).unwrap();
+    let CodeIssue::New { code, .. } = s.issue_code("alice", Channel::Sms, 6, at(T0)).unwrap()
+    else {
+        panic!("a new code");
+    };
+    // Its delivery failed: withdrawn once; a second time finds nothing.
+    assert!(
+        s.withdraw_code("alice", Channel::Sms, &code, at(T0 + 1))
+            .unwrap()
+    );
+    assert!(
+        !s.withdraw_code("alice", Channel::Sms, &code, at(T0 + 2))
+            .unwrap()
+    );
+    let req = AuthRequest::new(
+        "alice",
+        Presented::OneTimeCode {
+            channel: Channel::Sms,
+            code: code.expose(),
+        },
+    );
+    let outcome = auth(&s, req, T0 + 3, &ctx());
+    assert!(outcome.denial().is_some(), "{outcome:?}");
+    // Not pending: the next request issues (and sends) a new code, which
+    // a stale withdrawal of the old one leaves alone.
+    let CodeIssue::New { code: fresh, .. } =
+        s.issue_code("alice", Channel::Sms, 6, at(T0 + 4)).unwrap()
+    else {
+        panic!("a new code after the withdrawal");
+    };
+    if fresh.expose() != code.expose() {
+        assert!(
+            !s.withdraw_code("alice", Channel::Sms, &code, at(T0 + 5))
+                .unwrap()
+        );
+    }
+    assert!(matches!(
+        s.issue_code("alice", Channel::Sms, 6, at(T0 + 6)).unwrap(),
+        CodeIssue::Pending { .. }
+    ));
 }
 
 fn every_decision_is_logged_once(b: &Backend) {

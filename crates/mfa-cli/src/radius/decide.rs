@@ -211,7 +211,19 @@ impl Shared {
                     .and_then(|c| notifier.send_code(&to, CodeChannel::Sms, &c, now, expires));
                 match delivered {
                     Ok(()) => "challenge: SMS code sent",
-                    Err(e) => return reject(format!("SMS delivery to {masked} failed: {e}")),
+                    Err(e) => {
+                        // Not left pending: the next request issues and
+                        // sends a new code; this one cannot sign in.
+                        let withdrawn =
+                            match self.store.withdraw_code(user, Channel::Sms, &code, now) {
+                                Ok(true) => "code withdrawn",
+                                Ok(false) => "no pending code to withdraw",
+                                Err(_) => "code NOT withdrawn (store error)",
+                            };
+                        return reject(format!(
+                            "SMS delivery to {masked} failed: {e}; {withdrawn}"
+                        ));
+                    }
                 }
             }
             // Sent earlier and still valid: not sent again.

@@ -129,4 +129,38 @@ impl Store {
             })
         })
     }
+
+    /// Withdraws `code`, issued to `user` on `channel` by
+    /// [`Store::issue_code`], when its delivery failed: it is marked
+    /// consumed, so it cannot sign in and the next [`Store::issue_code`]
+    /// issues (and the caller sends) a new one instead of answering
+    /// [`CodeIssue::Pending`] for a message that never arrived. A newer
+    /// code on the channel is left alone. Returns whether a code was
+    /// withdrawn.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub fn withdraw_code(
+        &self,
+        user: &str,
+        channel: Channel,
+        code: &Credential,
+        now: UnixTime,
+    ) -> Result<bool, Error> {
+        let hash = self.keys().code_hash(channel.as_str(), user, code.expose());
+        self.pool.run(Mode::Write, |tx| {
+            let n = tx.exec(
+                // Numbered in the order they appear: SQLite binds by position.
+                "UPDATE one_time_codes SET consumed_at = $1 WHERE user_id = $2 AND channel = $3 \
+                 AND hash = $4 AND consumed_at IS NULL",
+                &[
+                    int(now.secs()),
+                    user.into(),
+                    channel.as_str().into(),
+                    Val::Blob(hash.clone()),
+                ],
+            )?;
+            Ok(n > 0)
+        })
+    }
 }
