@@ -225,6 +225,11 @@ fn generate(
     let latencies = Mutex::new(Vec::new());
     let (rejected, errors) = (AtomicUsize::new(0), AtomicUsize::new(0));
     let sent = AtomicUsize::new(0);
+    // Fresh connections per run: the server may have closed idle ones
+    // while the other server was measured.
+    for conn in conns.iter_mut() {
+        conn.stream = None;
+    }
     let cpu0 = cpu_seconds(pid);
     let start = Instant::now();
     for c in counters {
@@ -338,7 +343,11 @@ fn store_rate(users: u64, counters: u64, durability: Durability) -> (f64, usize,
         .with_client("127.0.0.1".parse().unwrap());
     let names: Vec<String> = (0..users).map(|i| format!("u{i}")).collect();
     let codes: Vec<Vec<String>> = (1..=counters)
-        .map(|c| (0..users).map(|i| hotp(i).generate(c).to_string()).collect())
+        .map(|c| {
+            (0..users)
+                .map(|i| hotp(i).generate(c).to_string())
+                .collect()
+        })
         .collect();
     let now = UnixTime::from_secs(1_700_000_100);
     let (mut n, mut denied) = (0usize, 0usize);
@@ -417,8 +426,10 @@ fn main() {
     let a_addr = SocketAddr::from(([127, 0, 0, 1], a_port));
 
     // B: privacyIDEA with the same kind of tokens.
-    let py = std::env::var_os("MFA_PRIVACYIDEA_PYTHON")
-        .map_or_else(|| root().join(".venv-privacyidea/bin/python"), PathBuf::from);
+    let py = std::env::var_os("MFA_PRIVACYIDEA_PYTHON").map_or_else(
+        || root().join(".venv-privacyidea/bin/python"),
+        PathBuf::from,
+    );
     let b_dir = tempfile::tempdir().unwrap();
     let b_port = free_port();
     let b = if py.exists() {
