@@ -660,15 +660,22 @@ impl Shared {
                     CodeIssue::Pending { .. } => return Ok(Ok(())),
                     _ => return Ok(Err("unknown code issue")),
                 };
-                let Ok(code) = OneTimeCode::new(code.expose()) else {
-                    return Ok(Err("code refused by the sender"));
+                let sent = match OneTimeCode::new(code.expose()) {
+                    Ok(otc) => notifier
+                        .send_code(&phone, CodeChannel::Sms, &otc, now, expires)
+                        .map_err(|e| {
+                            tracing::warn!(target: "mfa_http", error = %e, "SMS code not sent");
+                            "send failed"
+                        }),
+                    Err(_) => Err("code refused by the sender"),
                 };
-                Ok(notifier
-                    .send_code(&phone, CodeChannel::Sms, &code, now, expires)
-                    .map_err(|e| {
-                        tracing::warn!(target: "mfa_http", error = %e, "SMS code not sent");
-                        "send failed"
-                    }))
+                if sent.is_err() {
+                    // Nobody received it: it must not stay pending and
+                    // valid (the next challenge would answer "already
+                    // sent" and the code could still sign in).
+                    store.withdraw_code(&user, Channel::Sms, &code, now)?;
+                }
+                Ok(sent)
             })
             .await?;
         match sent {

@@ -349,6 +349,78 @@ async fn phone_only_user_gets_an_sms_code_through_the_notifier() {
 }
 
 #[tokio::test]
+async fn a_failed_sms_delivery_withdraws_the_code() {
+    let f = Fixture::new();
+    let out = f.dir.path().join("sms.txt");
+    let fail = f.dir.path().join("fail");
+    let script = f.dir.path().join("send-sms");
+    // Writes what it was given, then fails while the `fail` file exists.
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\ncat > {}\n[ -e {} ] && exit 1\nexit 0\n",
+            out.display(),
+            fail.display()
+        ),
+    )
+    .unwrap();
+    let mut perms = std::fs::metadata(&script).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(&script, perms).unwrap();
+    std::fs::write(&fail, "").unwrap();
+    let mut config = mfa_notify::NotifyConfig::default();
+    config
+        .apply_setting("notify.sms.command", script.to_str().unwrap())
+        .unwrap();
+    let notifier = std::sync::Arc::new(mfa_notify::Notifier::new(config).unwrap());
+    let app = f.validate(unlimited()).with_notifier(notifier).router();
+    let code_in = |path: &std::path::Path| -> String {
+        std::fs::read_to_string(path)
+            .unwrap()
+            .split(|c: char| !c.is_ascii_digit())
+            .find(|w| w.len() == 6)
+            .unwrap()
+            .to_owned()
+    };
+
+    // The sender fails: no challenge, and the code it was given is withdrawn.
+    let (_, v) = call(&app, form("/validate/check", "user=carol&pass=")).await;
+    assert_eq!(auth(&v), "REJECT", "{v}");
+    let lost = code_in(&out);
+    // The sender works again: the next challenge sends a new code (the lost
+    // one is not "pending"), and only the new one signs in.
+    std::fs::remove_file(&fail).unwrap();
+    std::fs::remove_file(&out).unwrap();
+    let (_, v) = call(&app, form("/validate/check", "user=carol&pass=")).await;
+    assert_eq!(auth(&v), "CHALLENGE", "{v}");
+    assert!(out.exists(), "a new code was sent");
+    let fresh = code_in(&out);
+    let tx = v["detail"]["transaction_id"].as_str().unwrap().to_owned();
+    if fresh != lost {
+        let (_, v) = call(
+            &app,
+            form(
+                "/validate/check",
+                &format!("user=carol&transaction_id={tx}&pass={lost}"),
+            ),
+        )
+        .await;
+        assert_eq!(auth(&v), "REJECT", "the undelivered code is withdrawn: {v}");
+    }
+    let (_, v) = call(&app, form("/validate/check", "user=carol&pass=")).await;
+    let tx = v["detail"]["transaction_id"].as_str().unwrap().to_owned();
+    let (_, v) = call(
+        &app,
+        form(
+            "/validate/check",
+            &format!("user=carol&transaction_id={tx}&pass={fresh}"),
+        ),
+    )
+    .await;
+    assert_eq!(auth(&v), "ACCEPT", "{v}");
+}
+
+#[tokio::test]
 async fn radiuscheck_is_204_or_400_with_empty_bodies() {
     let f = Fixture::new();
     let app = f.router(unlimited());
