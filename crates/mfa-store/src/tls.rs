@@ -629,6 +629,71 @@ pub fn connect_postgres(url: &str) -> Result<postgres::Client, Error> {
     PgTarget::new(url)?.connect()
 }
 
+/// A store URL as it may be shown in messages and logs: a PostgreSQL
+/// password, in the URL's user information (`postgres://u:PASSWORD@h/db`),
+/// as a `password=` query parameter or as a `password=` keyword of the
+/// key-value form, is replaced by `***`. Everything else is kept, so the
+/// text still says which store was meant.
+///
+/// ```
+/// use mfa_store::redact_url;
+/// assert_eq!(redact_url("postgres://mfa:hunter2@db1/mfa"), "postgres://mfa:***@db1/mfa");
+/// assert_eq!(
+///     redact_url("postgresql://db1/mfa?user=mfa&password=hunter2&sslmode=verify-full"),
+///     "postgresql://db1/mfa?user=mfa&password=***&sslmode=verify-full"
+/// );
+/// assert_eq!(redact_url("host=db1 password=hunter2 user=mfa"), "host=db1 password=*** user=mfa");
+/// assert_eq!(redact_url("sqlite:/var/lib/mfa/mfa.db"), "sqlite:/var/lib/mfa/mfa.db");
+/// ```
+pub fn redact_url(url: &str) -> String {
+    let is_password = |kv: &str| {
+        kv.split_once('=')
+            .is_some_and(|(k, _)| k.trim().eq_ignore_ascii_case("password"))
+    };
+    let redact_pairs = |text: &str, sep: char| -> String {
+        text.split(sep)
+            .map(|kv| {
+                if is_password(kv) {
+                    let key = kv.split_once('=').map_or(kv, |(k, _)| k);
+                    format!("{key}=***")
+                } else {
+                    kv.to_owned()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(&sep.to_string())
+    };
+    let Some((scheme, rest)) = url.split_once("://") else {
+        // The key-value form (`host=... password=...`), or sqlite:.
+        return if url.contains('=') {
+            redact_pairs(url, ' ')
+        } else {
+            url.to_owned()
+        };
+    };
+    let (before_query, query) = match rest.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (rest, None),
+    };
+    let (authority, path) = match before_query.find('/') {
+        Some(i) => before_query.split_at(i),
+        None => (before_query, ""),
+    };
+    let authority = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _password)) => format!("{user}:***@{host}"),
+            None => format!("{userinfo}@{host}"),
+        },
+        None => authority.to_owned(),
+    };
+    let mut out = format!("{scheme}://{authority}{path}");
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(&redact_pairs(q, '&'));
+    }
+    out
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
@@ -939,69 +1004,4 @@ mod tests {
             assert!(!shown.contains("hunter2"), "{shown}");
         }
     }
-}
-
-/// A store URL as it may be shown in messages and logs: a PostgreSQL
-/// password, in the URL's user information (`postgres://u:PASSWORD@h/db`),
-/// as a `password=` query parameter or as a `password=` keyword of the
-/// key-value form, is replaced by `***`. Everything else is kept, so the
-/// text still says which store was meant.
-///
-/// ```
-/// use mfa_store::redact_url;
-/// assert_eq!(redact_url("postgres://mfa:hunter2@db1/mfa"), "postgres://mfa:***@db1/mfa");
-/// assert_eq!(
-///     redact_url("postgresql://db1/mfa?user=mfa&password=hunter2&sslmode=verify-full"),
-///     "postgresql://db1/mfa?user=mfa&password=***&sslmode=verify-full"
-/// );
-/// assert_eq!(redact_url("host=db1 password=hunter2 user=mfa"), "host=db1 password=*** user=mfa");
-/// assert_eq!(redact_url("sqlite:/var/lib/mfa/mfa.db"), "sqlite:/var/lib/mfa/mfa.db");
-/// ```
-pub fn redact_url(url: &str) -> String {
-    let is_password = |kv: &str| {
-        kv.split_once('=')
-            .is_some_and(|(k, _)| k.trim().eq_ignore_ascii_case("password"))
-    };
-    let redact_pairs = |text: &str, sep: char| -> String {
-        text.split(sep)
-            .map(|kv| {
-                if is_password(kv) {
-                    let key = kv.split_once('=').map_or(kv, |(k, _)| k);
-                    format!("{key}=***")
-                } else {
-                    kv.to_owned()
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(&sep.to_string())
-    };
-    let Some((scheme, rest)) = url.split_once("://") else {
-        // The key-value form (`host=... password=...`), or sqlite:.
-        return if url.contains('=') {
-            redact_pairs(url, ' ')
-        } else {
-            url.to_owned()
-        };
-    };
-    let (before_query, query) = match rest.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (rest, None),
-    };
-    let (authority, path) = match before_query.find('/') {
-        Some(i) => before_query.split_at(i),
-        None => (before_query, ""),
-    };
-    let authority = match authority.rsplit_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _password)) => format!("{user}:***@{host}"),
-            None => format!("{userinfo}@{host}"),
-        },
-        None => authority.to_owned(),
-    };
-    let mut out = format!("{scheme}://{authority}{path}");
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(&redact_pairs(q, '&'));
-    }
-    out
 }

@@ -38,7 +38,7 @@ pub use tokens::IMPORT_BATCH;
 pub(crate) use tokens::mac_every_token;
 
 /// Longest user id, in characters: mfa-record's [`UserId::MAX_LEN`], the
-/// one rule ([`check_user_id`]).
+/// one rule, applied wherever the store creates a user.
 pub const MAX_USER_ID_LEN: usize = UserId::MAX_LEN;
 /// Longest token serial, in bytes.
 pub const MAX_SERIAL_LEN: usize = 128;
