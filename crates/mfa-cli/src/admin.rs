@@ -15,7 +15,6 @@ use mfa_store::{
     TokenKind, UserProfile, VerifyContext,
 };
 use serde_json::json;
-use zeroize::Zeroizing;
 
 use crate::Failure;
 use crate::ctx::{
@@ -711,15 +710,7 @@ pub(crate) fn tokens(g: &Global, cmd: TokensCommand, out: &mut dyn Write) -> Res
             )
         }
         TokensCommand::Add { uri, user, serial } => {
-            let uri: Zeroizing<String> = if uri == "-" {
-                let mut line = String::new();
-                std::io::stdin()
-                    .read_line(&mut line)
-                    .map_err(|e| Failure::input(format!("standard input: {e}")))?;
-                Zeroizing::new(line.trim_end_matches(['\r', '\n']).to_owned())
-            } else {
-                Zeroizing::new(uri)
-            };
+            let uri = crate::ctx::secret_arg(uri)?;
             let token = crate::import::token_from_uri(&uri, serial)?.with_user(user.clone());
             let serial = token.serial.clone();
             match store.import([token], mfa_store::ImportMode::AllOrNothing, now()) {
@@ -920,15 +911,7 @@ pub(crate) fn verify(g: &Global, args: VerifyArgs, out: &mut dyn Write) -> Resul
     if let Some(ip) = args.client_ip {
         context = context.with_client(ip);
     }
-    let secret: Zeroizing<String> = if args.code == "-" {
-        let mut line = String::new();
-        std::io::stdin()
-            .read_line(&mut line)
-            .map_err(|e| Failure::input(format!("standard input: {e}")))?;
-        Zeroizing::new(line.trim_end_matches(['\r', '\n']).to_owned())
-    } else {
-        Zeroizing::new(args.code.clone())
-    };
+    let secret = crate::ctx::secret_arg(args.code.clone())?;
     let presented = match args.method {
         VerifyMethod::Oath => Presented::OathCode(&secret),
         VerifyMethod::AppPassword => Presented::AppPassword(&secret),

@@ -208,6 +208,21 @@ pub(crate) fn month_start(y: i64, m: u8) -> Result<UnixTime, Failure> {
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ` for a Unix time (mfa-time's RFC 3339 form).
+/// A secret given on the command line, or `-` for one line of standard
+/// input (so it stays out of the process list), wiped on drop.
+pub(crate) fn secret_arg(value: String) -> Result<Zeroizing<String>, Failure> {
+    if value != "-" {
+        return Ok(Zeroizing::new(value));
+    }
+    let mut line = Zeroizing::new(String::new());
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| Failure::input(format!("standard input: {e}")))?;
+    Ok(Zeroizing::new(
+        line.trim_end_matches(['\r', '\n']).to_owned(),
+    ))
+}
+
 pub(crate) fn format_time(t: UnixTime) -> String {
     t.rfc3339().to_string()
 }
