@@ -173,6 +173,53 @@ fn an_encrypted_export_validates_and_imports_into_a_fresh_store_unchanged() {
             return;
         }
     }
+    // An independent reader, python-pskc, decrypts every key of the export
+    // with the same pre-shared key and sees what was imported.
+    let python = std::env::var_os("MFA_TEST_PYTHON").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python"),
+        std::path::PathBuf::from,
+    );
+    let read = std::process::Command::new(&python)
+        .arg("-c")
+        .arg(
+            "import sys, pskc\n\
+             p = pskc.PSKC(sys.argv[1])\n\
+             p.encryption.key = bytes.fromhex(sys.argv[2])\n\
+             for k in p.keys:\n\
+             \x20   print(k.serial, k.secret.hex(), k.manufacturer, \
+             k.policy.start_date is not None, k.policy.expiry_date is not None)\n",
+        )
+        .arg(&export)
+        .arg(psk)
+        .output();
+    match read {
+        Ok(o) if o.status.success() => {
+            let text = String::from_utf8_lossy(&o.stdout);
+            let lines: Vec<&str> = text.lines().collect();
+            assert_eq!(lines.len(), 4, "{text}");
+            let secret = "3132333435363738393031323334353637383930";
+            for line in &lines {
+                let f: Vec<&str> = line.split(' ').collect();
+                assert_eq!(
+                    &f[1..],
+                    [secret, "TokenVendorAcme", "True", "True"],
+                    "{text}"
+                );
+            }
+        }
+        Ok(o) => {
+            let err = String::from_utf8_lossy(&o.stderr);
+            if err.contains("No module named") {
+                mfa_test_support::skip!("python-pskc is not in {}: {err}", python.display());
+                return;
+            }
+            panic!("python-pskc could not read the export: {err}");
+        }
+        Err(e) => {
+            mfa_test_support::skip!("{}: {e} (.ci/setup makes .venv)", python.display());
+            return;
+        }
+    }
     let b = tempfile::tempdir().unwrap();
     ok(b.path(), &["init"]);
     let out = ok(
