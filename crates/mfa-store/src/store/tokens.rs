@@ -5,7 +5,7 @@ use mfa_oath::{
     UnixTime,
 };
 
-use super::{MAX_SERIAL_LEN, Store, audit, check_user_id, ensure_user, lock_user};
+use super::{MAX_SERIAL_LEN, Store, audit, ensure_user, lock_user, user_id_error};
 
 use subtle::ConstantTimeEq;
 
@@ -528,7 +528,7 @@ impl Store {
             return Ok(Some(ImportRejection::FieldLength { field: "serial" }));
         }
         if let Some(user) = &t.user {
-            if let Err(error) = check_user_id(user) {
+            if let Err(error) = user_id_error(user) {
                 return Ok(Some(user_rejection(error)));
             }
             let staged = tx
@@ -642,7 +642,7 @@ impl Store {
             return Ok(Some(ImportRejection::FieldLength { field: "serial" }));
         }
         if let Some(user) = &t.user {
-            if let Err(error) = check_user_id(user) {
+            if let Err(error) = user_id_error(user) {
                 return Ok(Some(user_rejection(error)));
             }
             if lock_user(tx, user)?.is_some()
@@ -988,21 +988,19 @@ fn read_token(tx: &mut dyn Tx, serial: &str) -> Result<TokenRow, Error> {
     token_from_row(&row)
 }
 
-/// Why an import row's user id is refused: empty or too long is a length
-/// problem as before; anything else (a control character) names itself.
-fn user_rejection(error: mfa_record::Error) -> ImportRejection {
+/// Why an import row's user id is refused, from the store's one
+/// classification ([`user_id_error`]): empty or too long is a length
+/// problem as for every field; anything else (a control character) names
+/// itself.
+fn user_rejection(error: Error) -> ImportRejection {
     match error {
-        mfa_record::Error::Empty { .. } | mfa_record::Error::TooLong { .. } => {
-            ImportRejection::FieldLength { field: "user" }
-        }
-        error => ImportRejection::InvalidUser {
-            why: error.to_string(),
-        },
+        Error::Record(e) => ImportRejection::InvalidUser { why: e.to_string() },
+        _ => ImportRejection::FieldLength { field: "user" },
     }
 }
 
 /// Creates the user row if it does not exist; returns whether it did not
-/// (the caller checked the id with [`check_user_id`]).
+/// (the caller checked the id with [`user_id_error`]).
 fn ensure_user_created(tx: &mut dyn Tx, user: &str, now: UnixTime) -> Result<bool, Error> {
     Ok(tx.exec(
         "INSERT INTO users (user_id, created_at) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING",
