@@ -3,7 +3,7 @@
 //! The format is line-based UTF-8 text (see `docs/store.md`):
 //!
 //! ```text
-//! mfa-store-backup 2 schema 4
+//! mfa-store-backup 2 schema 5
 //! table mfa_keys 4
 //! r<TAB>i1<TAB>b…<TAB>i1<TAB>b…
 //! table users 12
@@ -154,6 +154,17 @@ const TABLES: &[(&str, &[&str], &str)] = &[
     ),
 ];
 
+/// What a backup reads of `table`: only what is live. The rows of an
+/// all-or-nothing import that has not committed are left out, and so are
+/// the users it created that have nothing else (as if it had not begun).
+fn backed_up(table: &str) -> &str {
+    match table {
+        "tokens" => "live_tokens",
+        "users" => "live_users",
+        _ => table,
+    }
+}
+
 fn header() -> String {
     format!("mfa-store-backup {FORMAT} schema {SCHEMA_VERSION}\n")
 }
@@ -246,7 +257,11 @@ impl Store {
             w.line(&header())?;
             for (table, cols, order) in TABLES {
                 w.line(&format!("table {table} {}\n", cols.len()))?;
-                let sql = format!("SELECT {} FROM {table} ORDER BY {order}", cols.join(", "));
+                let sql = format!(
+                    "SELECT {} FROM {} ORDER BY {order}",
+                    cols.join(", "),
+                    backed_up(table)
+                );
                 for row in tx.query(table, &sql, &[])? {
                     let mut line = String::from("r");
                     for v in &row.vals {
