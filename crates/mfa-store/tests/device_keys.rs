@@ -345,7 +345,8 @@ fn device_serial_and_key_id_survive_a_backup(b: &Backend) {
     let mut file = Vec::new();
     s.backup(&mut file).unwrap();
     let text = String::from_utf8(file.clone()).unwrap();
-    assert!(text.starts_with("mfa-store-backup 2 schema 5\n"), "{text}");
+    let header = format!("mfa-store-backup 2 schema {}\n", mfa_store::SCHEMA_VERSION);
+    assert!(text.starts_with(&header), "{text}");
     assert!(text.contains("table tokens 21\n"), "{text}");
     let other = Backend::sqlite();
     let r = other.open();
@@ -438,7 +439,7 @@ fn a_schema_4_store_is_upgraded_on_open() {
     std::fs::copy(data.join("mfa.db"), dir.path().join("mfa.db")).unwrap();
     let url = format!("sqlite:{}", dir.path().join("mfa.db").display());
     let s = Store::open(&url, &key).unwrap();
-    assert_eq!(s.schema_version().unwrap(), 5);
+    assert_eq!(s.schema_version().unwrap(), mfa_store::SCHEMA_VERSION);
     check_schema4(&s);
     // The upgraded rows' MACs still catch an edit of the new columns.
     rusqlite::Connection::open(dir.path().join("mfa.db"))
