@@ -5,7 +5,7 @@ use crate::db::{BackendKind, Tx, Val, int};
 use crate::{Error, MasterKey};
 
 /// The schema version this code writes and understands.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// Migration `i` takes the schema from version `i` to `i + 1`. `{BLOB}` and
 /// `{ID}` are replaced per backend. Never edit a released migration: append.
@@ -162,7 +162,19 @@ ALTER TABLE import_staging ADD COLUMN not_before BIGINT;
 ALTER TABLE import_staging ADD COLUMN not_after BIGINT;
 ALTER TABLE import_staging ADD COLUMN issuer TEXT;
 ",
-    // 4 -> 5: all-or-nothing imports write their rows straight into
+    // 4 -> 5: the PSKC device serial (DeviceInfo/SerialNo) and Key Id of
+    // an imported key as the file gave them (RFC 6030 §8: several keys of
+    // one device share the serial), so an export writes them back; NULL
+    // for tokens that did not come from PSKC. Covered by the row MAC
+    // (`token-row/v3` when either is set; see `row_mac`); rows without
+    // them keep their v1/v2 MAC.
+    "
+ALTER TABLE tokens ADD COLUMN device_serial TEXT;
+ALTER TABLE tokens ADD COLUMN pskc_key_id TEXT;
+ALTER TABLE import_staging ADD COLUMN device_serial TEXT;
+ALTER TABLE import_staging ADD COLUMN pskc_key_id TEXT;
+",
+    // 5 -> 6: all-or-nothing imports write their rows straight into
     // `tokens`, marked with the import's id, and they count only once the
     // import's row in `imports` is committed: the commit is one small
     // update, however large the import. Every read that decides what a

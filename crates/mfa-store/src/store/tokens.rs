@@ -35,6 +35,10 @@ pub(super) struct TokenRow {
     pub(super) issuer: Option<String>,
     pub(super) manufacturer: Option<String>,
     pub(super) model: Option<String>,
+    /// The PSKC device serial and Key Id as imported (covered by the MAC:
+    /// an export names the key by them, see [`row_mac`]).
+    pub(super) device_serial: Option<String>,
+    pub(super) pskc_key_id: Option<String>,
 }
 
 /// Tokens committed per transaction by an import.
@@ -49,7 +53,8 @@ pub const DEAD_IMPORT_SECS: u64 = 300;
 /// The columns of a new token row, as staged by an all-or-nothing import
 /// (every column of `tokens` but `active`, which starts at 0).
 const STAGED_COLS: &str = "serial, kind, algorithm, digits, period, t0, key_id, sealed, user_id, \
-     last_step, drift, manufacturer, model, imported_at, row_mac, not_before, not_after, issuer";
+     last_step, drift, manufacturer, model, imported_at, row_mac, not_before, not_after, issuer, \
+     device_serial, pskc_key_id";
 
 /// `$first, ..., $(first + n - 1)`.
 fn placeholders(first: usize, n: usize) -> String {
@@ -60,9 +65,9 @@ fn placeholders(first: usize, n: usize) -> String {
 }
 
 /// The number of columns in [`STAGED_COLS`].
-const STAGED_N: usize = 18;
+const STAGED_N: usize = 20;
 
-pub(super) const TOKEN_COLS: &str = "serial, kind, algorithm, digits, period, t0, key_id, sealed, user_id, active, last_step, drift, row_mac, not_before, not_after, issuer, manufacturer, model";
+pub(super) const TOKEN_COLS: &str = "serial, kind, algorithm, digits, period, t0, key_id, sealed, user_id, active, last_step, drift, row_mac, not_before, not_after, issuer, manufacturer, model, device_serial, pskc_key_id";
 
 pub(super) fn token_from_row(r: &Row) -> Result<TokenRow, Error> {
     let serial = r.text(0, "serial")?;
@@ -101,19 +106,33 @@ pub(super) fn token_from_row(r: &Row) -> Result<TokenRow, Error> {
         issuer: r.opt_text(15, "issuer")?,
         manufacturer: r.opt_text(16, "manufacturer")?,
         model: r.opt_text(17, "model")?,
+        device_serial: r.opt_text(18, "device_serial")?,
+        pskc_key_id: r.opt_text(19, "pskc_key_id")?,
     })
 }
 
 /// The MAC of a token row's security-relevant columns under the data key:
 /// owner, kind and parameters, key id and sealed secret, active flag, last
-/// step or counter, drift, and the key validity period. Someone with write
-/// access to the database but not the key cannot give a token to another
-/// user, rewind its step or move its validity period.
+/// step or counter, drift, the key validity period, and the PSKC device
+/// serial and Key Id. Someone with write access to the database but not
+/// the key cannot give a token to another user, rewind its step or move its
+/// validity period.
+///
+/// The device serial and Key Id look descriptive (like the issuer,
+/// manufacturer and model, which are not covered), but they are what an
+/// export names the key by: the receiving system, and a re-import here,
+/// derive the token's serial from them. Unprotected, an edit of the
+/// database would make an export hand device A's secret out under device
+/// B's serial, and whoever holds A could sign in as the user given "B".
+/// So they are covered like the serial itself.
 ///
 /// A row without a validity period keeps the `token-row/v1` MAC of schema
 /// 3 (so no row needs recomputing on upgrade); a row with one is MAC'd as
 /// `token-row/v2` with both ends appended, so clearing or changing either
-/// end breaks the MAC.
+/// end breaks the MAC. A row with a device serial or Key Id (schema 5) is
+/// MAC'd as `token-row/v3`: both ends of the period, then both of them;
+/// rows without either keep v1 or v2, and clearing, setting or changing
+/// either breaks the MAC.
 fn row_mac(keys: &Keys, t: &TokenRow) -> [u8; 32] {
     let (kind, p_alg, p_digits, period, t0) = match t.kind {
         TokenKind::Totp(p) => (
@@ -142,12 +161,22 @@ fn row_mac(keys: &Keys, t: &TokenRow) -> [u8; 32] {
         t.last_step.map_or(MacField::None, signed),
         MacField::Int(t.drift),
     ];
-    if t.not_before.is_none() && t.not_after.is_none() {
+    let pskc = t.device_serial.is_some() || t.pskc_key_id.is_some();
+    if t.not_before.is_none() && t.not_after.is_none() && !pskc {
         return keys.mac(b"token-row/v1", &fields);
     }
     fields.push(t.not_before.map_or(MacField::None, MacField::Int));
     fields.push(t.not_after.map_or(MacField::None, MacField::Int));
-    keys.mac(b"token-row/v2", &fields)
+    if !pskc {
+        return keys.mac(b"token-row/v2", &fields);
+    }
+    for v in [&t.device_serial, &t.pskc_key_id] {
+        fields.push(
+            v.as_deref()
+                .map_or(MacField::None, |s| MacField::Bytes(s.as_bytes())),
+        );
+    }
+    keys.mac(b"token-row/v3", &fields)
 }
 
 /// Writes a token row's state (owner, active, last step, drift) with its
@@ -252,6 +281,8 @@ impl TokenRow {
             issuer: self.issuer.clone(),
             manufacturer: self.manufacturer.clone(),
             model: self.model.clone(),
+            device_serial: self.device_serial.clone(),
+            pskc_key_id: self.pskc_key_id.clone(),
         }
     }
 
@@ -275,6 +306,8 @@ impl TokenRow {
             issuer: self.issuer.clone(),
             manufacturer: self.manufacturer.clone(),
             model: self.model.clone(),
+            device_serial: self.device_serial.clone(),
+            pskc_key_id: self.pskc_key_id.clone(),
         }
     }
 
@@ -655,6 +688,8 @@ impl Store {
             issuer: t.issuer.clone(),
             manufacturer: t.manufacturer.clone(),
             model: t.model.clone(),
+            device_serial: t.device_serial.clone(),
+            pskc_key_id: t.pskc_key_id.clone(),
         };
         let mac = row_mac(&keys, &row);
         let vals = vec![
@@ -676,6 +711,8 @@ impl Store {
             t.not_before.map(Val::Int).unwrap_or(Val::Null),
             t.not_after.map(Val::Int).unwrap_or(Val::Null),
             t.issuer.clone().into(),
+            t.device_serial.clone().into(),
+            t.pskc_key_id.clone().into(),
         ];
         Ok((row, vals))
     }
