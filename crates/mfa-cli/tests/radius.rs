@@ -607,62 +607,57 @@ fn proxy_state_is_copied_back_unchanged_and_in_order() {
         assert_eq!(got, sent, "{what}");
     };
 
-    let challenge = ask(
-        server.port,
-        1,
-        "nemo",
-        "any password",
-        with_proxy_states(None),
-        &mut rng,
-    );
-    assert_eq!(challenge.code, Code::ACCESS_CHALLENGE);
-    check(&challenge, "Access-Challenge");
-    let state = state_attr(&challenge);
-
-    // Access-Reject decided by the store (a wrong code) ...
-    let wrong = ask(
-        server.port,
-        2,
-        "nemo",
-        "000000",
-        with_proxy_states(Some(state.clone())),
-        &mut rng,
-    );
-    assert_eq!(wrong.code, Code::ACCESS_REJECT, "{}", server.log());
-    check(&wrong, "Access-Reject (store)");
-
-    // ... and by the protocol (the State is now used up).
-    let used = ask(
-        server.port,
-        3,
-        "nemo",
-        HOTP[1],
-        with_proxy_states(Some(state)),
-        &mut rng,
-    );
-    assert_eq!(used.code, Code::ACCESS_REJECT, "{}", server.log());
-    check(&used, "Access-Reject (protocol)");
-
-    let challenge = ask(
-        server.port,
-        4,
-        "nemo",
-        "any password",
-        with_proxy_states(None),
-        &mut rng,
-    );
-    check(&challenge, "second Access-Challenge");
-    let state = state_attr(&challenge);
-    let ok = ask(
-        server.port,
-        5,
-        "nemo",
-        HOTP[1],
-        with_proxy_states(Some(state)),
-        &mut rng,
-    );
-    assert_eq!(ok.code, Code::ACCESS_ACCEPT, "{}", server.log());
-    check(&ok, "Access-Accept");
+    // Each request carries the Proxy-States (and the State of the last
+    // challenge when `answer`); each reply has `expect` as its code.
+    let mut state: Option<Attribute> = None;
+    for (id, password, answer, expect, what) in [
+        (
+            1,
+            "any password",
+            false,
+            Code::ACCESS_CHALLENGE,
+            "Access-Challenge",
+        ),
+        // Access-Reject decided by the store (a wrong code) ...
+        (
+            2,
+            "000000",
+            true,
+            Code::ACCESS_REJECT,
+            "Access-Reject (store)",
+        ),
+        // ... and by the protocol (the State is now used up).
+        (
+            3,
+            HOTP[1],
+            true,
+            Code::ACCESS_REJECT,
+            "Access-Reject (protocol)",
+        ),
+        (
+            4,
+            "any password",
+            false,
+            Code::ACCESS_CHALLENGE,
+            "Access-Challenge",
+        ),
+        (5, HOTP[1], true, Code::ACCESS_ACCEPT, "Access-Accept"),
+    ] {
+        let with = state.clone().filter(|_| answer);
+        let reply = ask(
+            server.port,
+            id,
+            "nemo",
+            password,
+            with_proxy_states(with),
+            &mut rng,
+        );
+        assert_eq!(reply.code, expect, "{what}: {}", server.log());
+        check(&reply, what);
+        if reply.code == Code::ACCESS_CHALLENGE {
+            state = Some(state_attr(&reply));
+        }
+    }
 
     let (code, log) = server.stop();
     assert_eq!(code, Some(0), "{log}");
