@@ -641,7 +641,8 @@ impl Shared {
     /// failed (the method is then not offered). A code still pending was
     /// sent before: nothing is sent.
     async fn send_sms(&self, user: &str) -> Result<bool, Fail> {
-        let Some(notifier) = self.notifier.clone() else {
+        // Without a sender no store call is needed (nor a slot for one).
+        let Some(notifier) = self.notifier.clone().filter(|n| n.config().has_phone()) else {
             return Ok(false);
         };
         let now = self.now();
