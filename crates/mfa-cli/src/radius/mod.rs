@@ -55,9 +55,10 @@ pub(crate) fn run(cmd: RadiusCommand, out: &mut dyn Write) -> Result<(), Failure
         .map_err(|e| Failure::input(format!("server_name: {e}")))?;
     if check_config {
         let text = format!(
-            "configuration OK: listen {}, {} client(s), store {}, upstream {}, {} warning(s)\n",
+            "configuration OK: listen {}, {} client(s), challenge timeout {} s, store {}, upstream {}, {} warning(s)\n",
             settings.listen,
             settings.clients.len(),
+            settings.challenge_timeout,
             settings.db,
             settings
                 .upstream
