@@ -75,9 +75,12 @@ fn main() {
 
     let done = Arc::new(AtomicBool::new(false));
     let (s, d) = (store.clone(), done.clone());
+    let began = Instant::now();
     let signer = std::thread::spawn(move || {
         let ctx = VerifyContext::new("mfa-bench", "10.0.0.1".parse().unwrap()).unwrap();
         let mut latencies = Vec::new();
+        // Sign-ins slower than 100 ms: (seconds into the run, latency).
+        let mut slow = Vec::new();
         let (mut failed, mut c) = (0u64, 0u64);
         while !d.load(Ordering::Relaxed) {
             let (i, round) = (c % USERS, c / USERS);
@@ -91,13 +94,17 @@ fn main() {
                 at,
                 &ctx,
             );
-            latencies.push(start.elapsed());
+            let took = start.elapsed();
+            latencies.push(took);
+            if took > Duration::from_millis(100) {
+                slow.push((start.duration_since(began).as_secs_f64(), took));
+            }
             match r {
                 Ok(o) if o.is_approved() => {}
                 _ => failed += 1,
             }
         }
-        (latencies, failed)
+        (latencies, failed, slow)
     });
     let start = Instant::now();
     let tokens = (0..n).map(|i| {
@@ -110,7 +117,7 @@ fn main() {
     let report = store.import(tokens, mode, t).unwrap();
     let took = start.elapsed();
     done.store(true, Ordering::Relaxed);
-    let (mut lat, failed) = signer.join().unwrap();
+    let (mut lat, failed, slow) = signer.join().unwrap();
     lat.sort();
     let pct = |p: f64| lat[((lat.len() as f64 - 1.0) * p) as usize];
     let max = lat.last().copied().unwrap_or(Duration::ZERO);
@@ -122,5 +129,14 @@ fn main() {
         pct(0.50),
         pct(0.99),
         pct(0.999),
+    );
+    let at: Vec<String> = slow
+        .iter()
+        .map(|(t, d)| format!("{d:.2?} at {t:.1}s"))
+        .collect();
+    println!(
+        "import_stall: {} sign-ins over 100 ms (the import ran {took:.1?}): {}",
+        slow.len(),
+        at.join(", ")
     );
 }
