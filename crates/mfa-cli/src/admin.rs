@@ -1,7 +1,6 @@
 //! The store commands: init, tokens, users, enroll, verify, lockout, fraud,
 //! risk, report, backup, restore, rekey, demo.
 
-use std::io::Write;
 use std::net::IpAddr;
 use std::path::PathBuf;
 
@@ -18,9 +17,10 @@ use serde_json::json;
 
 use crate::Failure;
 use crate::ctx::{
-    Global, create_key_file, create_secret_file, decode_hex, emit, format_time, now, parse_time,
+    Global, create_key_file, create_secret_file, decode_hex, format_time, now, parse_time,
     read_key_file, read_passphrase,
 };
+use crate::output::{Output, Report};
 
 /// `mfa tokens …`
 #[derive(Debug, Subcommand)]
@@ -490,7 +490,84 @@ fn period_end(t: Option<i64>) -> String {
     }
 }
 
-pub(crate) fn init(g: &Global, out: &mut dyn Write) -> Result<(), Failure> {
+/// `mfa tokens list --format csv`: the rows, every cell that a spreadsheet
+/// could run as a formula neutralised.
+fn tokens_csv(tokens: &[TokenInfo]) -> Result<String, Failure> {
+    let e = |e: &dyn std::fmt::Display| Failure::input(format!("cannot write the output: {e}"));
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "serial",
+        "kind",
+        "user",
+        "active",
+        "last_step",
+        "drift",
+        "not_before",
+        "not_after",
+    ])
+    .map_err(|x| e(&x))?;
+    for t in tokens {
+        w.write_record([
+            mfa_import::neutralise_cell(&t.serial).as_ref(),
+            kind_name(t),
+            mfa_import::neutralise_cell(t.user.as_deref().unwrap_or("")).as_ref(),
+            if t.active { "yes" } else { "no" },
+            &t.last_step.map(|s| s.to_string()).unwrap_or_default(),
+            &t.drift.to_string(),
+            &t.not_before.map(|s| s.to_string()).unwrap_or_default(),
+            &t.not_after.map(|s| s.to_string()).unwrap_or_default(),
+        ])
+        .map_err(|x| e(&x))?;
+    }
+    let bytes = w.into_inner().map_err(|x| e(&x))?;
+    String::from_utf8(bytes).map_err(|x| e(&x))
+}
+
+/// `mfa tokens list`: the table for people.
+fn tokens_table(tokens: &[TokenInfo]) -> String {
+    let mut text = format!(
+        "{:<20} {:<5} {:<30} {:<6} {:>12}  VALID\n",
+        "SERIAL", "KIND", "USER", "ACTIVE", "LAST STEP"
+    );
+    let at = now();
+    for t in tokens {
+        let valid = if t.not_before.is_none() && t.not_after.is_none() {
+            "-".to_owned()
+        } else {
+            format!(
+                "{} .. {}{}",
+                period_end(t.not_before),
+                period_end(t.not_after),
+                if t.valid_at(at) {
+                    ""
+                } else {
+                    " (outside: refused)"
+                }
+            )
+        };
+        text.push_str(&format!(
+            "{:<20} {:<5} {:<30} {:<6} {:>12}  {valid}\n",
+            t.serial,
+            kind_name(t),
+            t.user.as_deref().unwrap_or("-"),
+            if t.active { "yes" } else { "no" },
+            t.last_step
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "-".into())
+        ));
+    }
+    text
+}
+
+/// `totp` or `hotp`.
+fn kind_name(t: &TokenInfo) -> &'static str {
+    match t.kind {
+        TokenKind::Totp(_) => "totp",
+        TokenKind::Hotp(_) => "hotp",
+    }
+}
+
+pub(crate) fn init(g: &Global, out: &mut Output<'_>) -> Result<(), Failure> {
     let key = if std::env::var(crate::ctx::KEY_ENV).is_ok() {
         g.master_key()?
     } else if g.key_file.exists() {
@@ -502,20 +579,17 @@ pub(crate) fn init(g: &Global, out: &mut dyn Write) -> Result<(), Failure> {
     let version = store
         .schema_version()
         .map_err(|e| Failure::store(&g.db, e))?;
-    emit(
-        out,
-        g.json,
-        &json!({"db": g.db, "key_file": g.key_file, "key_id": key.id(), "schema_version": version}),
-        &format!(
+    // A PostgreSQL URL may hold a password: never printed.
+    let db = mfa_store::redact_url(&g.db);
+    out.print(&Report::new(json!({"db": db.as_str(), "key_file": g.key_file, "key_id": key.id(), "schema_version": version}), format!(
             "store {} ready (schema version {version}); master key {} (id {}) — keep it safe and backed up apart from the store",
-            g.db,
+            db,
             g.key_file.display(),
             key.id()
-        ),
-    )
+        )))
 }
 
-pub(crate) fn tokens(g: &Global, cmd: TokensCommand, out: &mut dyn Write) -> Result<(), Failure> {
+pub(crate) fn tokens(g: &Global, cmd: TokensCommand, out: &mut Output<'_>) -> Result<(), Failure> {
     let store = g.open()?;
     let db = |e| Failure::store(&g.db, e);
     match cmd {
@@ -524,102 +598,21 @@ pub(crate) fn tokens(g: &Global, cmd: TokensCommand, out: &mut dyn Write) -> Res
                 Some(u) => store.user_tokens(u).map_err(db)?,
                 None => store.tokens().map_err(db)?,
             };
-            let format = if g.json { ListFormat::Json } else { format };
-            let io = Failure::write;
-            match format {
-                ListFormat::Json => {
-                    let v: Vec<_> = tokens.iter().map(token_json).collect();
-                    writeln!(out, "{}", serde_json::Value::Array(v)).map_err(io)
-                }
-                ListFormat::Csv => {
-                    let mut w = csv::Writer::from_writer(out);
-                    let e = |e: csv::Error| Failure::input(format!("cannot write the output: {e}"));
-                    w.write_record([
-                        "serial",
-                        "kind",
-                        "user",
-                        "active",
-                        "last_step",
-                        "drift",
-                        "not_before",
-                        "not_after",
-                    ])
-                    .map_err(e)?;
-                    for t in &tokens {
-                        let kind = if matches!(t.kind, TokenKind::Totp(_)) {
-                            "totp"
-                        } else {
-                            "hotp"
-                        };
-                        w.write_record([
-                            mfa_import::neutralise_cell(&t.serial).as_ref(),
-                            kind,
-                            mfa_import::neutralise_cell(t.user.as_deref().unwrap_or("")).as_ref(),
-                            if t.active { "yes" } else { "no" },
-                            &t.last_step.map(|s| s.to_string()).unwrap_or_default(),
-                            &t.drift.to_string(),
-                            &t.not_before.map(|s| s.to_string()).unwrap_or_default(),
-                            &t.not_after.map(|s| s.to_string()).unwrap_or_default(),
-                        ])
-                        .map_err(e)?;
-                    }
-                    w.flush().map_err(io)
-                }
-                ListFormat::Table => {
-                    writeln!(
-                        out,
-                        "{:<20} {:<5} {:<30} {:<6} {:>12}  VALID",
-                        "SERIAL", "KIND", "USER", "ACTIVE", "LAST STEP"
-                    )
-                    .map_err(io)?;
-                    let at = now();
-                    for t in &tokens {
-                        let kind = if matches!(t.kind, TokenKind::Totp(_)) {
-                            "totp"
-                        } else {
-                            "hotp"
-                        };
-                        let valid = if t.not_before.is_none() && t.not_after.is_none() {
-                            "-".to_owned()
-                        } else {
-                            format!(
-                                "{} .. {}{}",
-                                period_end(t.not_before),
-                                period_end(t.not_after),
-                                if t.valid_at(at) {
-                                    ""
-                                } else {
-                                    " (outside: refused)"
-                                }
-                            )
-                        };
-                        writeln!(
-                            out,
-                            "{:<20} {:<5} {:<30} {:<6} {:>12}  {valid}",
-                            t.serial,
-                            kind,
-                            t.user.as_deref().unwrap_or("-"),
-                            if t.active { "yes" } else { "no" },
-                            t.last_step
-                                .map(|s| s.to_string())
-                                .unwrap_or_else(|| "-".into())
-                        )
-                        .map_err(io)?;
-                    }
-                    Ok(())
-                }
-            }
+            let json: Vec<_> = tokens.iter().map(token_json).collect();
+            let json = serde_json::Value::Array(json);
+            // What --format asks for is the text; --json prints the JSON whatever it is.
+            let text = match format {
+                ListFormat::Json => json.to_string(),
+                ListFormat::Csv => tokens_csv(&tokens)?,
+                ListFormat::Table => tokens_table(&tokens),
+            };
+            out.print(&Report::new(json, text))
         }
         TokensCommand::Assign { serial, user } => {
             store.assign(&serial, &user, now()).map_err(db)?;
-            emit(
-                out,
-                g.json,
-                &json!({"serial": serial, "user": user, "assigned": true}),
-                &format!(
+            out.print(&Report::new(json!({"serial": serial, "user": user, "assigned": true}), format!(
                     "token {serial} assigned to {user}; activate it with `mfa tokens activate {serial} <code>`"
-                ),
-            )
+                )))
         }
         TokensCommand::Export {
             file,
@@ -702,12 +695,10 @@ pub(crate) fn tokens(g: &Global, cmd: TokensCommand, out: &mut dyn Write) -> Res
                 .map_err(|e| fail(&e))?
                 .sync_all()
                 .map_err(|e| fail(&e))?;
-            emit(
-                out,
-                g.json,
-                &json!({"file": file, "exported": tokens.len()}),
-                &format!("{} token(s) exported to {}", tokens.len(), file.display()),
-            )
+            out.print(&Report::new(
+                json!({"file": file, "exported": tokens.len()}),
+                format!("{} token(s) exported to {}", tokens.len(), file.display()),
+            ))
         }
         TokensCommand::Add { uri, user, serial } => {
             let uri = crate::ctx::secret_arg(uri)?;
@@ -727,38 +718,29 @@ pub(crate) fn tokens(g: &Global, cmd: TokensCommand, out: &mut dyn Write) -> Res
                 }
                 Err(e) => return Err(db(e)),
             }
-            emit(
-                out,
-                g.json,
-                &json!({"serial": serial, "user": user, "added": true}),
-                &format!(
+            out.print(&Report::new(json!({"serial": serial, "user": user, "added": true}), format!(
                     "token {serial} added and assigned to {user}; activate it with `mfa tokens activate '{serial}' <code>`"
-                ),
-            )
+                )))
         }
         TokensCommand::Unassign { serial } => {
             store.unassign(&serial, now()).map_err(db)?;
-            emit(
-                out,
-                g.json,
-                &json!({"serial": serial, "assigned": false}),
-                &format!("token {serial} unassigned"),
-            )
+            out.print(&Report::new(
+                json!({"serial": serial, "assigned": false}),
+                format!("token {serial} unassigned"),
+            ))
         }
         TokensCommand::Activate { serial, code, time } => {
             let at = time.map_or_else(now, UnixTime::from_secs);
             let step = store.activate(&serial, &code, at).map_err(db)?;
-            emit(
-                out,
-                g.json,
-                &json!({"serial": serial, "active": true, "step": step}),
-                &format!("token {serial} activated (step {step})"),
-            )
+            out.print(&Report::new(
+                json!({"serial": serial, "active": true, "step": step}),
+                format!("token {serial} activated (step {step})"),
+            ))
         }
     }
 }
 
-pub(crate) fn users(g: &Global, cmd: UsersCommand, out: &mut dyn Write) -> Result<(), Failure> {
+pub(crate) fn users(g: &Global, cmd: UsersCommand, out: &mut Output<'_>) -> Result<(), Failure> {
     let store = g.open()?;
     let db = |e| Failure::store(&g.db, e);
     match cmd {
@@ -778,34 +760,28 @@ pub(crate) fn users(g: &Global, cmd: UsersCommand, out: &mut dyn Write) -> Resul
             u.email = email.or(u.email);
             u.phone = phone.or(u.phone);
             store.put_user(&u, now()).map_err(db)?;
-            emit(
-                out,
-                g.json,
-                &json!({"user": id, "saved": true}),
-                &format!("user {id} saved"),
-            )
+            out.print(&Report::new(
+                json!({"user": id, "saved": true}),
+                format!("user {id} saved"),
+            ))
         }
         UsersCommand::AddAppPassword { id, name } => {
             // Generated by the store: 128 random bits, kept only as a keyed hash.
             let password = store.add_app_password(&id, &name, now()).map_err(db)?;
             let password = password.expose();
-            emit(
-                out,
-                g.json,
-                &json!({"user": id, "name": name, "password": password}),
-                &format!("app password {name:?} for {id} (shown only now):\n  {password}"),
-            )
+            out.print(&Report::new(
+                json!({"user": id, "name": name, "password": password}),
+                format!("app password {name:?} for {id} (shown only now):\n  {password}"),
+            ))
         }
         UsersCommand::DeleteAppPasswords { id, reason } => {
             let n = store
                 .delete_app_passwords(&id, &actor(), &reason, now())
                 .map_err(db)?;
-            emit(
-                out,
-                g.json,
-                &json!({"user": id, "deleted": n}),
-                &format!("{n} app password(s) of {id} deleted"),
-            )
+            out.print(&Report::new(
+                json!({"user": id, "deleted": n}),
+                format!("{n} app password(s) of {id} deleted"),
+            ))
         }
         UsersCommand::Show { id } => {
             let u = store
@@ -851,23 +827,18 @@ pub(crate) fn users(g: &Global, cmd: UsersCommand, out: &mut dyn Write) -> Resul
             if app_passwords.is_empty() {
                 text.push_str(" none");
             }
-            emit(
-                out,
-                g.json,
-                &json!({
+            out.print(&Report::new(json!({
                     "user": u.user_id, "first_name": u.first_name, "last_name": u.last_name,
                     "email": u.email, "phone": u.phone, "lockout": decision_json(&decision),
                     "blocked_until": fraud.block.as_ref().map(|b| b.until.secs()),
                     "high_risk": at_risk, "tokens": tokens.iter().map(token_json).collect::<Vec<_>>(),
                     "app_passwords": app_passwords.iter().map(|(n, c)| json!({"name": n, "created": c.secs()})).collect::<Vec<_>>(),
-                }),
-                &text,
-            )
+                }), text))
         }
     }
 }
 
-pub(crate) fn enroll(g: &Global, args: EnrollArgs, out: &mut dyn Write) -> Result<(), Failure> {
+pub(crate) fn enroll(g: &Global, args: EnrollArgs, out: &mut Output<'_>) -> Result<(), Failure> {
     let store = g.open()?;
     let db = |e| Failure::store(&g.db, e);
     let at = now();
@@ -888,7 +859,7 @@ pub(crate) fn enroll(g: &Global, args: EnrollArgs, out: &mut dyn Write) -> Resul
     }
     let uri = OtpAuthUri::totp(Some(&args.issuer), &args.user, &totp).to_uri();
     let mut text = format!("{}\n", uri.as_str());
-    if !args.no_qr && !g.json {
+    if !args.no_qr && !out.json() {
         text.push_str(crate::otp::render_qr(&uri)?.as_str());
         text.push('\n');
     }
@@ -896,15 +867,13 @@ pub(crate) fn enroll(g: &Global, args: EnrollArgs, out: &mut dyn Write) -> Resul
         "software token {serial} created for {}; scan the code, then activate it with:\n  mfa tokens activate {serial} <code shown by the app>",
         args.user
     ));
-    emit(
-        out,
-        g.json,
-        &json!({"serial": serial, "user": args.user, "uri": uri.as_str()}),
-        &text,
-    )
+    out.print(&Report::new(
+        json!({"serial": serial, "user": args.user, "uri": uri.as_str()}),
+        text,
+    ))
 }
 
-pub(crate) fn verify(g: &Global, args: VerifyArgs, out: &mut dyn Write) -> Result<(), Failure> {
+pub(crate) fn verify(g: &Global, args: VerifyArgs, out: &mut Output<'_>) -> Result<(), Failure> {
     let store = g.open()?;
     let at = args.time.map_or_else(now, UnixTime::from_secs);
     let mut context = ctx()?;
@@ -947,20 +916,10 @@ pub(crate) fn verify(g: &Global, args: VerifyArgs, out: &mut dyn Write) -> Resul
                 }
                 _ => ("an approved method".to_owned(), None, None),
             };
-            emit(
-                out,
-                g.json,
-                &json!({"user": args.user, "result": "approved", "by": approved_by_name(&by), "serial": serial, "step": step}),
-                &format!("approved ({what})"),
-            )
+            out.print(&Report::new(json!({"user": args.user, "result": "approved", "by": approved_by_name(&by), "serial": serial, "step": step}), format!("approved ({what})")))
         }
         AuthOutcome::Denied { reason, .. } => {
-            emit(
-                out,
-                g.json,
-                &json!({"user": args.user, "result": "denied", "reason": reason.kind().as_str(), "detail": reason.to_string()}),
-                "",
-            )?;
+            out.print(&Report::new(json!({"user": args.user, "result": "denied", "reason": reason.kind().as_str(), "detail": reason.to_string()}), ""))?;
             Err(Failure::denied(format!("{}: denied: {reason}", args.user)))
         }
         _ => Err(Failure::denied(format!(
@@ -982,7 +941,11 @@ fn approved_by_name(by: &ApprovedBy) -> &'static str {
     }
 }
 
-pub(crate) fn lockout(g: &Global, cmd: LockoutCommand, out: &mut dyn Write) -> Result<(), Failure> {
+pub(crate) fn lockout(
+    g: &Global,
+    cmd: LockoutCommand,
+    out: &mut Output<'_>,
+) -> Result<(), Failure> {
     let store = g.open()?;
     let db = |e| Failure::store(&g.db, e);
     match cmd {
@@ -994,23 +957,21 @@ pub(crate) fn lockout(g: &Global, cmd: LockoutCommand, out: &mut dyn Write) -> R
             if let Some(map) = v.as_object_mut() {
                 map.insert("user".into(), json!(user));
             }
-            emit(out, g.json, &v, &format!("{user}: {}", decision_text(&d)))
+            out.print(&Report::new(v, format!("{user}: {}", decision_text(&d))))
         }
         LockoutCommand::Unblock { user, reason } => {
             store
                 .lockout_unblock(&user, FactorClass::Otp, &actor(), &reason, now())
                 .map_err(db)?;
-            emit(
-                out,
-                g.json,
-                &json!({"user": user, "unblocked": true}),
-                &format!("{user}: unblocked ({reason})"),
-            )
+            out.print(&Report::new(
+                json!({"user": user, "unblocked": true}),
+                format!("{user}: unblocked ({reason})"),
+            ))
         }
     }
 }
 
-pub(crate) fn fraud(g: &Global, cmd: FraudCommand, out: &mut dyn Write) -> Result<(), Failure> {
+pub(crate) fn fraud(g: &Global, cmd: FraudCommand, out: &mut Output<'_>) -> Result<(), Failure> {
     let store = g.open()?;
     let db = |e| Failure::store(&g.db, e);
     match cmd {
@@ -1049,18 +1010,13 @@ pub(crate) fn fraud(g: &Global, cmd: FraudCommand, out: &mut dyn Write) -> Resul
                 .map_err(db)?;
             let state = store.fraud_state(&user).map_err(db)?;
             let sent = crate::notify::deliver_fraud(&store, &g.db, &user, &effects, mail)?;
-            emit(
-                out,
-                g.json,
-                &json!({"user": user, "reported": true, "blocked": state.block.is_some(), "high_risk": state.risk.is_some(),
+            out.print(&Report::new(json!({"user": user, "reported": true, "blocked": state.block.is_some(), "high_risk": state.risk.is_some(),
                     "effects": effects.iter().map(|e| format!("{e:?}")).collect::<Vec<_>>(),
-                    "delivery": sent.json, "delivery_note": sent.note}),
-                &format!(
+                    "delivery": sent.json, "delivery_note": sent.note}), format!(
                     "{user}: fraud reported{}\n{}",
                     effects_text(&effects),
                     sent.text
-                ),
-            )?;
+                )))?;
             match sent.failure {
                 None => Ok(()),
                 Some(why) => Err(Failure::denied(why)),
@@ -1070,23 +1026,19 @@ pub(crate) fn fraud(g: &Global, cmd: FraudCommand, out: &mut dyn Write) -> Resul
             let effects = store
                 .fraud_block(&user, &actor(), &reason, now(), &ctx()?)
                 .map_err(db)?;
-            emit(
-                out,
-                g.json,
-                &json!({"user": user, "blocked": true}),
-                &format!("{user}: blocked ({reason}){}", effects_text(&effects)),
-            )
+            out.print(&Report::new(
+                json!({"user": user, "blocked": true}),
+                format!("{user}: blocked ({reason}){}", effects_text(&effects)),
+            ))
         }
         FraudCommand::Unblock { user, reason } => {
             let effects = store
                 .fraud_unblock(&user, &actor(), &reason, now(), &ctx()?)
                 .map_err(db)?;
-            emit(
-                out,
-                g.json,
-                &json!({"user": user, "blocked": false}),
-                &format!("{user}: unblocked ({reason}){}", effects_text(&effects)),
-            )
+            out.print(&Report::new(
+                json!({"user": user, "blocked": false}),
+                format!("{user}: unblocked ({reason}){}", effects_text(&effects)),
+            ))
         }
         FraudCommand::Status { user } => {
             let state = store.fraud_state(&user).map_err(db)?;
@@ -1094,11 +1046,7 @@ pub(crate) fn fraud(g: &Global, cmd: FraudCommand, out: &mut dyn Write) -> Resul
                 .block
                 .as_ref()
                 .map(|b| format!("blocked until {}", format_time(b.until)));
-            emit(
-                out,
-                g.json,
-                &json!({"user": user, "blocked": state.block.is_some(), "blocked_until": state.block.as_ref().map(|b| b.until.secs()), "high_risk": state.risk.is_some()}),
-                &format!(
+            out.print(&Report::new(json!({"user": user, "blocked": state.block.is_some(), "blocked_until": state.block.as_ref().map(|b| b.until.secs()), "high_risk": state.risk.is_some()}), format!(
                     "{user}: {}, {}",
                     block.as_deref().unwrap_or("not blocked"),
                     if state.risk.is_some() {
@@ -1106,13 +1054,12 @@ pub(crate) fn fraud(g: &Global, cmd: FraudCommand, out: &mut dyn Write) -> Resul
                     } else {
                         "no risk"
                     }
-                ),
-            )
+                )))
         }
     }
 }
 
-pub(crate) fn risk(g: &Global, cmd: RiskCommand, out: &mut dyn Write) -> Result<(), Failure> {
+pub(crate) fn risk(g: &Global, cmd: RiskCommand, out: &mut Output<'_>) -> Result<(), Failure> {
     let store = g.open()?;
     match cmd {
         RiskCommand::Remediate { user, how } => {
@@ -1123,17 +1070,15 @@ pub(crate) fn risk(g: &Global, cmd: RiskCommand, out: &mut dyn Write) -> Result<
             let effects = store
                 .remediate_risk(&user, &actor(), how, now(), &ctx()?)
                 .map_err(|e| Failure::store(&g.db, e))?;
-            emit(
-                out,
-                g.json,
-                &json!({"user": user, "high_risk": false}),
-                &format!("{user}: risk remediated{}", effects_text(&effects)),
-            )
+            out.print(&Report::new(
+                json!({"user": user, "high_risk": false}),
+                format!("{user}: risk remediated{}", effects_text(&effects)),
+            ))
         }
     }
 }
 
-pub(crate) fn report(g: &Global, cmd: ReportCommand, out: &mut dyn Write) -> Result<(), Failure> {
+pub(crate) fn report(g: &Global, cmd: ReportCommand, out: &mut Output<'_>) -> Result<(), Failure> {
     let store = g.open()?;
     let db = |e| Failure::store(&g.db, e);
     match cmd {
@@ -1178,7 +1123,7 @@ pub(crate) fn report(g: &Global, cmd: ReportCommand, out: &mut dyn Write) -> Res
                     "reason": match e.result() { AuthResult::Denied(r) => Some(r.kind().as_str()), AuthResult::Success => None },
                     "client_ip": e.client_ip().map(|ip| ip.to_string())}))
                 .collect();
-            emit(out, g.json, &serde_json::Value::Array(v), &text)
+            out.print(&Report::new(serde_json::Value::Array(v), text))
         }
         ReportCommand::Usage { month } => {
             let (y, m) = month
@@ -1200,14 +1145,9 @@ pub(crate) fn report(g: &Global, cmd: ReportCommand, out: &mut dyn Write) -> Res
             for (r, n) in s.denials_by_reason() {
                 text.push_str(&format!("\n    {n:>7}  {}", r.as_str()));
             }
-            emit(
-                out,
-                g.json,
-                &json!({"month": month, "users_configured": s.users_configured(), "users_signed_in": s.users_signed_in(),
+            out.print(&Report::new(json!({"month": month, "users_configured": s.users_configured(), "users_signed_in": s.users_signed_in(),
                     "approved": s.successes(), "denied": s.denials(),
-                    "denied_by_reason": s.denials_by_reason().iter().map(|(r, n)| (r.as_str().to_string(), *n)).collect::<std::collections::BTreeMap<_, _>>()}),
-                &text,
-            )
+                    "denied_by_reason": s.denials_by_reason().iter().map(|(r, n)| (r.as_str().to_string(), *n)).collect::<std::collections::BTreeMap<_, _>>()}), text))
         }
     }
 }
@@ -1216,7 +1156,7 @@ pub(crate) fn backup(
     g: &Global,
     file: PathBuf,
     force: bool,
-    out: &mut dyn Write,
+    out: &mut Output<'_>,
 ) -> Result<(), Failure> {
     if !force && file.exists() {
         return Err(crate::ctx::exists(&file, ""));
@@ -1250,30 +1190,34 @@ pub(crate) fn backup(
             Err(e) => return Err(fail(&file, &e)),
         }
     }
-    emit(
-        out,
-        g.json,
-        &json!({"backup": file}),
-        &format!("backup written to {}", file.display()),
-    )
+    out.print(&Report::new(
+        json!({"backup": file}),
+        format!("backup written to {}", file.display()),
+    ))
 }
 
-pub(crate) fn restore(g: &Global, file: PathBuf, out: &mut dyn Write) -> Result<(), Failure> {
+pub(crate) fn restore(g: &Global, file: PathBuf, out: &mut Output<'_>) -> Result<(), Failure> {
     let store = g.open()?;
     let f = std::fs::File::open(&file)
         .map_err(|e| Failure::input(format!("{}: {e}", file.display())))?;
     store
         .restore(std::io::BufReader::new(f))
         .map_err(|e| Failure::store(&g.db, e))?;
-    emit(
-        out,
-        g.json,
-        &json!({"restored": file}),
-        &format!("restored {} into {}", file.display(), g.db),
-    )
+    out.print(&Report::new(
+        json!({"restored": file}),
+        format!(
+            "restored {} into {}",
+            file.display(),
+            mfa_store::redact_url(&g.db)
+        ),
+    ))
 }
 
-pub(crate) fn rekey(g: &Global, new_key_file: PathBuf, out: &mut dyn Write) -> Result<(), Failure> {
+pub(crate) fn rekey(
+    g: &Global,
+    new_key_file: PathBuf,
+    out: &mut Output<'_>,
+) -> Result<(), Failure> {
     let store = g.open()?;
     let old = g.master_key()?;
     let new = if new_key_file.exists() {
@@ -1282,20 +1226,18 @@ pub(crate) fn rekey(g: &Global, new_key_file: PathBuf, out: &mut dyn Write) -> R
         create_key_file(&new_key_file, old.id().saturating_add(1))?
     };
     let n = store.rekey(&new).map_err(|e| Failure::store(&g.db, e))?;
-    emit(
-        out,
-        g.json,
-        &json!({"tokens": n, "key_id": new.id(), "key_file": new_key_file}),
-        &format!(
+    out.print(&Report::new(
+        json!({"tokens": n, "key_id": new.id(), "key_file": new_key_file}),
+        format!(
             "data key re-wrapped under master key {} ({}); {n} token(s), app passwords, codes and \
              remembered devices stay usable; use the new key from now on",
             new.id(),
             new_key_file.display()
         ),
-    )
+    ))
 }
 
-pub(crate) fn config(g: &Global, cmd: ConfigCommand, out: &mut dyn Write) -> Result<(), Failure> {
+pub(crate) fn config(g: &Global, cmd: ConfigCommand, out: &mut Output<'_>) -> Result<(), Failure> {
     let mut store = g.open()?;
     let db = |e| Failure::store(&g.db, e);
     match cmd {
@@ -1334,7 +1276,7 @@ pub(crate) fn config(g: &Global, cmd: ConfigCommand, out: &mut dyn Write) -> Res
             v.insert("trusted_ips".into(), json!(ranges));
             text.push('\n');
             crate::notify::show(&store, &g.db, &mut text, &mut v)?;
-            emit(out, g.json, &serde_json::Value::Object(v), &text)
+            out.print(&Report::new(serde_json::Value::Object(v), text))
         }
         ConfigCommand::Set { pairs } => {
             let mut parsed: Vec<(&str, &str)> = Vec::new();
@@ -1365,12 +1307,10 @@ pub(crate) fn config(g: &Global, cmd: ConfigCommand, out: &mut dyn Write) -> Res
                 .set_config(&parsed, trusted.as_deref(), &actor(), now())
                 .map_err(db)?;
             crate::notify::warn_if_inconsistent(&store, &g.db, &parsed);
-            emit(
-                out,
-                g.json,
-                &json!({"set": pairs}),
-                &format!("{} setting(s) stored", pairs.len()),
-            )
+            out.print(&Report::new(
+                json!({"set": pairs}),
+                format!("{} setting(s) stored", pairs.len()),
+            ))
         }
     }
 }

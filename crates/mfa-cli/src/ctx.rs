@@ -169,23 +169,6 @@ pub(crate) fn now() -> UnixTime {
     UnixTime::from_secs(secs)
 }
 
-/// Writes `value` as one line of JSON, or `text` for people.
-pub(crate) fn emit(
-    out: &mut dyn Write,
-    json: bool,
-    value: &serde_json::Value,
-    text: &str,
-) -> Result<(), Failure> {
-    let r = if json {
-        writeln!(out, "{value}")
-    } else if text.is_empty() {
-        Ok(())
-    } else {
-        writeln!(out, "{}", text.trim_end())
-    };
-    r.map_err(Failure::write)
-}
-
 /// Parses a time given as Unix seconds or `YYYY-MM-DD` (UTC midnight), with
 /// mfa-time's calendar (the one of the workspace): a day the calendar does
 /// not have, such as 2024-02-31, is refused.

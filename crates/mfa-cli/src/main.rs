@@ -10,6 +10,7 @@ mod demo;
 mod import;
 mod notify;
 mod otp;
+mod output;
 mod radius;
 mod serve;
 
@@ -185,7 +186,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let mut stdout = std::io::stdout().lock();
     let g = &cli.global;
-    let out: &mut dyn Write = &mut stdout;
+    let out = &mut output::Output::new(&mut stdout, g.json);
     let result = match cli.command {
         Command::Init => admin::init(g, out),
         Command::Import(args) => import::run(g, args, out),
@@ -203,7 +204,7 @@ fn main() -> ExitCode {
         Command::Restore { file } => admin::restore(g, file, out),
         Command::Rekey { new_key_file } => admin::rekey(g, new_key_file, out),
         Command::Demo { dir } => demo::run(dir, out),
-        Command::Otp(cmd) => otp::run(cmd, g.json, out),
+        Command::Otp(cmd) => otp::run(cmd, out),
         Command::Radius(cmd) => radius::run(cmd, out),
         Command::Serve(args) => serve::run(args),
         Command::Completions { shell } => {
@@ -211,7 +212,7 @@ fn main() -> ExitCode {
             // (e.g. a closed pipe); our write reports the error instead.
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "mfa", &mut script);
-            out.write_all(&script).map_err(Failure::write)
+            out.verbatim(&script)
         }
     };
     match result {
