@@ -98,7 +98,7 @@ pub(crate) fn run(dir: Option<PathBuf>, out: &mut Output<'_>) -> Result<(), Fail
             format_time(t)
         ),
     )?;
-    let ctx = crate::admin::ctx()?;
+    let ctx = crate::commands::ctx()?;
     let outcome = store
         .verify(USER, &code, t, &ctx)
         .map_err(|e| Failure::store(&g.db, e))?;
