@@ -34,13 +34,8 @@ const HOTP: [&str; 8] = [
     "755224", "287082", "359152", "969429", "338314", "254676", "287922", "162583",
 ];
 
-fn skipped(test: &str, why: &str) {
-    let _ = std::io::stderr()
-        .lock()
-        .write_all(format!("SKIPPED: {test}: {why}\n").as_bytes());
-}
-
-fn radclient(test: &str) -> bool {
+/// Whether radclient runs; if not, SKIPPED (a failure under CI=true).
+fn radclient() -> bool {
     let ok = Command::new("radclient")
         .arg("-v")
         .stdout(Stdio::null())
@@ -48,12 +43,7 @@ fn radclient(test: &str) -> bool {
         .status()
         .is_ok();
     if !ok {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!(
-                "{test}: radclient is not installed (CI=true: apt-get install freeradius-utils)"
-            );
-        }
-        skipped(test, "radclient (freeradius-utils) is not installed");
+        mfa_test_support::skip!("radclient (freeradius-utils) is not installed");
     }
     ok
 }
@@ -315,8 +305,7 @@ fn log_lines(log: &str, needle: &str) -> usize {
 
 #[test]
 fn radclient_otp_accept_reject_and_replay() {
-    let test = "radclient_otp_accept_reject_and_replay";
-    if !radclient(test) {
+    if !radclient() {
         return;
     }
     let env = Env::new();
@@ -366,8 +355,7 @@ fn radclient_otp_accept_reject_and_replay() {
 
 #[test]
 fn radclient_challenge_with_the_state_for_app_and_sms_users() {
-    let test = "radclient_challenge_with_the_state_for_app_and_sms_users";
-    if !radclient(test) {
+    if !radclient() {
         return;
     }
     let env = Env::new();
@@ -454,8 +442,7 @@ fn radclient_challenge_with_the_state_for_app_and_sms_users() {
 
 #[test]
 fn radclient_status_server_and_wrong_secret() {
-    let test = "radclient_status_server_and_wrong_secret";
-    if !radclient(test) {
+    if !radclient() {
         return;
     }
     let env = Env::new();
@@ -781,13 +768,13 @@ impl Drop for FreeRadius {
 
 const UPSTREAM_SECRET: &str = "upstream-secret-0123";
 
-fn freeradius(test: &str) -> Option<FreeRadius> {
-    freeradius_with(test, None)
+fn freeradius() -> Option<FreeRadius> {
+    freeradius_with(None)
 }
 
 /// FreeRADIUS on a free port; with `proxy_to`, every Access-Request is
 /// proxied to our server on that port (realm `mfa`, Status-Server checks).
-fn freeradius_with(test: &str, proxy_to: Option<u16>) -> Option<FreeRadius> {
+fn freeradius_with(proxy_to: Option<u16>) -> Option<FreeRadius> {
     if Command::new("freeradius")
         .arg("-v")
         .stdout(Stdio::null())
@@ -795,10 +782,7 @@ fn freeradius_with(test: &str, proxy_to: Option<u16>) -> Option<FreeRadius> {
         .status()
         .is_err()
     {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("{test}: freeradius is not installed (CI=true: apt-get install freeradius)");
-        }
-        skipped(test, "freeradius is not installed");
+        mfa_test_support::skip!("freeradius is not installed");
         return None;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -935,11 +919,10 @@ fn upstream_table(port: u16) -> String {
 
 #[test]
 fn freeradius_upstream_checks_the_password_in_password_otp_mode() {
-    let test = "freeradius_upstream_checks_the_password_in_password_otp_mode";
-    if !radclient(test) {
+    if !radclient() {
         return;
     }
-    let Some(fr) = freeradius(test) else { return };
+    let Some(fr) = freeradius() else { return };
     let env = Env::new();
     let server = Server::start(&env, "password-otp", &upstream_table(fr.port));
     // A wrong password with the right code: rejected by the upstream, the
@@ -975,11 +958,10 @@ fn freeradius_upstream_checks_the_password_in_password_otp_mode() {
 
 #[test]
 fn freeradius_upstream_then_challenge() {
-    let test = "freeradius_upstream_then_challenge";
-    if !radclient(test) {
+    if !radclient() {
         return;
     }
-    let Some(fr) = freeradius(test) else { return };
+    let Some(fr) = freeradius() else { return };
     let env = Env::new();
     let server = Server::start(&env, "challenge", &upstream_table(fr.port));
     let o = send(server.port, SECRET, "auth", &auth("nemo", "wrong"));
@@ -1008,8 +990,7 @@ fn freeradius_upstream_then_challenge() {
 
 #[test]
 fn radclient_trusted_calling_station_id_skips_the_challenge() {
-    let test = "radclient_trusted_calling_station_id_skips_the_challenge";
-    if !radclient(test) {
+    if !radclient() {
         return;
     }
     let env = Env::new();
@@ -1430,13 +1411,12 @@ fn pyrad_against_the_server_message_authenticator_required() {
 
 #[test]
 fn freeradius_as_a_proxy_in_front_of_the_server() {
-    let test = "freeradius_as_a_proxy_in_front_of_the_server";
-    if !radclient(test) {
+    if !radclient() {
         return;
     }
     let env = Env::new();
     let server = Server::start(&env, "otp", "");
-    let Some(fr) = freeradius_with(test, Some(server.port)) else {
+    let Some(fr) = freeradius_with(Some(server.port)) else {
         return;
     };
     // radclient -> FreeRADIUS (its own secret) -> mfa radius serve.
