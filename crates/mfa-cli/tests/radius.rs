@@ -750,6 +750,59 @@ fn check_config_validates_and_warns() {
     );
 }
 
+#[test]
+fn check_config_json_is_the_text_as_one_json_line() {
+    let env = Env::new();
+    let path = env.path("check.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "listen = \"127.0.0.1:1812\"\ndb = \"sqlite:mfa.db\"\nkey_file = \"mfa.key\"\n\
+             [[clients]]\nname = \"vpn\"\naddress = \"10.0.0.0/8\"\nsecret = \"{SECRET}\"\nmode = \"challenge\"\n"
+        ),
+    )
+    .unwrap();
+    let run = |json: bool| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_mfa"));
+        if json {
+            c.arg("--json");
+        }
+        c.args(["radius", "serve", "--check-config", "--config"])
+            .arg(&path)
+            .env_remove("MFA_MASTER_KEY")
+            .output()
+            .unwrap()
+    };
+    let text = run(false);
+    let json = run(true);
+    assert_eq!(text.status.code(), Some(0), "{text:?}");
+    assert_eq!(json.status.code(), Some(0), "{json:?}");
+    let text = String::from_utf8(text.stdout).unwrap();
+    let line = String::from_utf8(json.stdout).unwrap();
+    assert_eq!(line.lines().count(), 1, "{line}");
+    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["listen"], "127.0.0.1:1812");
+    assert_eq!(v["clients"], 1);
+    assert!(v["upstream"].is_null(), "{v}");
+    let db = v["db"].as_str().unwrap();
+    let warnings = v["warnings"].as_array().unwrap();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("NOT CHECKED")),
+        "{v}"
+    );
+    assert!(!line.contains(SECRET), "{line}");
+    assert_eq!(
+        text,
+        format!(
+            "configuration OK: listen 127.0.0.1:1812, 1 client(s), store {db}, upstream none, {} warning(s)\n",
+            warnings.len()
+        )
+    );
+}
+
 /// FreeRADIUS (Debian `freeradius`, 3.2) answering PAP from a `users` file
 /// on a loopback port, from a minimal configuration in a temporary
 /// directory: the upstream first factor.
