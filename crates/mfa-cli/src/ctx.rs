@@ -1,5 +1,6 @@
 //! What every store command shares: the database URL, the master key, the
-//! clock, and how results are printed.
+//! clock, files for secrets, dates (results are printed by
+//! [`crate::output`]).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -190,7 +191,6 @@ pub(crate) fn month_start(y: i64, m: u8) -> Result<UnixTime, Failure> {
         .map_err(|e| Failure::input(format!("{y:04}-{m:02}: {e}")))
 }
 
-/// `YYYY-MM-DDTHH:MM:SSZ` for a Unix time (mfa-time's RFC 3339 form).
 /// A secret given on the command line, or `-` for one line of standard
 /// input (so it stays out of the process list), wiped on drop.
 pub(crate) fn secret_arg(value: String) -> Result<Zeroizing<String>, Failure> {
@@ -206,6 +206,7 @@ pub(crate) fn secret_arg(value: String) -> Result<Zeroizing<String>, Failure> {
     ))
 }
 
+/// `YYYY-MM-DDTHH:MM:SSZ` for a Unix time (mfa-time's RFC 3339 form).
 pub(crate) fn format_time(t: UnixTime) -> String {
     t.rfc3339().to_string()
 }
