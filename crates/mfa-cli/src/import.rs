@@ -14,7 +14,7 @@ use mfa_import::{
     CloudCsvReader, ImportReport, ImportedToken, OtpauthListReader, PskcOptions, PskcReader,
     Rejection, ServerCsvReader,
 };
-use mfa_store::{ImportMode, NewToken, TokenKind};
+use mfa_store::{ImportMode, NewToken};
 use serde_json::json;
 
 use crate::Failure;
@@ -164,42 +164,6 @@ fn detect(input: &mut Input) -> Result<Format, Failure> {
     }
 }
 
-fn to_new_token(t: ImportedToken) -> Result<NewToken, Failure> {
-    // The report's identity: the serial, `serial:KeyId` for a further key
-    // of the same device (RFC 6030 §8), the Key Id without a serial, the
-    // label of an otpauth URI (docs/formats.md).
-    let serial = t
-        .identity()
-        .map(str::to_owned)
-        .or_else(|| t.serial.clone())
-        .or_else(|| t.key_id.clone())
-        .ok_or_else(|| Failure::input(format!("{}: the token has no serial number", t.location)))?;
-    let (kind, counter, drift) = match t.kind {
-        mfa_import::TokenKind::Hotp { params, state } => (
-            TokenKind::Hotp(params),
-            state.next_counter().unwrap_or(u64::MAX),
-            0,
-        ),
-        mfa_import::TokenKind::Totp { params, state } => (TokenKind::Totp(params), 0, state.drift),
-        _ => {
-            return Err(Failure::input(format!(
-                "{}: unsupported token kind",
-                t.location
-            )));
-        }
-    };
-    let mut n = NewToken::new(serial, kind, t.secret);
-    n.counter = counter;
-    n.drift = drift;
-    n.user = t.user;
-    n.manufacturer = t.manufacturer;
-    n.model = t.model;
-    n.issuer = t.issuer;
-    n.not_before = t.not_before;
-    n.not_after = t.not_after;
-    Ok(n)
-}
-
 /// The one token of an otpauth URI (or of a one-account
 /// `otpauth-migration://` URI), read by mfa-import's otpauth list reader
 /// (the rules of `mfa import --format otpauth`), with `serial` instead of
@@ -221,7 +185,7 @@ pub(crate) fn token_from_uri(uri: &str, serial: Option<String>) -> Result<NewTok
             "--uri: the URI must hold exactly one account (use `mfa import` for a migration export)",
         ));
     };
-    let mut t = to_new_token(token)?;
+    let mut t = NewToken::from(token);
     if let Some(s) = serial {
         t.serial = s;
     }
@@ -297,9 +261,7 @@ pub(crate) fn run(g: &Global, args: ImportArgs, out: &mut Output<'_>) -> Result<
         let mut report = ImportReport::new();
         for item in check.source.by_ref() {
             bar.set_position(check.read.load(Ordering::Relaxed));
-            if let Some(token) = report.record(item) {
-                to_new_token(token)?;
-            }
+            report.record(item);
         }
         bar.finish_and_clear();
         if !report.rejected.is_empty() {
@@ -323,7 +285,6 @@ pub(crate) fn run(g: &Global, args: ImportArgs, out: &mut Output<'_>) -> Result<
     let mut opened = open_source(&args, &path)?;
     let bar = progress_bar(opened.total, out.json(), "importing");
     let mut report = ImportReport::new();
-    let mut conversion: Option<Failure> = None;
     let mode = if args.all_or_nothing {
         ImportMode::AllOrNothing
     } else {
@@ -335,20 +296,13 @@ pub(crate) fn run(g: &Global, args: ImportArgs, out: &mut Output<'_>) -> Result<
             bar.set_position(read.load(Ordering::Relaxed));
             let token = report.record(item)?;
             bar.set_message(format!("{} tokens", report.accepted.len()));
-            match to_new_token(token) {
-                Ok(t) => Some(t),
-                Err(e) => {
-                    conversion.get_or_insert(e);
-                    None
-                }
-            }
+            // mfa-store's one conversion (a token without a serial gets an
+            // empty one, which the store rejects and reports).
+            Some(NewToken::from(token))
         });
         store.import(tokens, mode, now())
     };
     bar.finish_and_clear();
-    if let Some(f) = conversion {
-        return Err(f);
-    }
     if let Source::Cloud(r) = &opened.source {
         report.ignored_columns(r.ignored_columns());
     }

@@ -440,6 +440,220 @@ fn radclient_challenge_with_the_state_for_app_and_sms_users() {
     assert_eq!(log_lines(&log, "outcome=\"challenge\""), 3, "{log}");
 }
 
+/// Starts the server in `mode` with `top` added to the top level of the
+/// configuration (before the first table).
+fn start_with_top(env: &Env, mode: &str, top: &str) -> Server {
+    let port = free_port();
+    let config = env.config(port, mode, "");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let text = text.replacen("queue = 16\n", &format!("queue = 16\n{top}\n"), 1);
+    std::fs::write(&config, text).unwrap();
+    Server::start_with(port, &config)
+}
+
+/// Sends an Access-Request (Message-Authenticator first, as
+/// [`OutgoingRequest`] builds it) from 127.0.0.1 and returns the reply,
+/// checked: Response Authenticator, a valid Message-Authenticator
+/// (required), no Proxy-State the request did not carry.
+fn ask(
+    port: u16,
+    id: u8,
+    user: &str,
+    password: &str,
+    attributes: Vec<Attribute>,
+    rng: &mut TestRng,
+) -> mfa_radius::Packet {
+    let req = OutgoingRequest::access_request(
+        id,
+        user.as_bytes(),
+        password.as_bytes(),
+        attributes,
+        &secret(),
+        rng,
+    )
+    .unwrap();
+    let reply = exchange("127.0.0.1:0", port, req.bytes(), Duration::from_secs(5))
+        .unwrap_or_else(|| panic!("no reply to request {id}"));
+    req.verify_response(&reply, &secret(), &Limits::default(), true)
+        .unwrap_or_else(|e| panic!("reply to request {id}: {e}"))
+}
+
+fn state_attr(challenge: &mfa_radius::Packet) -> Attribute {
+    assert_eq!(challenge.code, Code::ACCESS_CHALLENGE, "{challenge:?}");
+    let state = challenge
+        .first(attr::STATE)
+        .expect("a State in the challenge");
+    Attribute::new(attr::STATE, state.to_vec()).unwrap()
+}
+
+#[test]
+fn an_expired_state_is_rejected_and_one_answered_in_time_is_accepted() {
+    // 4 s: an answer sent at once is always within it (the lifetime is
+    // counted in whole seconds), one sent 5 s later always past it, and
+    // still before the session is forgotten (one more lifetime), so the log
+    // says Expired rather than Unknown.
+    const LIFETIME: u64 = 4;
+    let env = Env::new();
+    let server = start_with_top(
+        &env,
+        "challenge",
+        &format!("challenge_timeout = {LIFETIME}"),
+    );
+    assert!(
+        server
+            .log()
+            .contains(&format!("challenge_timeout={LIFETIME}")),
+        "{}",
+        server.log()
+    );
+    let mut rng = TestRng(21);
+
+    // In time: accepted.
+    let challenge = ask(server.port, 1, "nemo", "any password", vec![], &mut rng);
+    let state = state_attr(&challenge);
+    let ok = ask(
+        server.port,
+        2,
+        "nemo",
+        HOTP[1],
+        vec![state.clone()],
+        &mut rng,
+    );
+    assert_eq!(ok.code, Code::ACCESS_ACCEPT, "{}", server.log());
+
+    // The same State again (a new request, not a retransmission): used up.
+    let replayed = ask(server.port, 3, "nemo", HOTP[2], vec![state], &mut rng);
+    assert_eq!(replayed.code, Code::ACCESS_REJECT, "{}", server.log());
+
+    // Answered after the lifetime: rejected without asking the store.
+    let challenge = ask(server.port, 4, "nemo", "any password", vec![], &mut rng);
+    let state = state_attr(&challenge);
+    std::thread::sleep(Duration::from_secs(LIFETIME + 1));
+    let late = ask(server.port, 5, "nemo", HOTP[2], vec![state], &mut rng);
+    assert_eq!(late.code, Code::ACCESS_REJECT, "{}", server.log());
+
+    // Neither refused State spent HOTP[2]: answered in time, it signs in.
+    let challenge = ask(server.port, 6, "nemo", "any password", vec![], &mut rng);
+    let state = state_attr(&challenge);
+    let ok = ask(server.port, 7, "nemo", HOTP[2], vec![state], &mut rng);
+    assert_eq!(ok.code, Code::ACCESS_ACCEPT, "{}", server.log());
+
+    let (code, log) = server.stop();
+    assert_eq!(code, Some(0), "{log}");
+    let rejects: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("outcome=\"reject\""))
+        .collect();
+    assert_eq!(rejects.len(), 2, "{log}");
+    assert!(
+        rejects[0].contains("user=\"nemo\"") && rejects[0].contains("reason=State(Unknown)"),
+        "the replayed State: {log}"
+    );
+    assert!(
+        rejects[1].contains("user=\"nemo\"") && rejects[1].contains("reason=State(Expired)"),
+        "the expired State: {log}"
+    );
+    assert_eq!(log_lines(&log, "outcome=\"accept\""), 2, "{log}");
+    assert_eq!(log_lines(&log, "outcome=\"challenge\""), 3, "{log}");
+    // The store was asked only for the decisions it made: three challenges
+    // (the user's factors) and two approvals, no event for the two States
+    // the protocol refused.
+    let events = env
+        .store()
+        .auth_log(UnixTime::from_secs(0), UnixTime::from_secs(u64::MAX / 2))
+        .unwrap();
+    assert_eq!(events.len(), 2, "{events:?}");
+}
+
+#[test]
+fn proxy_state_is_copied_back_unchanged_and_in_order() {
+    let env = Env::new();
+    let server = Server::start(&env, "challenge", "");
+    let mut rng = TestRng(33);
+    let sent: [&[u8]; 3] = [b"hop-1", &[0x00, 0x01, 0x00, 0xff], b"hop-3 \x00end"];
+    // The Proxy-States with other attributes between them (RFC 2865 §5.33:
+    // the order of the Proxy-States is kept, not their place).
+    let with_proxy_states = |state: Option<Attribute>| {
+        let mut v = vec![
+            Attribute::new(attr::PROXY_STATE, sent[0].to_vec()).unwrap(),
+            Attribute::new(attr::NAS_IDENTIFIER, b"test-nas".to_vec()).unwrap(),
+            Attribute::new(attr::PROXY_STATE, sent[1].to_vec()).unwrap(),
+        ];
+        v.extend(state);
+        v.push(Attribute::new(attr::PROXY_STATE, sent[2].to_vec()).unwrap());
+        v
+    };
+    let check = |reply: &mfa_radius::Packet, what: &str| {
+        // `ask` verified the Message-Authenticator and the Response
+        // Authenticator; the Message-Authenticator also comes first.
+        assert_eq!(
+            reply.attributes()[0].kind(),
+            attr::MESSAGE_AUTHENTICATOR,
+            "{what}: {reply:?}"
+        );
+        let got: Vec<&[u8]> = reply.all(attr::PROXY_STATE).collect();
+        assert_eq!(got, sent, "{what}");
+    };
+
+    // Each request carries the Proxy-States (and the State of the last
+    // challenge when `answer`); each reply has `expect` as its code.
+    let mut state: Option<Attribute> = None;
+    for (id, password, answer, expect, what) in [
+        (
+            1,
+            "any password",
+            false,
+            Code::ACCESS_CHALLENGE,
+            "Access-Challenge",
+        ),
+        // Access-Reject decided by the store (a wrong code) ...
+        (
+            2,
+            "000000",
+            true,
+            Code::ACCESS_REJECT,
+            "Access-Reject (store)",
+        ),
+        // ... and by the protocol (the State is now used up).
+        (
+            3,
+            HOTP[1],
+            true,
+            Code::ACCESS_REJECT,
+            "Access-Reject (protocol)",
+        ),
+        (
+            4,
+            "any password",
+            false,
+            Code::ACCESS_CHALLENGE,
+            "Access-Challenge",
+        ),
+        (5, HOTP[1], true, Code::ACCESS_ACCEPT, "Access-Accept"),
+    ] {
+        let with = state.clone().filter(|_| answer);
+        let reply = ask(
+            server.port,
+            id,
+            "nemo",
+            password,
+            with_proxy_states(with),
+            &mut rng,
+        );
+        assert_eq!(reply.code, expect, "{what}: {}", server.log());
+        check(&reply, what);
+        if reply.code == Code::ACCESS_CHALLENGE {
+            state = Some(state_attr(&reply));
+        }
+    }
+
+    let (code, log) = server.stop();
+    assert_eq!(code, Some(0), "{log}");
+    assert_eq!(log_lines(&log, "outcome=\"accept\""), 1, "{log}");
+    assert_eq!(log_lines(&log, "outcome=\"reject\""), 2, "{log}");
+    assert_eq!(log_lines(&log, "outcome=\"challenge\""), 2, "{log}");
+}
+
 #[test]
 fn radclient_status_server_and_wrong_secret() {
     if !radclient() {
@@ -693,8 +907,31 @@ fn check_config_validates_and_warns() {
     };
     let ok = check(&env, &format!("{head}{}", client("otp", "")));
     assert_eq!(ok.status.code(), Some(0), "{ok:?}");
-    assert!(String::from_utf8_lossy(&ok.stdout).contains("configuration OK"));
+    let said = String::from_utf8_lossy(&ok.stdout);
+    assert!(said.contains("configuration OK"), "{said}");
+    assert!(said.contains("challenge timeout 120 s"), "{said}");
     assert!(ok.stderr.is_empty(), "{ok:?}");
+    let short = check(
+        &env,
+        &format!("{head}challenge_timeout = 5\n{}", client("otp", "")),
+    );
+    assert_eq!(short.status.code(), Some(0), "{short:?}");
+    assert!(
+        String::from_utf8_lossy(&short.stdout).contains("challenge timeout 5 s"),
+        "{short:?}"
+    );
+    for bad in [0, 601] {
+        let o = check(
+            &env,
+            &format!("{head}challenge_timeout = {bad}\n{}", client("otp", "")),
+        );
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains(&format!("challenge_timeout = {bad}: seconds, 1 to 600")),
+            "{err}"
+        );
+    }
 
     let warn = check(
         &env,
@@ -797,7 +1034,8 @@ fn check_config_json_is_the_text_as_one_json_line() {
     assert_eq!(
         text,
         format!(
-            "configuration OK: listen 127.0.0.1:1812, 1 client(s), store {db}, upstream none, {} warning(s)\n",
+            "configuration OK: listen 127.0.0.1:1812, 1 client(s), challenge timeout {} s, store {db}, upstream none, {} warning(s)\n",
+            v["challenge_timeout"],
             warnings.len()
         )
     );

@@ -136,7 +136,10 @@ fn two_keys_of_one_device_are_imported_and_addressed_each() {
 
 /// Figure 10 (validity periods, manufacturer, issuer, two keys for one
 /// device) imported, exported encrypted, validated by `pskctool --validate`
-/// (Debian pskctool) and imported into a fresh store: the same tokens.
+/// (Debian pskctool), read by python-pskc (each key under its device's
+/// SerialNo with its own Key Id: 9999999 with Ids 3 and 4, not
+/// `9999999:4`) and imported into a fresh store: the same tokens, with the
+/// same serials, device serials and Key Ids.
 #[test]
 fn an_encrypted_export_validates_and_imports_into_a_fresh_store_unchanged() {
     if !Path::new(FIGURE10).exists() {
@@ -156,6 +159,7 @@ fn an_encrypted_export_validates_and_imports_into_a_fresh_store_unchanged() {
         !xml.contains("MTIzNDU2Nzg5MDEyMzQ1Njc4OTA="),
         "the secret is encrypted"
     );
+    assert!(!xml.contains("9999999:4"), "{xml}");
     match std::process::Command::new("pskctool")
         .arg("--validate")
         .arg(&export)
@@ -186,7 +190,7 @@ fn an_encrypted_export_validates_and_imports_into_a_fresh_store_unchanged() {
              p = pskc.PSKC(sys.argv[1])\n\
              p.encryption.key = bytes.fromhex(sys.argv[2])\n\
              for k in p.keys:\n\
-             \x20   print(k.serial, k.secret.hex(), k.manufacturer, \
+             \x20   print(k.serial, k.id, k.secret.hex(), k.manufacturer, \
              k.policy.start_date is not None, k.policy.expiry_date is not None)\n",
         )
         .arg(&export)
@@ -198,14 +202,28 @@ fn an_encrypted_export_validates_and_imports_into_a_fresh_store_unchanged() {
             let lines: Vec<&str> = text.lines().collect();
             assert_eq!(lines.len(), 4, "{text}");
             let secret = "3132333435363738393031323334353637383930";
+            let mut keys = Vec::new();
             for line in &lines {
                 let f: Vec<&str> = line.split(' ').collect();
                 assert_eq!(
-                    &f[1..],
+                    &f[2..],
                     [secret, "TokenVendorAcme", "True", "True"],
                     "{text}"
                 );
+                keys.push((f[0], f[1]));
             }
+            // The file's device serials and Key Ids, in the store's order
+            // (by serial: 123456, 654321, 9999999, 9999999:4).
+            assert_eq!(
+                keys,
+                [
+                    ("123456", "2"),
+                    ("654321", "1"),
+                    ("9999999", "3"),
+                    ("9999999", "4")
+                ],
+                "{text}"
+            );
         }
         Ok(o) => {
             let err = String::from_utf8_lossy(&o.stderr);
@@ -233,6 +251,27 @@ fn an_encrypted_export_validates_and_imports_into_a_fresh_store_unchanged() {
     let (before, after) = (list(a.path()), list(b.path()));
     assert_eq!(before, after);
     assert_eq!(before.as_array().unwrap().len(), 4);
+    let ids: Vec<(&str, &str, &str)> = after
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["serial"].as_str().unwrap(),
+                t["device_serial"].as_str().unwrap(),
+                t["pskc_key_id"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            ("123456", "123456", "2"),
+            ("654321", "654321", "1"),
+            ("9999999", "9999999", "3"),
+            ("9999999:4", "9999999", "4"),
+        ]
+    );
     assert!(
         before
             .as_array()

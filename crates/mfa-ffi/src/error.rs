@@ -831,7 +831,7 @@ impl From<mfa_store::Error> for mfa_result {
             E::TokenAssigned { .. } => R::TokenAssigned,
             E::TokenNotAssigned { .. } => R::TokenNotAssigned,
             E::TooManyTokens { .. } => R::TooManyTokens,
-            E::ImportRefused { .. } => R::ImportRefused,
+            E::ImportRefused { .. } | E::ImportAbandoned => R::ImportRefused,
             E::ActivationFailed { reason, .. } => reason.into(),
             E::ResyncFailed { reason, .. } => reason.into(),
             E::TokenParams { .. } => R::TokenMisconfigured,

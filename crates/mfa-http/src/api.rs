@@ -11,12 +11,11 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use mfa_notify::{CodeChannel, Notifier, OneTimeCode};
+use mfa_notify::{Notifier, SmsCode, Withdrawal};
 use mfa_oath::UnixTime;
-use mfa_record::{DenialKind, DenialReason, PhoneNumber};
+use mfa_record::{DenialKind, DenialReason};
 use mfa_store::{
-    ApprovedBy, AuthOutcome, AuthRequest, Channel, CodeIssue, Method, Presented, Store,
-    VerifyContext,
+    ApprovedBy, AuthOutcome, AuthRequest, Channel, Method, Presented, Store, VerifyContext,
 };
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
@@ -636,53 +635,37 @@ impl Shared {
         }
     }
 
-    /// Issues an SMS code for `user` and sends it; `Ok(false)` when no
-    /// sender is configured or sending failed (the method is then not
-    /// offered). A code still pending was sent before: nothing is sent.
+    /// Issues an SMS code for `user` and sends it (mfa-notify's one flow,
+    /// shared with `mfa radius serve`: a code that could not be sent is
+    /// withdrawn); `Ok(false)` when no sender is configured or sending
+    /// failed (the method is then not offered). A code still pending was
+    /// sent before: nothing is sent.
     async fn send_sms(&self, user: &str) -> Result<bool, Fail> {
+        // Without a sender no store call is needed (nor a slot for one).
         let Some(notifier) = self.notifier.clone().filter(|n| n.config().has_phone()) else {
             return Ok(false);
         };
         let now = self.now();
         let digits = self.config.code_digits;
         let user = user.to_owned();
-        let sent = self
-            .blocking(move |store| {
-                let Some(phone) = store
-                    .user(&user)?
-                    .and_then(|u| u.phone)
-                    .and_then(|p| PhoneNumber::new(p).ok())
-                else {
-                    return Ok(Err("no valid phone number"));
-                };
-                let (code, expires) = match store.issue_code(&user, Channel::Sms, digits, now)? {
-                    CodeIssue::New { code, expires } => (code, expires),
-                    CodeIssue::Pending { .. } => return Ok(Ok(())),
-                    _ => return Ok(Err("unknown code issue")),
-                };
-                let sent = match OneTimeCode::new(code.expose()) {
-                    Ok(otc) => notifier
-                        .send_code(&phone, CodeChannel::Sms, &otc, now, expires)
-                        .map_err(|e| {
-                            tracing::warn!(target: "mfa_http", error = %e, "SMS code not sent");
-                            "send failed"
-                        }),
-                    Err(_) => Err("code refused by the sender"),
-                };
-                if sent.is_err() {
-                    // Nobody received it: it must not stay pending and
-                    // valid (the next challenge would answer "already
-                    // sent" and the code could still sign in).
-                    store.withdraw_code(&user, Channel::Sms, &code, now)?;
-                }
-                Ok(sent)
-            })
+        let outcome = self
+            .blocking(
+                move |store| match notifier.send_sms_code(store, &user, digits, now)? {
+                    // The code may still be pending: a store failure, as before.
+                    SmsCode::Undelivered {
+                        withdrawal: Withdrawal::Failed(e),
+                        ..
+                    } => Err(e),
+                    other => Ok(other),
+                },
+            )
             .await?;
-        match sent {
-            Ok(()) => Ok(true),
-            Err(why) => {
+        match outcome {
+            SmsCode::Sent { .. } | SmsCode::AlreadySent { .. } => Ok(true),
+            SmsCode::NoSender => Ok(false),
+            other => {
                 self.metrics.notify_errors.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(target: "mfa_http", why, "SMS method not offered");
+                tracing::warn!(target: "mfa_http", why = %other, "SMS method not offered");
                 Ok(false)
             }
         }

@@ -7,6 +7,7 @@ mod config;
 mod error;
 mod notifier;
 mod smtp;
+mod store_code;
 mod template;
 mod webhook;
 
@@ -18,6 +19,7 @@ pub use config::{
 };
 pub use error::{Cause, Error, Transport};
 pub use notifier::{FraudDelivery, Notifier, RecipientOutcome};
+pub use store_code::{SmsCode, Withdrawal};
 pub use template::MAX_TEMPLATE_LEN;
 
 #[cfg(test)]

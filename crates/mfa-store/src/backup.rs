@@ -3,7 +3,7 @@
 //! The format is line-based UTF-8 text (see `docs/store.md`):
 //!
 //! ```text
-//! mfa-store-backup 2 schema 4
+//! mfa-store-backup 2 schema 6
 //! table mfa_keys 4
 //! r<TAB>i1<TAB>b…<TAB>i1<TAB>b…
 //! table users 12
@@ -101,6 +101,8 @@ const TABLES: &[(&str, &[&str], &str)] = &[
             "not_before",
             "not_after",
             "issuer",
+            "device_serial",
+            "pskc_key_id",
         ],
         "serial",
     ),
@@ -153,6 +155,17 @@ const TABLES: &[(&str, &[&str], &str)] = &[
         "user_id, name",
     ),
 ];
+
+/// What a backup reads of `table`: only what is live. The rows of an
+/// all-or-nothing import that has not committed are left out, and so are
+/// the users it created that have nothing else (as if it had not begun).
+fn backed_up(table: &str) -> &str {
+    match table {
+        "tokens" => "live_tokens",
+        "users" => "live_users",
+        _ => table,
+    }
+}
 
 fn header() -> String {
     format!("mfa-store-backup {FORMAT} schema {SCHEMA_VERSION}\n")
@@ -246,7 +259,11 @@ impl Store {
             w.line(&header())?;
             for (table, cols, order) in TABLES {
                 w.line(&format!("table {table} {}\n", cols.len()))?;
-                let sql = format!("SELECT {} FROM {table} ORDER BY {order}", cols.join(", "));
+                let sql = format!(
+                    "SELECT {} FROM {} ORDER BY {order}",
+                    cols.join(", "),
+                    backed_up(table)
+                );
                 for row in tx.query(table, &sql, &[])? {
                     let mut line = String::from("r");
                     for v in &row.vals {
@@ -348,10 +365,18 @@ fn count(tx: &mut dyn Tx, table: &'static str) -> Result<u64, Error> {
 /// The oldest schema whose backups (format 2) this code restores.
 const OLDEST_SCHEMA: u32 = 3;
 
-/// Columns of `tokens` that schema 4 appended (the key validity period
-/// and the issuer): a schema-3 backup has none of them, and its rows get
-/// NULL (no period), under which their `token-row/v1` MACs still verify.
-const TOKEN_COLS_SINCE_4: usize = 3;
+/// How many of the `tokens` columns (the last ones in [`TABLES`]) a
+/// backup of `schema` lacks: schema 4 appended the key validity period and
+/// the issuer (3), schema 5 the PSKC device serial and Key Id (2). The
+/// missing columns restore as NULL (no period, no device serial or Key Id),
+/// under which the rows' `token-row/v1` or `v2` MACs still verify.
+fn token_cols_missing(schema: u32) -> usize {
+    match schema {
+        ..=3 => 5,
+        4 => 2,
+        _ => 0,
+    }
+}
 
 /// The schema of a backup whose header line is this format's, or the
 /// header's problem.
@@ -493,8 +518,9 @@ fn restore_in(
                 .iter()
                 .find(|(t, _, _)| *t == name)
                 .ok_or_else(|| bad(BackupProblem::Table))?;
-            let cols: &[&str] = if *table == "tokens" && schema < 4 {
-                cols.get(..cols.len() - TOKEN_COLS_SINCE_4).unwrap_or(cols)
+            let cols: &[&str] = if *table == "tokens" {
+                cols.get(..cols.len() - token_cols_missing(schema))
+                    .unwrap_or(cols)
             } else {
                 cols
             };

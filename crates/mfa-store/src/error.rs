@@ -130,6 +130,12 @@ pub enum Error {
         /// Which tokens were refused and why.
         report: crate::ImportReport,
     },
+    /// An all-or-nothing import could not go on or commit because its rows
+    /// were taken away meanwhile as those of an import whose process had
+    /// ended (it wrote no batch for [`crate::DEAD_IMPORT_SECS`]); nothing
+    /// was imported.
+    #[error("import abandoned: its rows were purged before it could commit; nothing was imported")]
+    ImportAbandoned,
     /// Activation: the code shown by the token was not accepted.
     #[error("activation of token {serial} failed: {reason}")]
     ActivationFailed {

@@ -35,7 +35,7 @@ pub use settings::{
     MAX_OPAQUE_NAME_LEN, MAX_OPAQUE_VALUE_LEN, OPAQUE_PREFIX, SETTINGS, Setting, setting,
 };
 pub use store::{
-    ApprovedBy, AuthOutcome, AuthRequest, CodeIssue, IMPORT_BATCH, MAX_APP_PASSWORDS,
-    MAX_SERIAL_LEN, MAX_USER_ID_LEN, Method, Presented, Store,
+    ApprovedBy, AuthOutcome, AuthRequest, CodeIssue, DEAD_IMPORT_SECS, IMPORT_BATCH,
+    MAX_APP_PASSWORDS, MAX_SERIAL_LEN, MAX_USER_ID_LEN, Method, Presented, Store,
 };
 pub use tls::{SslMode, connect_postgres, redact_url};

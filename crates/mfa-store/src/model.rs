@@ -141,6 +141,14 @@ pub struct NewToken {
     /// `Policy/ExpiryDate`): after it the token neither activates nor signs
     /// anyone in.
     pub not_after: Option<i64>,
+    /// The device serial number the PSKC file gave (DeviceInfo/SerialNo),
+    /// if the token came from one: several keys of one device share it
+    /// (RFC 6030 §8) while each has its own [`NewToken::serial`]. Written
+    /// back as SerialNo on export.
+    pub device_serial: Option<String>,
+    /// The PSKC Key Id the file gave, if the token came from one; written
+    /// back as the Key Id on export.
+    pub pskc_key_id: Option<String>,
 }
 
 impl NewToken {
@@ -167,6 +175,8 @@ impl NewToken {
             issuer: None,
             not_before: None,
             not_after: None,
+            device_serial: None,
+            pskc_key_id: None,
         }
     }
 
@@ -186,13 +196,44 @@ impl NewToken {
 }
 
 impl From<mfa_import::ImportedToken> for NewToken {
-    /// An accepted token of an mfa-import report. The serial is the
+    /// An accepted token of an mfa-import report: the one conversion every
+    /// front end (the `mfa` command, the C ABI) uses. The serial is the
     /// identity the report gave it (`ImportedToken::identity`: the serial
     /// number, `serial:KeyId` for a further key of the same device, the
     /// PSKC key id when there is no serial, an otpauth label), else its
-    /// serial number or key id (a token with none is rejected by the
-    /// import as an empty serial); the
-    /// user (cloud CSV `upn`) is assigned on import.
+    /// serial number or key id; a token with none, or of a kind this store
+    /// does not know, gets an empty serial, which the import rejects
+    /// ([`ImportRejection::FieldLength`]). The user (cloud CSV `upn`) is
+    /// assigned on import. A key read from PSKC keeps its DeviceInfo/SerialNo
+    /// and Key Id as [`NewToken::device_serial`] and
+    /// [`NewToken::pskc_key_id`]; CSV rows and otpauth URIs have neither.
+    ///
+    /// ```
+    /// use mfa_import::{ImportReport, PskcOptions, PskcReader};
+    /// use mfa_store::NewToken;
+    /// let xml = br#"<?xml version="1.0"?>
+    /// <KeyContainer Version="1.0" xmlns="urn:ietf:params:xml:ns:keyprov:pskc">
+    ///  <KeyPackage><DeviceInfo><SerialNo>SN1</SerialNo></DeviceInfo>
+    ///   <Key Id="a" Algorithm="urn:ietf:params:xml:ns:keyprov:pskc:hotp">
+    ///    <Data><Secret><PlainValue>MTIzNDU2Nzg5MDEyMzQ1Njc4OTA=</PlainValue></Secret>
+    ///    <Counter><PlainValue>0</PlainValue></Counter></Data></Key></KeyPackage>
+    ///  <KeyPackage><DeviceInfo><SerialNo>SN1</SerialNo></DeviceInfo>
+    ///   <Key Id="b" Algorithm="urn:ietf:params:xml:ns:keyprov:pskc:hotp">
+    ///    <Data><Secret><PlainValue>MTIzNDU2Nzg5MDEyMzQ1Njc4OTA=</PlainValue></Secret>
+    ///    <Counter><PlainValue>0</PlainValue></Counter></Data></Key></KeyPackage>
+    /// </KeyContainer>"#;
+    /// let mut report = ImportReport::new();
+    /// let tokens: Vec<NewToken> = PskcReader::new(&xml[..], PskcOptions::new())
+    ///     .tokens()
+    ///     .filter_map(|t| report.record(t))
+    ///     .map(NewToken::from)
+    ///     .collect();
+    /// let seen: Vec<_> = tokens
+    ///     .iter()
+    ///     .map(|t| (t.serial.as_str(), t.device_serial.as_deref(), t.pskc_key_id.as_deref()))
+    ///     .collect();
+    /// assert_eq!(seen, [("SN1", Some("SN1"), Some("a")), ("SN1:b", Some("SN1"), Some("b"))]);
+    /// ```
     fn from(t: mfa_import::ImportedToken) -> NewToken {
         let (kind, counter, drift) = match t.kind {
             mfa_import::TokenKind::Hotp { params, state } => (
@@ -213,15 +254,20 @@ impl From<mfa_import::ImportedToken> for NewToken {
         );
         let serial = if known {
             // The identity `ImportReport::record` gave it (`serial:KeyId` for
-            // a further key of one device, RFC 6030 §8), else as read.
-            t.identity()
-                .map(str::to_owned)
-                .or(t.serial)
-                .or(t.key_id)
-                .unwrap_or_default()
+            // a further key of one device, RFC 6030 §8), else as read (the
+            // serial number, else the Key Id).
+            t.identity().map(str::to_owned).unwrap_or_default()
         } else {
             String::new()
         };
+        // Only a PSKC KeyPackage has a device serial and Key Id of its own
+        // (a CSV serial or an otpauth label is the token's serial itself).
+        let (device_serial, pskc_key_id) =
+            if matches!(t.location, mfa_import::Location::KeyPackage { .. }) {
+                (t.serial, t.key_id)
+            } else {
+                (None, None)
+            };
         NewToken {
             serial,
             kind,
@@ -234,6 +280,8 @@ impl From<mfa_import::ImportedToken> for NewToken {
             issuer: t.issuer,
             not_before: t.not_before,
             not_after: t.not_after,
+            device_serial,
+            pskc_key_id,
         }
     }
 }
@@ -334,9 +382,72 @@ pub struct TokenInfo {
     pub manufacturer: Option<String>,
     /// Model, if known.
     pub model: Option<String>,
+    /// The PSKC device serial (DeviceInfo/SerialNo) it was imported with,
+    /// if it came from a PSKC file ([`NewToken::device_serial`]).
+    pub device_serial: Option<String>,
+    /// The PSKC Key Id it was imported with, if it came from a PSKC file.
+    pub pskc_key_id: Option<String>,
 }
 
 impl TokenInfo {
+    /// This token with its secret as mfa-import's writer takes it, for an
+    /// export ([`crate::Store::export_tokens`] then
+    /// `mfa_import::PskcWriter`): kind, parameters and state (the HOTP
+    /// next counter, the TOTP drift), user, validity period, issuer,
+    /// manufacturer and model. A key imported from PSKC gets back the
+    /// DeviceInfo/SerialNo and Key Id it came with, so several keys of one
+    /// device are again several KeyPackages with one SerialNo (RFC 6030
+    /// §8) and a re-import gives each the same serial as here; any other
+    /// token is written under its serial (as SerialNo and Key Id).
+    ///
+    /// ```
+    /// # use mfa_store::{ImportMode, MasterKey, NewToken, Store, TokenKind};
+    /// # use mfa_oath::{HotpParams, Secret, UnixTime};
+    /// # let dir = tempfile::tempdir()?;
+    /// # let store = Store::open(&format!("sqlite:{}", dir.path().join("m.db").display()),
+    /// #                        &MasterKey::new(1, [7; 32]))?;
+    /// let mut t = NewToken::new("9999999:4", TokenKind::Hotp(HotpParams::default()),
+    ///                           Secret::from_bytes(b"12345678901234567890")?);
+    /// t.device_serial = Some("9999999".into());
+    /// t.pskc_key_id = Some("4".into());
+    /// store.import([t], ImportMode::AllOrNothing, UnixTime::from_secs(1))?;
+    /// let (info, secret) = store.export_tokens("root", UnixTime::from_secs(2))?.remove(0);
+    /// let out = info.to_pskc(secret);
+    /// assert_eq!((out.serial.as_deref(), out.key_id.as_deref()), (Some("9999999"), Some("4")));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn to_pskc(&self, secret: Secret) -> mfa_import::ImportedToken {
+        let kind = match self.kind {
+            TokenKind::Totp(params) => mfa_import::TokenKind::Totp {
+                params,
+                state: mfa_oath::TotpState {
+                    last_step: self.last_step,
+                    drift: self.drift,
+                },
+            },
+            TokenKind::Hotp(params) => mfa_import::TokenKind::Hotp {
+                params,
+                state: mfa_oath::HotpState {
+                    last_counter: self.last_step,
+                },
+            },
+        };
+        let mut t = mfa_import::ImportedToken::new(secret, kind);
+        if self.device_serial.is_some() || self.pskc_key_id.is_some() {
+            t.serial = self.device_serial.clone();
+            t.key_id = self.pskc_key_id.clone();
+        } else {
+            t.serial = Some(self.serial.clone());
+        }
+        t.user = self.user.clone();
+        t.not_before = self.not_before;
+        t.not_after = self.not_after;
+        t.issuer = self.issuer.clone();
+        t.manufacturer = self.manufacturer.clone();
+        t.model = self.model.clone();
+        t
+    }
+
     /// Whether the key may be used at `now`: inside its validity period
     /// (both ends inclusive; an open end does not limit). The one place
     /// this rule lives; activation and sign-in ask it.

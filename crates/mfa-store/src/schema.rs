@@ -5,7 +5,7 @@ use crate::db::{BackendKind, Tx, Val, int};
 use crate::{Error, MasterKey};
 
 /// The schema version this code writes and understands.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// Migration `i` takes the schema from version `i` to `i + 1`. `{BLOB}` and
 /// `{ID}` are replaced per backend. Never edit a released migration: append.
@@ -161,6 +161,48 @@ ALTER TABLE tokens ADD COLUMN issuer TEXT;
 ALTER TABLE import_staging ADD COLUMN not_before BIGINT;
 ALTER TABLE import_staging ADD COLUMN not_after BIGINT;
 ALTER TABLE import_staging ADD COLUMN issuer TEXT;
+",
+    // 4 -> 5: the PSKC device serial (DeviceInfo/SerialNo) and Key Id of
+    // an imported key as the file gave them (RFC 6030 §8: several keys of
+    // one device share the serial), so an export writes them back; NULL
+    // for tokens that did not come from PSKC. Covered by the row MAC
+    // (`token-row/v3` when either is set; see `row_mac`); rows without
+    // them keep their v1/v2 MAC.
+    "
+ALTER TABLE tokens ADD COLUMN device_serial TEXT;
+ALTER TABLE tokens ADD COLUMN pskc_key_id TEXT;
+ALTER TABLE import_staging ADD COLUMN device_serial TEXT;
+ALTER TABLE import_staging ADD COLUMN pskc_key_id TEXT;
+",
+    // 5 -> 6: all-or-nothing imports write their rows straight into
+    // `tokens`, marked with the import's id, and they count only once the
+    // import's row in `imports` is committed: the commit is one small
+    // update, however large the import. Every read that decides what a
+    // token is reads `live_tokens`; serials and per-user slots are taken
+    // by pending rows too. Users an import creates carry its id until it
+    // ends, so a refused import can take them away again; `live_users`
+    // leaves out those that have nothing else yet (for counts and
+    // backups). PostgreSQL fixes a view's `*` when it is created: a later
+    // migration that adds a column to `tokens` or `users` re-creates the
+    // view.
+    "
+CREATE TABLE imports (
+    import_id BIGINT PRIMARY KEY,
+    started_at BIGINT NOT NULL,
+    heartbeat BIGINT NOT NULL,
+    committed_at BIGINT
+);
+ALTER TABLE tokens ADD COLUMN import_id BIGINT;
+ALTER TABLE users ADD COLUMN import_id BIGINT;
+CREATE INDEX tokens_import ON tokens (import_id) WHERE import_id IS NOT NULL;
+CREATE INDEX users_import ON users (import_id) WHERE import_id IS NOT NULL;
+CREATE VIEW live_tokens AS SELECT * FROM tokens WHERE import_id IS NULL
+    OR import_id IN (SELECT import_id FROM imports WHERE committed_at IS NOT NULL);
+CREATE VIEW live_users AS SELECT * FROM users WHERE NOT (import_id IS NOT NULL
+    AND import_id IN (SELECT import_id FROM imports WHERE committed_at IS NULL)
+    AND NOT EXISTS (SELECT 1 FROM live_tokens t WHERE t.user_id = users.user_id)
+    AND NOT EXISTS (SELECT 1 FROM app_passwords a WHERE a.user_id = users.user_id));
+DROP TABLE import_staging;
 ",
 ];
 

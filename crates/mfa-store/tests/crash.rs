@@ -27,7 +27,12 @@ fn child_import() {
     let Ok(spec) = std::env::var(CHILD_ENV) else {
         return;
     };
-    let (url, marker) = spec.split_once('\n').unwrap();
+    let mut lines = spec.split('\n');
+    let (url, marker, now) = (
+        lines.next().unwrap(),
+        lines.next().unwrap(),
+        lines.next().unwrap().parse::<u64>().unwrap(),
+    );
     let store = Store::open(url, &key()).unwrap();
     let marker = marker.to_owned();
     let tokens = (0..N).map(move |i| {
@@ -37,21 +42,32 @@ fn child_import() {
         totp_token(&format!("BULK-{i:06}"), i)
     });
     store
-        .import(tokens, ImportMode::AllOrNothing, at(T0))
+        .import(tokens, ImportMode::AllOrNothing, at(now))
         .unwrap();
 }
 
-fn run_child(b: &Backend, kill: bool) -> bool {
+/// Runs the child importing at `now`; with `kill`, SIGKILLs it once its
+/// import is under way and says whether it was still running.
+fn run_child(b: &Backend, kill: bool, now: u64) -> bool {
     let dir = tempfile::tempdir().unwrap();
     let marker = dir.path().join("started");
     let mut child = std::process::Command::new(std::env::current_exe().unwrap())
         .args(["--exact", "child_import", "--test-threads", "1", "--quiet"])
-        .env(CHILD_ENV, format!("{}\n{}", b.url, marker.display()))
-        .stdout(std::process::Stdio::null())
+        .env(CHILD_ENV, format!("{}\n{}\n{now}", b.url, marker.display()))
+        .stdout(if kill {
+            std::process::Stdio::null()
+        } else {
+            std::process::Stdio::piped()
+        })
         .spawn()
         .unwrap();
     if !kill {
-        assert!(child.wait().unwrap().success());
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "the child's import failed:\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
         return false;
     }
     let deadline = Instant::now() + Duration::from_secs(120);
@@ -74,7 +90,7 @@ fn killed_import_leaves_all_or_none(b: &Backend) {
     let s = b.open();
     enrol(&s, "alice", "T1", 1);
     drop(s);
-    let killed_mid_import = run_child(b, true);
+    let killed_mid_import = run_child(b, true, T0);
     let s = b.open();
     let tokens = s.stats().unwrap().tokens;
     eprintln!(
@@ -93,8 +109,11 @@ fn killed_import_leaves_all_or_none(b: &Backend) {
             .is_approved()
     );
     if tokens == 1 {
+        // Once the killed import has shown no sign of life for
+        // DEAD_IMPORT_SECS (it ran for seconds), the next import takes its rows
+        // away and goes in.
         drop(s);
-        run_child(b, false);
+        run_child(b, false, T0 + 2 * mfa_store::DEAD_IMPORT_SECS);
         assert_eq!(b.open().stats().unwrap().tokens, u64::from(N) + 1);
     }
 }

@@ -107,7 +107,8 @@ fn an_edited_backup_restores_nothing(b: &Backend) {
     let mut file = Vec::new();
     s.backup(&mut file).unwrap();
     let text = String::from_utf8(file.clone()).unwrap();
-    assert!(text.starts_with("mfa-store-backup 2 schema 4\n"), "{text}");
+    let header = format!("mfa-store-backup 2 schema {}\n", mfa_store::SCHEMA_VERSION);
+    assert!(text.starts_with(&header), "{text}");
     assert!(text.lines().last().unwrap().starts_with("hmac-sha256 "));
     let target = Backend::sqlite();
     let restore = |bytes: &[u8]| {
@@ -135,7 +136,7 @@ fn an_edited_backup_restores_nothing(b: &Backend) {
         Err(Error::BackupFormat { .. })
     ));
     // A format-1 backup is refused as unauthenticated.
-    let v1 = format!("{body}sha256 {sha}\n").replacen("backup 2 schema 4", "backup 1 schema 2", 1);
+    let v1 = format!("{body}sha256 {sha}\n").replacen(&header, "mfa-store-backup 1 schema 2\n", 1);
     assert!(matches!(
         restore(v1.as_bytes()),
         Err(Error::BackupFormat {

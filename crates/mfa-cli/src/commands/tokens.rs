@@ -180,29 +180,9 @@ pub(crate) fn run(g: &Global, cmd: TokensCommand, out: &mut Output<'_>) -> Resul
             )
             .map_err(|e| fail(&e))?;
             for (info, secret) in tokens.iter() {
-                let kind = match info.kind {
-                    TokenKind::Totp(params) => mfa_import::TokenKind::Totp {
-                        params,
-                        state: mfa_oath::TotpState {
-                            last_step: info.last_step,
-                            drift: info.drift,
-                        },
-                    },
-                    TokenKind::Hotp(params) => mfa_import::TokenKind::Hotp {
-                        params,
-                        state: mfa_oath::HotpState {
-                            last_counter: info.last_step,
-                        },
-                    },
-                };
-                let mut t = mfa_import::ImportedToken::new(secret.clone(), kind);
-                t.serial = Some(info.serial.clone());
-                t.user = info.user.clone();
-                t.not_before = info.not_before;
-                t.not_after = info.not_after;
-                t.issuer = info.issuer.clone();
-                t.manufacturer = info.manufacturer.clone();
-                t.model = info.model.clone();
+                // mfa-store's one mapping back to PSKC (device serial and
+                // Key Id as imported).
+                let t = info.to_pskc(secret.clone());
                 w.write_token(&t).map_err(|e| fail(&e))?;
             }
             let out_file = w.finish().map_err(|e| fail(&e))?;
@@ -273,6 +253,7 @@ pub(super) fn token_json(t: &TokenInfo) -> serde_json::Value {
         "not_before": t.not_before, "not_after": t.not_after,
         "valid_now": t.valid_at(now()),
         "issuer": t.issuer, "manufacturer": t.manufacturer, "model": t.model,
+        "device_serial": t.device_serial, "pskc_key_id": t.pskc_key_id,
     })
 }
 

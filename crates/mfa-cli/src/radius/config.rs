@@ -17,6 +17,11 @@ use zeroize::{Zeroize, Zeroizing};
 /// The shortest shared secret accepted, in characters.
 pub(crate) const MIN_SECRET_CHARS: usize = 16;
 
+/// The `challenge_timeout` values accepted, in seconds: how long the State
+/// of an Access-Challenge may be answered. The default is mfa-radius's
+/// ([`mfa_radius::Config::default`], 120 s).
+pub(crate) const CHALLENGE_TIMEOUT_SECS: core::ops::RangeInclusive<u64> = 1..=600;
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileConfig {
@@ -26,6 +31,7 @@ struct FileConfig {
     server_name: Option<String>,
     workers: Option<usize>,
     queue: Option<usize>,
+    challenge_timeout: Option<u64>,
     #[serde(default)]
     clients: Vec<FileClient>,
     upstream: Option<FileUpstream>,
@@ -106,6 +112,8 @@ pub(crate) struct Settings {
     pub(crate) server_name: String,
     pub(crate) workers: usize,
     pub(crate) queue: usize,
+    /// Seconds the State of an Access-Challenge may be answered.
+    pub(crate) challenge_timeout: u64,
     pub(crate) clients: Vec<ClientEntry>,
     pub(crate) upstream: Option<Upstream>,
     pub(crate) notify: Option<mfa_notify::NotifyConfig>,
@@ -310,6 +318,16 @@ pub(crate) fn parse(text: &str, base: &Path) -> Result<Settings, String> {
     if !(1..=65_536).contains(&queue) {
         return Err(format!("queue = {queue}: 1 to 65536"));
     }
+    let challenge_timeout = file
+        .challenge_timeout
+        .unwrap_or(mfa_radius::Config::default().session_ttl);
+    if !CHALLENGE_TIMEOUT_SECS.contains(&challenge_timeout) {
+        return Err(format!(
+            "challenge_timeout = {challenge_timeout}: seconds, {} to {}",
+            CHALLENGE_TIMEOUT_SECS.start(),
+            CHALLENGE_TIMEOUT_SECS.end()
+        ));
+    }
     let server_name = file
         .server_name
         .clone()
@@ -323,6 +341,7 @@ pub(crate) fn parse(text: &str, base: &Path) -> Result<Settings, String> {
         server_name,
         workers,
         queue,
+        challenge_timeout,
         clients,
         upstream,
         notify: file.notify,
@@ -397,6 +416,29 @@ key_file = "mfa.key"
         assert!(e.contains("not a CIDR"), "{e}");
         let e = cfg("[[clients]]\nname = \"vpn\"\naddress = \"10.0.0.0/8\"\nsecret = \"0123456789abcdef\"\nmode = \"password-otp\"\n").unwrap_err();
         assert!(e.contains("needs an [upstream]"), "{e}");
+    }
+
+    #[test]
+    fn challenge_timeout_defaults_to_the_protocol_default_and_is_bounded() {
+        let client = "[[clients]]\nname = \"vpn\"\naddress = \"10.0.0.0/8\"\nsecret = \"0123456789abcdef\"\nmode = \"challenge\"\n";
+        let s = cfg(client).unwrap();
+        assert_eq!(s.challenge_timeout, 120);
+        assert_eq!(
+            s.challenge_timeout,
+            mfa_radius::Config::default().session_ttl
+        );
+        for ok in [1, 30, 600] {
+            let s = cfg(&format!("challenge_timeout = {ok}\n{client}")).unwrap();
+            assert_eq!(s.challenge_timeout, ok);
+        }
+        for bad in [0, 601, 86_400] {
+            let e = cfg(&format!("challenge_timeout = {bad}\n{client}")).unwrap_err();
+            assert_eq!(e, format!("challenge_timeout = {bad}: seconds, 1 to 600"));
+        }
+        let e = cfg(&format!("challenge_timeout = -1\n{client}")).unwrap_err();
+        assert!(e.contains("line 5"), "{e}");
+        let e = cfg(&format!("challenge_timeout = \"2m\"\n{client}")).unwrap_err();
+        assert!(e.contains("line 5"), "{e}");
     }
 
     #[test]

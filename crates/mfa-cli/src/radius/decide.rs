@@ -6,13 +6,10 @@
 use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
-use mfa_notify::{CodeChannel, Notifier, OneTimeCode};
+use mfa_notify::{Notifier, SmsCode};
 use mfa_oath::UnixTime;
 use mfa_radius::{Code, Credentials, Decision, Limits, OutgoingRequest, split_trailing_code};
-use mfa_record::PhoneNumber;
-use mfa_store::{
-    AuthOutcome, AuthRequest, Channel, CodeIssue, Method, Presented, Store, VerifyContext,
-};
+use mfa_store::{AuthOutcome, AuthRequest, Channel, Method, Presented, Store, VerifyContext};
 use zeroize::Zeroizing;
 
 use super::config::Upstream;
@@ -193,50 +190,30 @@ impl Shared {
     }
 
     fn sms_challenge(&self, user: &str, now: UnixTime) -> Decided {
-        let Some(notifier) = self.notifier.as_ref().filter(|n| n.config().has_phone()) else {
+        let Some(notifier) = self.notifier.as_ref() else {
             return reject("denied: the user has only a phone and no SMS sender is configured");
         };
-        let phone = match self.store.user(user) {
-            Ok(Some(profile)) => profile.phone,
-            Ok(None) => None,
-            Err(e) => return reject(format!("store error: {e}")),
-        };
-        let Some(to) = phone.and_then(|p| PhoneNumber::new(p).ok()) else {
-            return reject("denied: no valid phone number");
-        };
-        let masked = to.masked();
-        let sent = match self.store.issue_code(user, Channel::Sms, 6, now) {
-            Ok(CodeIssue::New { code, expires }) => {
-                let delivered = OneTimeCode::new(code.expose())
-                    .and_then(|c| notifier.send_code(&to, CodeChannel::Sms, &c, now, expires));
-                match delivered {
-                    Ok(()) => "challenge: SMS code sent",
-                    Err(e) => {
-                        // Not left pending: the next request issues and
-                        // sends a new code; this one cannot sign in.
-                        let withdrawn =
-                            match self.store.withdraw_code(user, Channel::Sms, &code, now) {
-                                Ok(true) => "code withdrawn",
-                                Ok(false) => "no pending code to withdraw",
-                                Err(_) => "code NOT withdrawn (store error)",
-                            };
-                        return reject(format!(
-                            "SMS delivery to {masked} failed: {e}; {withdrawn}"
-                        ));
-                    }
-                }
-            }
+        // The one SMS-code flow (issue, send, withdraw if undelivered) is
+        // mfa-notify's, shared with mfa-http.
+        let (to, reason) = match notifier.send_sms_code(&self.store, user, 6, now) {
+            Ok(SmsCode::Sent { to, .. }) => (to, "challenge: SMS code sent"),
             // Sent earlier and still valid: not sent again.
-            Ok(CodeIssue::Pending { .. }) => "challenge: SMS code already sent, still valid",
-            Ok(other) => return reject(format!("unexpected code issue {other:?}")),
+            Ok(SmsCode::AlreadySent { to, .. }) => {
+                (to, "challenge: SMS code already sent, still valid")
+            }
+            Ok(SmsCode::NoSender) => {
+                return reject("denied: the user has only a phone and no SMS sender is configured");
+            }
+            Ok(other @ SmsCode::NoPhone) => return reject(format!("denied: {other}")),
+            Ok(other) => return reject(other.to_string()),
             Err(e) => return reject(format!("store error: {e}")),
         };
         Decided {
             decision: Decision::Challenge {
-                message: format!("Enter the code sent to {masked}"),
+                message: format!("Enter the code sent to {to}"),
                 session: Expect::Sms,
             },
-            reason: sent.into(),
+            reason: reason.into(),
         }
     }
 }

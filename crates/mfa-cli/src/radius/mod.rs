@@ -59,9 +59,10 @@ pub(crate) fn run(cmd: RadiusCommand, out: &mut Output<'_>) -> Result<(), Failur
         let db = mfa_store::redact_url(&settings.db);
         let upstream = settings.upstream.as_ref().map(|u| u.address.to_string());
         let text = format!(
-            "configuration OK: listen {}, {} client(s), store {db}, upstream {}, {} warning(s)",
+            "configuration OK: listen {}, {} client(s), challenge timeout {} s, store {db}, upstream {}, {} warning(s)",
             settings.listen,
             settings.clients.len(),
+            settings.challenge_timeout,
             upstream.as_deref().unwrap_or("none"),
             settings.warnings.len()
         );
@@ -70,6 +71,7 @@ pub(crate) fn run(cmd: RadiusCommand, out: &mut Output<'_>) -> Result<(), Failur
                 "ok": true,
                 "listen": settings.listen.to_string(),
                 "clients": settings.clients.len(),
+                "challenge_timeout": settings.challenge_timeout,
                 "db": db,
                 "upstream": upstream,
                 "warnings": settings.warnings,

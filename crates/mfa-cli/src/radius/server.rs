@@ -131,7 +131,9 @@ async fn serve(
     let (jobs, workers) = spawn_workers(settings.workers, settings.queue, &shared, &done_tx)?;
     drop(done_tx);
     let mut jobs = Some(jobs);
-    let mut endpoint: Endpoint<Expect> = Endpoint::new(Config::default());
+    let mut config = Config::default();
+    config.session_ttl = settings.challenge_timeout;
+    let mut endpoint: Endpoint<Expect> = Endpoint::new(config);
     let mut pending: HashMap<u64, PendingRequest<Expect>> = HashMap::new();
     let mut next_id: u64 = 0;
     let mut counters = Counters::default();
@@ -143,6 +145,7 @@ async fn serve(
         clients = settings.clients.len(),
         workers = settings.workers,
         queue = settings.queue,
+        challenge_timeout = settings.challenge_timeout,
         upstream = settings.upstream.as_ref().map(|u| u.address.to_string()).as_deref().unwrap_or("none"),
         "radius server ready"
     );

@@ -674,7 +674,7 @@ impl Store {
         };
         let rows = tx.query(
             "tokens",
-            "SELECT serial, kind FROM tokens WHERE user_id = $1 AND active = 1 ORDER BY serial",
+            "SELECT serial, kind FROM live_tokens WHERE user_id = $1 AND active = 1 ORDER BY serial",
             &[user.into()],
         )?;
         if !rows.is_empty() && usable(FactorClass::Otp, tx)? {
@@ -843,7 +843,7 @@ impl Store {
         now: UnixTime,
     ) -> Result<Checked, Error> {
         let sql = format!(
-            "SELECT {TOKEN_COLS} FROM tokens WHERE user_id = $1 AND active = 1 ORDER BY serial{}",
+            "SELECT {TOKEN_COLS} FROM live_tokens WHERE user_id = $1 AND active = 1 ORDER BY serial{}",
             tx.for_update()
         );
         let rows = tx.query("tokens", &sql, &[user.into()])?;

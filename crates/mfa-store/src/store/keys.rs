@@ -67,7 +67,7 @@ impl Store {
                 ],
             )?;
             let tokens = tx
-                .query_opt("tokens", "SELECT count(*) FROM tokens", &[])?
+                .query_opt("tokens", "SELECT count(*) FROM live_tokens", &[])?
                 .map(|r| r.u64(0, "count"))
                 .transpose()?
                 .unwrap_or_default();

@@ -34,8 +34,8 @@ mod users;
 pub use app_passwords::MAX_APP_PASSWORDS;
 pub use authenticate::{ApprovedBy, AuthOutcome, AuthRequest, Method, Presented};
 pub use codes::CodeIssue;
-pub use tokens::IMPORT_BATCH;
 pub(crate) use tokens::mac_every_token;
+pub use tokens::{DEAD_IMPORT_SECS, IMPORT_BATCH};
 
 /// Longest user id, in characters: mfa-record's [`UserId::MAX_LEN`], the
 /// one rule, applied wherever the store creates a user.
@@ -201,10 +201,14 @@ pub(crate) fn user_id_error(user: &str) -> Result<UserId, Error> {
     })
 }
 
+/// Creates the user row if it does not exist. A user that an unfinished
+/// all-or-nothing import created is claimed: it stays if that import is
+/// refused.
 pub(crate) fn ensure_user(tx: &mut dyn Tx, user: &str, now: UnixTime) -> Result<(), Error> {
     user_id_error(user)?;
     tx.exec(
-        "INSERT INTO users (user_id, created_at) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING",
+        "INSERT INTO users (user_id, created_at) VALUES ($1, $2) ON CONFLICT (user_id) \
+         DO UPDATE SET import_id = NULL WHERE users.import_id IS NOT NULL",
         &[user.into(), int(now.secs())],
     )?;
     Ok(())

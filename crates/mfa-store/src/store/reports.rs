@@ -75,7 +75,7 @@ impl Store {
             tx.query(
                 "users",
                 "SELECT u.user_id, u.created_at FROM users u WHERE u.created_at < $1 AND (\
-                 EXISTS (SELECT 1 FROM tokens t WHERE t.user_id = u.user_id AND t.active = 1) \
+                 EXISTS (SELECT 1 FROM live_tokens t WHERE t.user_id = u.user_id AND t.active = 1) \
                  OR EXISTS (SELECT 1 FROM app_passwords a WHERE a.user_id = u.user_id) \
                  OR (u.phone IS NOT NULL AND u.phone <> '')) ORDER BY u.user_id",
                 &[int(to.secs())],
@@ -97,13 +97,15 @@ impl Store {
 
     /// Retention: deletes authentication and audit log events older than
     /// `days` days before `now` ([`crate::DEFAULT_RETENTION_DAYS`] is the
-    /// usual choice), and expired one-time codes and remembered devices.
-    /// Returns how many log events were deleted.
+    /// usual choice), expired one-time codes and remembered devices, and
+    /// the rows of all-or-nothing imports whose process ended before they
+    /// committed (no sign of life for [`crate::DEAD_IMPORT_SECS`]). Returns how many log events were deleted.
     ///
     /// # Errors
     /// Database errors.
     pub fn purge_log(&self, now: UnixTime, days: u32) -> Result<u64, Error> {
         let cutoff = now.secs().saturating_sub(u64::from(days) * 86_400);
+        self.withdraw_dead_imports(now)?;
         self.pool.run(Mode::Write, |tx| {
             let a = tx.exec("DELETE FROM auth_log WHERE at < $1", &[int(cutoff)])?;
             let b = tx.exec("DELETE FROM audit_log WHERE at < $1", &[int(cutoff)])?;
@@ -114,11 +116,6 @@ impl Store {
             tx.exec(
                 "DELETE FROM devices WHERE expires_at < $1",
                 &[int(now.secs())],
-            )?;
-            // Rows staged by an all-or-nothing import that crashed.
-            tx.exec(
-                "DELETE FROM import_staging WHERE imported_at < $1",
-                &[int(now.secs().saturating_sub(86_400))],
             )?;
             Ok(a + b)
         })
@@ -155,8 +152,9 @@ impl Store {
                     .map(Option::unwrap_or_default)
             };
             Ok(StoreStats {
-                users: n("users")?,
-                tokens: n("tokens")?,
+                // What is live: not an unfinished import's rows.
+                users: n("live_users")?,
+                tokens: n("live_tokens")?,
                 auth_events: n("auth_log")?,
                 audit_entries: n("audit_log")?,
             })

@@ -35,15 +35,26 @@ pub(super) struct TokenRow {
     pub(super) issuer: Option<String>,
     pub(super) manufacturer: Option<String>,
     pub(super) model: Option<String>,
+    /// The PSKC device serial and Key Id as imported (covered by the MAC:
+    /// an export names the key by them, see [`row_mac`]).
+    pub(super) device_serial: Option<String>,
+    pub(super) pskc_key_id: Option<String>,
 }
 
 /// Tokens committed per transaction by an import.
 pub const IMPORT_BATCH: usize = 1000;
 
+/// An unfinished all-or-nothing import that has written no batch for this
+/// long (seconds) is taken to have ended with its process; the next import
+/// or [`Store::purge_log`] takes its rows away. A live import that was that
+/// slow fails cleanly with [`Error::ImportAbandoned`].
+pub const DEAD_IMPORT_SECS: u64 = 300;
+
 /// The columns of a new token row, as staged by an all-or-nothing import
 /// (every column of `tokens` but `active`, which starts at 0).
 const STAGED_COLS: &str = "serial, kind, algorithm, digits, period, t0, key_id, sealed, user_id, \
-     last_step, drift, manufacturer, model, imported_at, row_mac, not_before, not_after, issuer";
+     last_step, drift, manufacturer, model, imported_at, row_mac, not_before, not_after, issuer, \
+     device_serial, pskc_key_id";
 
 /// `$first, ..., $(first + n - 1)`.
 fn placeholders(first: usize, n: usize) -> String {
@@ -54,9 +65,9 @@ fn placeholders(first: usize, n: usize) -> String {
 }
 
 /// The number of columns in [`STAGED_COLS`].
-const STAGED_N: usize = 18;
+const STAGED_N: usize = 20;
 
-pub(super) const TOKEN_COLS: &str = "serial, kind, algorithm, digits, period, t0, key_id, sealed, user_id, active, last_step, drift, row_mac, not_before, not_after, issuer, manufacturer, model";
+pub(super) const TOKEN_COLS: &str = "serial, kind, algorithm, digits, period, t0, key_id, sealed, user_id, active, last_step, drift, row_mac, not_before, not_after, issuer, manufacturer, model, device_serial, pskc_key_id";
 
 pub(super) fn token_from_row(r: &Row) -> Result<TokenRow, Error> {
     let serial = r.text(0, "serial")?;
@@ -95,19 +106,33 @@ pub(super) fn token_from_row(r: &Row) -> Result<TokenRow, Error> {
         issuer: r.opt_text(15, "issuer")?,
         manufacturer: r.opt_text(16, "manufacturer")?,
         model: r.opt_text(17, "model")?,
+        device_serial: r.opt_text(18, "device_serial")?,
+        pskc_key_id: r.opt_text(19, "pskc_key_id")?,
     })
 }
 
 /// The MAC of a token row's security-relevant columns under the data key:
 /// owner, kind and parameters, key id and sealed secret, active flag, last
-/// step or counter, drift, and the key validity period. Someone with write
-/// access to the database but not the key cannot give a token to another
-/// user, rewind its step or move its validity period.
+/// step or counter, drift, the key validity period, and the PSKC device
+/// serial and Key Id. Someone with write access to the database but not
+/// the key cannot give a token to another user, rewind its step or move its
+/// validity period.
+///
+/// The device serial and Key Id look descriptive (like the issuer,
+/// manufacturer and model, which are not covered), but they are what an
+/// export names the key by: the receiving system, and a re-import here,
+/// derive the token's serial from them. Unprotected, an edit of the
+/// database would make an export hand device A's secret out under device
+/// B's serial, and whoever holds A could sign in as the user given "B".
+/// So they are covered like the serial itself.
 ///
 /// A row without a validity period keeps the `token-row/v1` MAC of schema
 /// 3 (so no row needs recomputing on upgrade); a row with one is MAC'd as
 /// `token-row/v2` with both ends appended, so clearing or changing either
-/// end breaks the MAC.
+/// end breaks the MAC. A row with a device serial or Key Id (schema 5) is
+/// MAC'd as `token-row/v3`: both ends of the period, then both of them;
+/// rows without either keep v1 or v2, and clearing, setting or changing
+/// either breaks the MAC.
 fn row_mac(keys: &Keys, t: &TokenRow) -> [u8; 32] {
     let (kind, p_alg, p_digits, period, t0) = match t.kind {
         TokenKind::Totp(p) => (
@@ -136,12 +161,22 @@ fn row_mac(keys: &Keys, t: &TokenRow) -> [u8; 32] {
         t.last_step.map_or(MacField::None, signed),
         MacField::Int(t.drift),
     ];
-    if t.not_before.is_none() && t.not_after.is_none() {
+    let pskc = t.device_serial.is_some() || t.pskc_key_id.is_some();
+    if t.not_before.is_none() && t.not_after.is_none() && !pskc {
         return keys.mac(b"token-row/v1", &fields);
     }
     fields.push(t.not_before.map_or(MacField::None, MacField::Int));
     fields.push(t.not_after.map_or(MacField::None, MacField::Int));
-    keys.mac(b"token-row/v2", &fields)
+    if !pskc {
+        return keys.mac(b"token-row/v2", &fields);
+    }
+    for v in [&t.device_serial, &t.pskc_key_id] {
+        fields.push(
+            v.as_deref()
+                .map_or(MacField::None, |s| MacField::Bytes(s.as_bytes())),
+        );
+    }
+    keys.mac(b"token-row/v3", &fields)
 }
 
 /// Writes a token row's state (owner, active, last step, drift) with its
@@ -246,6 +281,8 @@ impl TokenRow {
             issuer: self.issuer.clone(),
             manufacturer: self.manufacturer.clone(),
             model: self.model.clone(),
+            device_serial: self.device_serial.clone(),
+            pskc_key_id: self.pskc_key_id.clone(),
         }
     }
 
@@ -269,6 +306,8 @@ impl TokenRow {
             issuer: self.issuer.clone(),
             manufacturer: self.manufacturer.clone(),
             model: self.model.clone(),
+            device_serial: self.device_serial.clone(),
+            pskc_key_id: self.pskc_key_id.clone(),
         }
     }
 
@@ -336,16 +375,22 @@ impl Store {
     ///   a crash or error part-way leaves the batches before it imported
     ///   (the report of a failed call is lost; import again: the tokens
     ///   already in are rejected as duplicates).
-    /// - [`ImportMode::AllOrNothing`] stages the sealed rows in batches in a
-    ///   table that nothing reads, then moves them into `tokens` in one
-    ///   short transaction that checks again for serials and users that
-    ///   changed meanwhile. Any rejection refuses the whole import and
-    ///   nothing is written (staged rows are deleted; rows of a crashed
-    ///   import are deleted by [`Store::purge_log`] a day later).
+    /// - [`ImportMode::AllOrNothing`] writes the sealed rows into `tokens`
+    ///   in batches, marked as the import's; nothing reads them (no sign-in,
+    ///   listing, export or backup) until the import commits, which is one
+    ///   small update of its `imports` row however many tokens it has. A
+    ///   pending row holds its serial and its user's slot, so nothing can
+    ///   take them meanwhile and the commit has nothing to check again (a
+    ///   concurrent import of the same serial is rejected as a duplicate).
+    ///   Any rejection refuses the whole import and nothing stays: its rows,
+    ///   and the users it created that have nothing else, are taken away in
+    ///   batches; those of an import whose process ended are taken away by
+    ///   [`Store::purge_log`] a day after it began.
     ///
     /// # Errors
-    /// [`Error::ImportRefused`] (all-or-nothing with rejections), database
-    /// errors (all-or-nothing: nothing imported).
+    /// [`Error::ImportRefused`] (all-or-nothing with rejections),
+    /// [`Error::ImportAbandoned`], database errors (all-or-nothing: nothing
+    /// imported).
     pub fn import(
         &self,
         tokens: impl IntoIterator<Item = NewToken>,
@@ -400,23 +445,30 @@ impl Store {
         tokens: impl IntoIterator<Item = NewToken>,
         now: UnixTime,
     ) -> Result<ImportReport, Error> {
+        // The rows of imports whose process ended hold serials and slots:
+        // take them away first.
+        self.withdraw_dead_imports(now)?;
         let mut id_bytes = [0u8; 8];
         getrandom::fill(&mut id_bytes).map_err(|_| Error::Rng)?;
         let import_id = i64::from_be_bytes(id_bytes) & i64::MAX;
-        let result = self.stage_then_swap(import_id, tokens, now);
+        self.pool.run(Mode::Write, |tx| {
+            self.ensure_current_master(tx)?;
+            tx.exec(
+                "INSERT INTO imports (import_id, started_at, heartbeat) VALUES ($1, $2, $2)",
+                &[Val::Int(import_id), int(now.secs())],
+            )?;
+            Ok(())
+        })?;
+        let result = self.stage_then_commit(import_id, tokens, now);
         if result.is_err() {
-            // Best effort: what is left is invisible and purged later.
-            let _ = self.pool.run(Mode::Write, |tx| {
-                tx.exec(
-                    "DELETE FROM import_staging WHERE import_id = $1",
-                    &[Val::Int(import_id)],
-                )
-            });
+            // Best effort: what is left stays invisible, and the next
+            // import or `Store::purge_log` takes it away.
+            let _ = self.withdraw_import(import_id);
         }
         result
     }
 
-    fn stage_then_swap(
+    fn stage_then_commit(
         &self,
         import_id: i64,
         tokens: impl IntoIterator<Item = NewToken>,
@@ -425,18 +477,29 @@ impl Store {
         let mut report = ImportReport::default();
         let mut iter = tokens.into_iter();
         let mut index = 0usize;
-        let mut staged = 0u64;
+        let started = std::time::Instant::now();
         loop {
             let batch: Vec<NewToken> = iter.by_ref().take(IMPORT_BATCH).collect();
             if batch.is_empty() {
                 break;
             }
+            // `now` plus the time this import has taken: the sign of life
+            // that other imports read (see `withdraw_dead_imports`).
+            let heartbeat = now.secs().saturating_add(started.elapsed().as_secs());
             let (n, rejected) = self.pool.run(Mode::Write, |tx| {
                 self.ensure_current_master(tx)?;
+                // Also the lock that orders this batch with a withdrawal.
+                let alive = tx.exec(
+                    "UPDATE imports SET heartbeat = $1 WHERE import_id = $2 AND committed_at IS NULL",
+                    &[int(heartbeat), Val::Int(import_id)],
+                )?;
+                if alive != 1 {
+                    return Err(Error::ImportAbandoned);
+                }
                 let mut n = 0u64;
                 let mut rejected = Vec::new();
                 for (i, t) in batch.iter().enumerate() {
-                    match self.stage_one(tx, import_id, index + i, t, now)? {
+                    match self.stage_one(tx, import_id, t, now)? {
                         Some(reason) => rejected.push(RejectedToken {
                             index: index + i,
                             serial: t.serial.clone(),
@@ -447,80 +510,107 @@ impl Store {
                 }
                 Ok((n, rejected))
             })?;
-            staged += n;
+            report.imported += n;
             report.rejected.extend(rejected);
             index += batch.len();
         }
         if !report.rejected.is_empty() {
+            report.imported = 0;
             return Err(Error::ImportRefused { report });
         }
-        // The swap: one short transaction, re-checking what may have changed.
-        let id = Val::Int(import_id);
-        self.pool.run(Mode::Write, |tx| {
+        // The commit: one row, however many tokens. The pending rows took
+        // their serials and their users' slots when they were written, so
+        // nothing needs checking again.
+        let committed = self.pool.run(Mode::Write, |tx| {
             self.ensure_current_master(tx)?;
-            let taken = tx.query(
-                "import_staging",
-                "SELECT s.position, s.serial FROM import_staging s JOIN tokens t ON t.serial = s.serial \
-                 WHERE s.import_id = $1 ORDER BY s.position",
-                std::slice::from_ref(&id),
-            )?;
-            let mut late = ImportReport::default();
-            for r in &taken {
-                late.rejected.push(RejectedToken {
-                    index: usize::try_from(r.u64(0, "position")?).unwrap_or(usize::MAX),
-                    serial: r.text(1, "serial")?,
-                    reason: ImportRejection::Duplicate,
-                });
-            }
-            let crowded = tx.query(
-                "import_staging",
-                "SELECT s.user_id FROM import_staging s WHERE s.import_id = $1 AND s.user_id IS NOT NULL \
-                 GROUP BY s.user_id \
-                 HAVING count(*) + (SELECT count(*) FROM tokens t WHERE t.user_id = s.user_id) > $2",
-                &[id.clone(), Val::Int(MAX_TOKENS_PER_USER as i64)],
-            )?;
-            for r in &crowded {
-                let user = r.text(0, "user_id")?;
-                late.rejected.push(RejectedToken {
-                    index: usize::MAX,
-                    serial: String::new(),
-                    reason: ImportRejection::TooManyTokens { user },
-                });
-            }
-            if !late.rejected.is_empty() {
-                return Err(Error::ImportRefused { report: late });
-            }
             tx.exec(
-                "INSERT INTO users (user_id, created_at) \
-                 SELECT DISTINCT user_id, CAST($1 AS BIGINT) FROM import_staging \
-                 WHERE import_id = $2 AND user_id IS NOT NULL \
-                 ON CONFLICT (user_id) DO NOTHING",
-                &[int(now.secs()), id.clone()],
-            )?;
-            tx.exec(
-                &format!(
-                    "INSERT INTO tokens ({STAGED_COLS}, active) SELECT {STAGED_COLS}, 0 \
-                     FROM import_staging WHERE import_id = $1"
-                ),
-                std::slice::from_ref(&id),
-            )?;
-            tx.exec(
-                "DELETE FROM import_staging WHERE import_id = $1",
-                std::slice::from_ref(&id),
-            )?;
-            Ok(())
+                "UPDATE imports SET committed_at = $1 WHERE import_id = $2 AND committed_at IS NULL",
+                &[int(now.secs()), Val::Int(import_id)],
+            )
         })?;
-        report.imported = staged;
+        if committed != 1 {
+            return Err(Error::ImportAbandoned);
+        }
         Ok(report)
     }
 
-    /// Stages one token of an all-or-nothing import (sealed, MAC'd, not
-    /// visible to anything), or says why it is rejected.
+    /// Takes away the rows of every all-or-nothing import that has shown no
+    /// sign of life for [`DEAD_IMPORT_SECS`] before `now` (its process
+    /// ended), and rows left by a withdrawal that was cut short.
+    pub(super) fn withdraw_dead_imports(&self, now: UnixTime) -> Result<(), Error> {
+        let dead = self.pool.run(Mode::Snapshot, |tx| {
+            tx.query(
+                "imports",
+                "SELECT import_id FROM imports WHERE committed_at IS NULL AND heartbeat < $1 \
+                 UNION SELECT DISTINCT import_id FROM tokens WHERE import_id IS NOT NULL \
+                 AND import_id NOT IN (SELECT import_id FROM imports) \
+                 UNION SELECT DISTINCT import_id FROM users WHERE import_id IS NOT NULL \
+                 AND import_id NOT IN (SELECT import_id FROM imports)",
+                &[int(now.secs().saturating_sub(DEAD_IMPORT_SECS))],
+            )?
+            .iter()
+            .map(|r| r.i64(0, "import_id"))
+            .collect::<Result<Vec<_>, Error>>()
+        })?;
+        for import_id in dead {
+            self.withdraw_import(import_id)?;
+        }
+        Ok(())
+    }
+
+    /// Takes away the rows of an all-or-nothing import that did not commit
+    /// (in batches, so the writer lock is never held for long): first its
+    /// `imports` row, so that it cannot commit or write another batch, then
+    /// its tokens, and the users it created that have nothing else.
+    pub(super) fn withdraw_import(&self, import_id: i64) -> Result<(), Error> {
+        let id = Val::Int(import_id);
+        let committed = self.pool.run(Mode::Write, |tx| {
+            tx.exec(
+                "DELETE FROM imports WHERE import_id = $1 AND committed_at IS NULL",
+                std::slice::from_ref(&id),
+            )?;
+            Ok(tx
+                .query_opt(
+                    "imports",
+                    "SELECT 1 FROM imports WHERE import_id = $1",
+                    std::slice::from_ref(&id),
+                )?
+                .is_some())
+        })?;
+        if committed {
+            // Never a committed import's rows.
+            return Ok(());
+        }
+        let batch = Val::Int(IMPORT_BATCH as i64);
+        let steps = [
+            "DELETE FROM tokens WHERE serial IN \
+             (SELECT serial FROM tokens WHERE import_id = $1 LIMIT $2)",
+            "DELETE FROM users WHERE user_id IN \
+             (SELECT u.user_id FROM users u WHERE u.import_id = $1 \
+              AND NOT EXISTS (SELECT 1 FROM tokens t WHERE t.user_id = u.user_id) \
+              AND NOT EXISTS (SELECT 1 FROM app_passwords a WHERE a.user_id = u.user_id) \
+              LIMIT $2)",
+            // Users that gained something else meanwhile stay, unmarked.
+            "UPDATE users SET import_id = NULL WHERE user_id IN \
+             (SELECT user_id FROM users WHERE import_id = $1 LIMIT $2)",
+        ];
+        for sql in steps {
+            while self
+                .pool
+                .run(Mode::Write, |tx| tx.exec(sql, &[id.clone(), batch.clone()]))?
+                > 0
+            {}
+        }
+        Ok(())
+    }
+
+    /// Writes one token of an all-or-nothing import into `tokens`, marked
+    /// as the import's (sealed, MAC'd, not live until the import commits),
+    /// or says why it is rejected.
     fn stage_one(
         &self,
         tx: &mut dyn Tx,
         import_id: i64,
-        position: usize,
         t: &NewToken,
         now: UnixTime,
     ) -> Result<Option<ImportRejection>, Error> {
@@ -531,40 +621,31 @@ impl Store {
             if let Err(error) = user_id_error(user) {
                 return Ok(Some(user_rejection(error)));
             }
-            let staged = tx
-                .query_opt(
-                    "import_staging",
-                    "SELECT count(*) FROM import_staging WHERE import_id = $1 AND user_id = $2",
-                    &[Val::Int(import_id), user.as_str().into()],
-                )?
-                .map(|r| r.u64(0, "count"))
-                .transpose()?
-                .unwrap_or_default();
-            if count_tokens(tx, user)? + staged >= MAX_TOKENS_PER_USER as u64 {
+            // The row refers to its user: create it, marked as this
+            // import's (taken away again if the import does not commit).
+            tx.exec(
+                "INSERT INTO users (user_id, created_at, import_id) VALUES ($1, $2, $3) \
+                 ON CONFLICT (user_id) DO NOTHING",
+                &[user.as_str().into(), int(now.secs()), Val::Int(import_id)],
+            )?;
+            // Lock order everywhere: user row, then token rows. Pending
+            // rows (this import's and others') hold their slots.
+            lock_user(tx, user)?;
+            if count_tokens(tx, user)? >= MAX_TOKENS_PER_USER as u64 {
                 return Ok(Some(ImportRejection::TooManyTokens { user: user.clone() }));
             }
         }
-        let exists = tx
-            .query_opt(
-                "tokens",
-                "SELECT 1 FROM tokens WHERE serial = $1",
-                &[t.serial.as_str().into()],
-            )?
-            .is_some();
-        if exists {
-            return Ok(Some(ImportRejection::Duplicate));
-        }
-        let (_, vals) = self.new_row(t, now)?;
-        let mut params = vec![Val::Int(import_id), int(position as u64)];
-        params.extend(vals);
+        let (_, mut vals) = self.new_row(t, now)?;
+        vals.push(Val::Int(import_id));
         let n = tx.exec(
             &format!(
-                "INSERT INTO import_staging (import_id, position, {STAGED_COLS}) \
-                 VALUES ($1, $2, {}) \
-                 ON CONFLICT (import_id, serial) DO NOTHING",
-                placeholders(3, STAGED_N)
+                "INSERT INTO tokens ({STAGED_COLS}, active, import_id) \
+                 VALUES ({}, 0, ${}) \
+                 ON CONFLICT (serial) DO NOTHING",
+                placeholders(1, STAGED_N),
+                STAGED_N + 1
             ),
-            &params,
+            &vals,
         )?;
         Ok(if n == 0 {
             Some(ImportRejection::Duplicate)
@@ -607,6 +688,8 @@ impl Store {
             issuer: t.issuer.clone(),
             manufacturer: t.manufacturer.clone(),
             model: t.model.clone(),
+            device_serial: t.device_serial.clone(),
+            pskc_key_id: t.pskc_key_id.clone(),
         };
         let mac = row_mac(&keys, &row);
         let vals = vec![
@@ -628,6 +711,8 @@ impl Store {
             t.not_before.map(Val::Int).unwrap_or(Val::Null),
             t.not_after.map(Val::Int).unwrap_or(Val::Null),
             t.issuer.clone().into(),
+            t.device_serial.clone().into(),
+            t.pskc_key_id.clone().into(),
         ];
         Ok((row, vals))
     }
@@ -686,7 +771,7 @@ impl Store {
     /// Database errors.
     pub fn token(&self, serial: &str) -> Result<Option<TokenInfo>, Error> {
         self.pool.run(Mode::Snapshot, |tx| {
-            let sql = format!("SELECT {TOKEN_COLS} FROM tokens WHERE serial = $1");
+            let sql = format!("SELECT {TOKEN_COLS} FROM live_tokens WHERE serial = $1");
             tx.query_opt("tokens", &sql, &[serial.into()])?
                 .map(|r| token_from_row(&r).map(|t| t.info()))
                 .transpose()
@@ -700,7 +785,7 @@ impl Store {
     /// Database errors.
     pub fn tokens(&self) -> Result<Vec<TokenInfo>, Error> {
         self.pool.run(Mode::Snapshot, |tx| {
-            let sql = format!("SELECT {TOKEN_COLS} FROM tokens ORDER BY serial");
+            let sql = format!("SELECT {TOKEN_COLS} FROM live_tokens ORDER BY serial");
             tx.query("tokens", &sql, &[])?
                 .iter()
                 .map(|r| token_from_row(r).map(|t| t.info()))
@@ -722,7 +807,7 @@ impl Store {
     ) -> Result<Vec<(TokenInfo, Secret)>, Error> {
         let keys = self.keys();
         self.pool.run(Mode::Write, |tx| {
-            let sql = format!("SELECT {TOKEN_COLS} FROM tokens ORDER BY serial");
+            let sql = format!("SELECT {TOKEN_COLS} FROM live_tokens ORDER BY serial");
             let rows = tx.query("tokens", &sql, &[])?;
             let mut out = Vec::with_capacity(rows.len());
             for r in &rows {
@@ -747,7 +832,8 @@ impl Store {
     /// Database errors.
     pub fn user_tokens(&self, user: &str) -> Result<Vec<TokenInfo>, Error> {
         self.pool.run(Mode::Snapshot, |tx| {
-            let sql = format!("SELECT {TOKEN_COLS} FROM tokens WHERE user_id = $1 ORDER BY serial");
+            let sql =
+                format!("SELECT {TOKEN_COLS} FROM live_tokens WHERE user_id = $1 ORDER BY serial");
             tx.query("tokens", &sql, &[user.into()])?
                 .iter()
                 .map(|r| token_from_row(r).map(|t| t.info()))
@@ -829,7 +915,7 @@ impl Store {
     /// [`Error::ActivationFailed`] with the mfa-oath reason, database errors.
     pub fn activate(&self, serial: &str, code: &str, now: UnixTime) -> Result<u64, Error> {
         self.pool.run(Mode::Write, |tx| {
-            let sql = "SELECT user_id FROM tokens WHERE serial = $1";
+            let sql = "SELECT user_id FROM live_tokens WHERE serial = $1";
             let owner = tx
                 .query_opt("tokens", sql, &[serial.into()])?
                 .ok_or_else(|| Error::UnknownToken {
@@ -841,7 +927,7 @@ impl Store {
                 })?;
             lock_user(tx, &owner)?;
             let sql = format!(
-                "SELECT {TOKEN_COLS} FROM tokens WHERE serial = $1{}",
+                "SELECT {TOKEN_COLS} FROM live_tokens WHERE serial = $1{}",
                 tx.for_update()
             );
             let row = tx
@@ -900,7 +986,7 @@ impl Store {
             let owner = tx
                 .query_opt(
                     "tokens",
-                    "SELECT user_id FROM tokens WHERE serial = $1",
+                    "SELECT user_id FROM live_tokens WHERE serial = $1",
                     &[serial.into()],
                 )?
                 .ok_or_else(|| Error::UnknownToken {
@@ -911,7 +997,7 @@ impl Store {
                 lock_user(tx, owner)?;
             }
             let sql = format!(
-                "SELECT {TOKEN_COLS} FROM tokens WHERE serial = $1{}",
+                "SELECT {TOKEN_COLS} FROM live_tokens WHERE serial = $1{}",
                 tx.for_update()
             );
             let row = tx
@@ -977,7 +1063,7 @@ impl Store {
 /// The token row `serial`, locked (PostgreSQL), or [`Error::UnknownToken`].
 fn read_token(tx: &mut dyn Tx, serial: &str) -> Result<TokenRow, Error> {
     let sql = format!(
-        "SELECT {TOKEN_COLS} FROM tokens WHERE serial = $1{}",
+        "SELECT {TOKEN_COLS} FROM live_tokens WHERE serial = $1{}",
         tx.for_update()
     );
     let row = tx
