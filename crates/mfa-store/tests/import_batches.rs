@@ -291,10 +291,10 @@ fn a_refused_import_takes_away_the_users_it_created_but_not_claimed_ones(b: &Bac
     assert_eq!((stats.tokens, stats.users), (2, 2));
 }
 
-fn an_import_that_died_is_purged_once_it_shows_no_sign_of_life(b: &Backend) {
-    let s = b.open();
-    // The iterator panics after the first batch: the process "dies" with
-    // pending rows written and no chance to take them away.
+/// An all-or-nothing import of "D…" tokens at `T0` whose iterator panics
+/// after the first batch: as if its process died with pending rows written
+/// and no chance to take them away.
+fn import_dies_after_one_batch(s: &Store) {
     let list = tokens("D", n()).into_iter().enumerate().map(|(i, tok)| {
         assert!(i <= IMPORT_BATCH, "the import's process ends here");
         tok
@@ -303,6 +303,11 @@ fn an_import_that_died_is_purged_once_it_shows_no_sign_of_life(b: &Backend) {
         s.import(list, ImportMode::AllOrNothing, at(T0))
     }));
     assert!(died.is_err());
+}
+
+fn an_import_that_died_is_purged_once_it_shows_no_sign_of_life(b: &Backend) {
+    let s = b.open();
+    import_dies_after_one_batch(&s);
     assert_eq!(staged_rows(b), IMPORT_BATCH as i64 + 1);
     assert!(s.token("D000000").unwrap().is_none());
     assert_eq!(s.stats().unwrap().users, 0);
@@ -331,15 +336,7 @@ fn the_next_import_takes_away_a_dead_one_and_a_live_one_that_was_withdrawn_fails
     b: &Backend,
 ) {
     let s = std::sync::Arc::new(b.open());
-    // One import dies after its first batch.
-    let list = tokens("D", n()).into_iter().enumerate().map(|(i, tok)| {
-        assert!(i <= IMPORT_BATCH, "the import's process ends here");
-        tok
-    });
-    let died = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        s.import(list, ImportMode::AllOrNothing, at(T0))
-    }));
-    assert!(died.is_err());
+    import_dies_after_one_batch(&s);
     // The next all-or-nothing import, later, takes its rows away first, so
     // the same tokens go in.
     let dead = T0 + 2 * DEAD_IMPORT_SECS;
