@@ -1,5 +1,6 @@
 //! What every store command shares: the database URL, the master key, the
-//! clock, and how results are printed.
+//! clock, files for secrets, dates (results are printed by
+//! [`crate::output`]).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -169,23 +170,6 @@ pub(crate) fn now() -> UnixTime {
     UnixTime::from_secs(secs)
 }
 
-/// Writes `value` as one line of JSON, or `text` for people.
-pub(crate) fn emit(
-    out: &mut dyn Write,
-    json: bool,
-    value: &serde_json::Value,
-    text: &str,
-) -> Result<(), Failure> {
-    let r = if json {
-        writeln!(out, "{value}")
-    } else if text.is_empty() {
-        Ok(())
-    } else {
-        writeln!(out, "{}", text.trim_end())
-    };
-    r.map_err(Failure::write)
-}
-
 /// Parses a time given as Unix seconds or `YYYY-MM-DD` (UTC midnight), with
 /// mfa-time's calendar (the one of the workspace): a day the calendar does
 /// not have, such as 2024-02-31, is refused.
@@ -207,7 +191,6 @@ pub(crate) fn month_start(y: i64, m: u8) -> Result<UnixTime, Failure> {
         .map_err(|e| Failure::input(format!("{y:04}-{m:02}: {e}")))
 }
 
-/// `YYYY-MM-DDTHH:MM:SSZ` for a Unix time (mfa-time's RFC 3339 form).
 /// A secret given on the command line, or `-` for one line of standard
 /// input (so it stays out of the process list), wiped on drop.
 pub(crate) fn secret_arg(value: String) -> Result<Zeroizing<String>, Failure> {
@@ -223,6 +206,7 @@ pub(crate) fn secret_arg(value: String) -> Result<Zeroizing<String>, Failure> {
     ))
 }
 
+/// `YYYY-MM-DDTHH:MM:SSZ` for a Unix time (mfa-time's RFC 3339 form).
 pub(crate) fn format_time(t: UnixTime) -> String {
     t.rfc3339().to_string()
 }

@@ -1,12 +1,12 @@
 //! `mfa demo`: the whole job on a fresh embedded store, step by step.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use mfa_oath::{Secret, Totp, TotpParams, UnixTime};
 
 use crate::Failure;
 use crate::ctx::{Global, create_key_file, format_time, now};
+use crate::output::Output;
 
 /// The sample token file, shipped inside the binary so the demo runs anywhere.
 const SAMPLE: &[u8] = include_bytes!("../samples/demo.pskcxml");
@@ -16,7 +16,7 @@ const SAMPLE_SECRET: &[u8] = b"12345678901234567890";
 const SERIAL: &str = "DEMO-0001";
 const USER: &str = "helga@contoso.com";
 
-pub(crate) fn run(dir: Option<PathBuf>, out: &mut dyn Write) -> Result<(), Failure> {
+pub(crate) fn run(dir: Option<PathBuf>, out: &mut Output<'_>) -> Result<(), Failure> {
     let dir = match dir {
         Some(d) => d,
         None => {
@@ -36,8 +36,8 @@ pub(crate) fn run(dir: Option<PathBuf>, out: &mut dyn Write) -> Result<(), Failu
         key_file: dir.join("mfa.key"),
         json: false,
     };
-    let io = Failure::write;
-    let say = |out: &mut dyn Write, line: String| writeln!(out, "{line}").map_err(io);
+    // The narrative is not a result: the same with or without --json.
+    let say = |out: &mut Output<'_>, line: String| out.verbatim(format!("{line}\n").as_bytes());
 
     say(
         out,
@@ -60,7 +60,7 @@ pub(crate) fn run(dir: Option<PathBuf>, out: &mut dyn Write) -> Result<(), Failu
     drop(store);
     let args = crate::import::ImportArgs::for_demo(sample);
     let mut summary = Vec::new();
-    crate::import::run(&g, args, &mut summary)?;
+    crate::import::run(&g, args, &mut Output::new(&mut summary, false))?;
     for line in String::from_utf8_lossy(&summary).lines() {
         say(out, format!("   {line}"))?;
     }
@@ -98,7 +98,7 @@ pub(crate) fn run(dir: Option<PathBuf>, out: &mut dyn Write) -> Result<(), Failu
             format_time(t)
         ),
     )?;
-    let ctx = crate::admin::ctx()?;
+    let ctx = crate::commands::ctx()?;
     let outcome = store
         .verify(USER, &code, t, &ctx)
         .map_err(|e| Failure::store(&g.db, e))?;

@@ -18,7 +18,8 @@ use mfa_store::{ImportMode, NewToken};
 use serde_json::json;
 
 use crate::Failure;
-use crate::ctx::{Global, decode_hex, emit, now, read_passphrase};
+use crate::ctx::{Global, decode_hex, now, read_passphrase};
+use crate::output::{Output, Report};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum Format {
@@ -239,7 +240,7 @@ fn pskc_options(args: &ImportArgs) -> Result<PskcOptions, Failure> {
     Ok(options)
 }
 
-pub(crate) fn run(g: &Global, args: ImportArgs, out: &mut dyn Write) -> Result<(), Failure> {
+pub(crate) fn run(g: &Global, args: ImportArgs, out: &mut Output<'_>) -> Result<(), Failure> {
     let path = args.file.display().to_string();
     if let Some(p) = &args.errors_csv
         && !args.force
@@ -256,7 +257,7 @@ pub(crate) fn run(g: &Global, args: ImportArgs, out: &mut dyn Write) -> Result<(
     // only a clean file is imported (in one transaction) by the second.
     if args.all_or_nothing {
         let mut check = open_source(&args, &path)?;
-        let bar = progress_bar(check.total, g.json, "checking");
+        let bar = progress_bar(check.total, out.json(), "checking");
         let mut report = ImportReport::new();
         for item in check.source.by_ref() {
             bar.set_position(check.read.load(Ordering::Relaxed));
@@ -268,17 +269,7 @@ pub(crate) fn run(g: &Global, args: ImportArgs, out: &mut dyn Write) -> Result<(
             if let Some(p) = &args.errors_csv {
                 write_errors(p, &args, header.as_deref(), &report, &[])?;
             }
-            summarise(
-                out,
-                g.json,
-                &path,
-                check.format,
-                &report,
-                0,
-                &[],
-                true,
-                started,
-            )?;
+            summarise(out, &path, check.format, &report, 0, &[], true, started)?;
             let first = report
                 .rejected
                 .first()
@@ -292,7 +283,7 @@ pub(crate) fn run(g: &Global, args: ImportArgs, out: &mut dyn Write) -> Result<(
     }
 
     let mut opened = open_source(&args, &path)?;
-    let bar = progress_bar(opened.total, g.json, "importing");
+    let bar = progress_bar(opened.total, out.json(), "importing");
     let mut report = ImportReport::new();
     let mode = if args.all_or_nothing {
         ImportMode::AllOrNothing
@@ -326,7 +317,6 @@ pub(crate) fn run(g: &Global, args: ImportArgs, out: &mut dyn Write) -> Result<(
     }
     summarise(
         out,
-        g.json,
         &path,
         opened.format,
         &report,
@@ -356,8 +346,7 @@ pub(crate) fn run(g: &Global, args: ImportArgs, out: &mut dyn Write) -> Result<(
 
 #[allow(clippy::too_many_arguments)]
 fn summarise(
-    out: &mut dyn Write,
-    json: bool,
+    out: &mut Output<'_>,
     path: &str,
     format: Format,
     report: &ImportReport,
@@ -416,7 +405,7 @@ fn summarise(
             "error": r.reason.to_string(),
         }))).collect::<Vec<_>>(),
     });
-    emit(out, json, &value, &text)
+    out.print(&Report::new(value, text))
 }
 
 fn warning_text(w: &mfa_import::Warning) -> String {

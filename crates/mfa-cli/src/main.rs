@@ -4,12 +4,13 @@
 //! or a failed command (one line on standard error naming the problem;
 //! nothing is changed by a failed command).
 
-mod admin;
+mod commands;
 mod ctx;
 mod demo;
 mod import;
 mod notify;
 mod otp;
+mod output;
 mod radius;
 mod serve;
 
@@ -42,58 +43,45 @@ enum Command {
     Import(import::ImportArgs),
     /// List, assign, unassign and activate tokens.
     #[command(subcommand)]
-    Tokens(admin::TokensCommand),
+    Tokens(commands::tokens::TokensCommand),
     /// Add and show users.
     #[command(subcommand)]
-    Users(admin::UsersCommand),
+    Users(commands::users::UsersCommand),
     /// Create a software token for a user and show its QR code.
-    Enroll(admin::EnrollArgs),
+    Enroll(commands::enroll::EnrollArgs),
     /// Verify a user's code (exit 0 approved, 1 denied).
-    Verify(admin::VerifyArgs),
+    Verify(commands::verify::VerifyArgs),
     /// Show and change the settings every server sharing the store applies.
     #[command(subcommand)]
-    Config(admin::ConfigCommand),
+    Config(commands::config::ConfigCommand),
     /// Check the e-mail and SMS/voice delivery settings (`notify.*`).
     #[command(subcommand)]
     Notify(notify::NotifyCommand),
     /// Lockout status and unblock.
     #[command(subcommand)]
-    Lockout(admin::LockoutCommand),
+    Lockout(commands::lockout::LockoutCommand),
     /// Fraud reports, block and unblock.
     #[command(subcommand)]
-    Fraud(admin::FraudCommand),
+    Fraud(commands::fraud::FraudCommand),
     /// User risk.
     #[command(subcommand)]
-    Risk(admin::RiskCommand),
+    Risk(commands::risk::RiskCommand),
     /// Authentication log and usage reports.
     #[command(subcommand)]
-    Report(admin::ReportCommand),
+    Report(commands::report::ReportCommand),
     /// Write a backup of the whole store to one file.
     #[command(after_help = "Example:\n  mfa backup /var/backups/mfa-2026-11-22.backup")]
-    Backup {
-        /// The backup file (mode 0600; an existing file is not overwritten).
-        file: PathBuf,
-        /// Replace the file if it exists.
-        #[arg(long)]
-        force: bool,
-    },
+    Backup(commands::backup::BackupArgs),
     /// Restore a backup into an empty store (either backend).
     #[command(
         after_help = "Examples:\n  mfa --db sqlite:new.db restore mfa.backup\n  mfa --db postgres://mfa@db.example/mfa restore mfa.backup"
     )]
-    Restore {
-        /// The backup file.
-        file: PathBuf,
-    },
+    Restore(commands::backup::RestoreArgs),
     /// Re-seal every token secret under a new master key.
     #[command(
         after_help = "Example:\n  mfa rekey --new-key-file /etc/mfa/master-2.key   (then use --key-file /etc/mfa/master-2.key)"
     )]
-    Rekey {
-        /// The new key file (created if it does not exist).
-        #[arg(long)]
-        new_key_file: PathBuf,
-    },
+    Rekey(commands::backup::RekeyArgs),
     /// The whole job on a fresh embedded store: import a sample PSKC file,
     /// assign and activate a token, verify a code for the current time.
     #[command(after_help = "Example:\n  mfa demo\n  mfa demo --dir ./demo")]
@@ -185,25 +173,25 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let mut stdout = std::io::stdout().lock();
     let g = &cli.global;
-    let out: &mut dyn Write = &mut stdout;
+    let out = &mut output::Output::new(&mut stdout, g.json);
     let result = match cli.command {
-        Command::Init => admin::init(g, out),
+        Command::Init => commands::init::run(g, out),
         Command::Import(args) => import::run(g, args, out),
-        Command::Tokens(cmd) => admin::tokens(g, cmd, out),
-        Command::Users(cmd) => admin::users(g, cmd, out),
-        Command::Enroll(args) => admin::enroll(g, args, out),
-        Command::Verify(args) => admin::verify(g, args, out),
-        Command::Config(cmd) => admin::config(g, cmd, out),
+        Command::Tokens(cmd) => commands::tokens::run(g, cmd, out),
+        Command::Users(cmd) => commands::users::run(g, cmd, out),
+        Command::Enroll(args) => commands::enroll::run(g, args, out),
+        Command::Verify(args) => commands::verify::run(g, args, out),
+        Command::Config(cmd) => commands::config::run(g, cmd, out),
         Command::Notify(cmd) => notify::run(g, cmd, out),
-        Command::Lockout(cmd) => admin::lockout(g, cmd, out),
-        Command::Fraud(cmd) => admin::fraud(g, cmd, out),
-        Command::Risk(cmd) => admin::risk(g, cmd, out),
-        Command::Report(cmd) => admin::report(g, cmd, out),
-        Command::Backup { file, force } => admin::backup(g, file, force, out),
-        Command::Restore { file } => admin::restore(g, file, out),
-        Command::Rekey { new_key_file } => admin::rekey(g, new_key_file, out),
+        Command::Lockout(cmd) => commands::lockout::run(g, cmd, out),
+        Command::Fraud(cmd) => commands::fraud::run(g, cmd, out),
+        Command::Risk(cmd) => commands::risk::run(g, cmd, out),
+        Command::Report(cmd) => commands::report::run(g, cmd, out),
+        Command::Backup(args) => commands::backup::backup(g, args, out),
+        Command::Restore(args) => commands::backup::restore(g, args, out),
+        Command::Rekey(args) => commands::backup::rekey(g, args, out),
         Command::Demo { dir } => demo::run(dir, out),
-        Command::Otp(cmd) => otp::run(cmd, g.json, out),
+        Command::Otp(cmd) => otp::run(cmd, out),
         Command::Radius(cmd) => radius::run(cmd, out),
         Command::Serve(args) => serve::run(args),
         Command::Completions { shell } => {
@@ -211,7 +199,7 @@ fn main() -> ExitCode {
             // (e.g. a closed pipe); our write reports the error instead.
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "mfa", &mut script);
-            out.write_all(&script).map_err(Failure::write)
+            out.verbatim(&script)
         }
     };
     match result {

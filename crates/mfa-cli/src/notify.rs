@@ -16,7 +16,8 @@ use mfa_store::{OPAQUE_PREFIX, Store, StoreConfig};
 use serde_json::json;
 
 use crate::Failure;
-use crate::ctx::{Global, emit};
+use crate::ctx::Global;
+use crate::output::{Output, Report};
 
 /// `mfa notify …`
 #[derive(Debug, Subcommand)]
@@ -168,7 +169,7 @@ pub(crate) fn show(
 }
 
 /// `mfa notify test`.
-pub(crate) fn run(g: &Global, cmd: NotifyCommand, out: &mut dyn Write) -> Result<(), Failure> {
+pub(crate) fn run(g: &Global, cmd: NotifyCommand, out: &mut Output<'_>) -> Result<(), Failure> {
     let NotifyCommand::Test(args) = cmd;
     let store = g.open()?;
     let config = load_config(&store, &g.db)?;
@@ -196,16 +197,14 @@ pub(crate) fn run(g: &Global, cmd: NotifyCommand, out: &mut dyn Write) -> Result
         (None, None, None) => return Err(Failure::input("give --email, --sms or --voice")),
     };
     let error = result.as_ref().err().map(|e| chain(e));
-    emit(
-        out,
-        g.json,
-        &json!({"channel": channel, "to": to, "delivered": result.is_ok(), "error": error}),
-        &match &error {
+    out.print(&Report::new(
+        json!({"channel": channel, "to": to, "delivered": result.is_ok(), "error": error}),
+        match &error {
             None => format!("test {channel} to {to}: delivered"),
             // The reason goes to standard error with the exit status.
             Some(_) => String::new(),
         },
-    )?;
+    ))?;
     match result {
         Ok(()) => Ok(()),
         // A configuration the delivery found missing or an address it

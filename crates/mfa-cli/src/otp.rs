@@ -13,6 +13,7 @@ use zeroize::Zeroizing;
 
 use crate::Failure;
 use crate::ctx::now;
+use crate::output::{Output, Report};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum OtpCommand {
@@ -148,8 +149,7 @@ fn read_secret(arg: &str) -> Result<Secret, Failure> {
     Secret::from_base32(&text).map_err(|e| Failure::input(format!("--secret: {e}")))
 }
 
-pub(crate) fn run(cmd: OtpCommand, json: bool, out: &mut dyn Write) -> Result<(), Failure> {
-    let io = Failure::write;
+pub(crate) fn run(cmd: OtpCommand, out: &mut Output<'_>) -> Result<(), Failure> {
     match cmd {
         OtpCommand::Code(args) => {
             let code = match args.token()? {
@@ -158,11 +158,8 @@ pub(crate) fn run(cmd: OtpCommand, json: bool, out: &mut dyn Write) -> Result<()
                     .map_err(Failure::input)?,
                 Token::Hotp(h, counter) => h.generate(counter),
             };
-            if json {
-                writeln!(out, "{}", serde_json::json!({"code": code.to_string()})).map_err(io)
-            } else {
-                writeln!(out, "{code}").map_err(io)
-            }
+            let code = code.to_string();
+            out.print(&Report::new(serde_json::json!({"code": code}), code))
         }
         OtpCommand::Uri {
             issuer,
@@ -178,14 +175,14 @@ pub(crate) fn run(cmd: OtpCommand, json: bool, out: &mut dyn Write) -> Result<()
                 }
             };
             let text = uri.to_uri();
-            if json {
-                return writeln!(out, "{}", serde_json::json!({"uri": text.as_str()})).map_err(io);
+            let mut shown = Zeroizing::new(format!("{}\n", text.as_str()));
+            if qr && !out.json() {
+                shown.push_str(render_qr(&text)?.as_str());
             }
-            writeln!(out, "{}", text.as_str()).map_err(io)?;
-            if qr {
-                writeln!(out, "{}", render_qr(&text)?.as_str()).map_err(io)?;
-            }
-            Ok(())
+            out.print(&Report::new(
+                serde_json::json!({"uri": text.as_str()}),
+                shown.as_str(),
+            ))
         }
     }
 }

@@ -13,7 +13,7 @@
     clippy::indexing_slicing
 )] // tests assert by panicking
 
-use std::io::{BufRead as _, BufReader, Write as _};
+use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -26,18 +26,8 @@ const WEBHOOK_TOKEN: &str = "gw-token-0c4f19";
 
 // ---------------------------------------------------------------- harness
 
-/// Prints `SKIPPED: test: why` past libtest's capture, or fails under
-/// `CI=true` (a missing tool there is a setup error).
-fn skip(test: &str, why: &str) {
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("{test}: {why} (CI=true: .ci/setup must install it)");
-    }
-    let line = format!("SKIPPED: {test}: {why}\n");
-    let _ = std::io::stderr().lock().write_all(line.as_bytes());
-}
-
 /// A Python that can import `modules`, or `None` after SKIPPED.
-fn python(test: &str, modules: &[&str]) -> Option<PathBuf> {
+fn python(modules: &[&str]) -> Option<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let candidates: Vec<PathBuf> = match std::env::var_os("MFA_TEST_PYTHON") {
         Some(p) => vec![PathBuf::from(p)],
@@ -58,9 +48,8 @@ fn python(test: &str, modules: &[&str]) -> Option<PathBuf> {
             return Some(py.clone());
         }
     }
-    skip(
-        test,
-        &format!("no Python with {modules:?} (tried {candidates:?}; set MFA_TEST_PYTHON)"),
+    mfa_test_support::skip!(
+        "no Python with {modules:?} (tried {candidates:?}; set MFA_TEST_PYTHON)"
     );
     None
 }
@@ -234,8 +223,8 @@ impl Env {
     }
 }
 
-fn smtp_server(test: &str, dir: &Env, extra: &[&str]) -> Option<Server> {
-    let py = python(test, &["aiosmtpd"])?;
+fn smtp_server(dir: &Env, extra: &[&str]) -> Option<Server> {
+    let py = python(&["aiosmtpd"])?;
     let pw = dir.path("server.pw");
     std::fs::write(&pw, format!("{SMTP_PASSWORD}\n")).unwrap();
     let mut args = vec!["--auth", "mfa", pw.to_str().unwrap()];
@@ -247,9 +236,8 @@ fn smtp_server(test: &str, dir: &Env, extra: &[&str]) -> Option<Server> {
 
 #[test]
 fn fraud_report_e_mails_arrive_with_the_right_recipients_and_no_secret() {
-    let test = "fraud_report_e_mails_arrive_with_the_right_recipients_and_no_secret";
     let env = Env::new();
-    let Some(server) = smtp_server(test, &env, &[]) else {
+    let Some(server) = smtp_server(&env, &[]) else {
         return;
     };
     env.smtp(
@@ -340,9 +328,8 @@ fn fraud_report_e_mails_arrive_with_the_right_recipients_and_no_secret() {
 
 #[test]
 fn a_refused_recipient_is_shown_and_the_exit_status_is_1() {
-    let test = "a_refused_recipient_is_shown_and_the_exit_status_is_1";
     let env = Env::new();
-    let Some(server) = smtp_server(test, &env, &["--refuse", "gone@example.com"]) else {
+    let Some(server) = smtp_server(&env, &["--refuse", "gone@example.com"]) else {
         return;
     };
     env.smtp(
@@ -386,9 +373,8 @@ fn a_refused_recipient_is_shown_and_the_exit_status_is_1() {
 
 #[test]
 fn notify_test_email_is_delivered_and_fails_clearly_with_the_server_down() {
-    let test = "notify_test_email_is_delivered_and_fails_clearly_with_the_server_down";
     let env = Env::new();
-    let Some(server) = smtp_server(test, &env, &[]) else {
+    let Some(server) = smtp_server(&env, &[]) else {
         return;
     };
     env.smtp(server.port, &["notify.retries=0"]);
@@ -449,8 +435,7 @@ fn notify_test_email_is_delivered_and_fails_clearly_with_the_server_down() {
 
 #[test]
 fn notify_test_sms_and_voice_reach_the_webhook_sink() {
-    let test = "notify_test_sms_and_voice_reach_the_webhook_sink";
-    let Some(py) = python(test, &[]) else {
+    let Some(py) = python(&[]) else {
         return;
     };
     let env = Env::new();

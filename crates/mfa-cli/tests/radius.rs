@@ -34,13 +34,8 @@ const HOTP: [&str; 8] = [
     "755224", "287082", "359152", "969429", "338314", "254676", "287922", "162583",
 ];
 
-fn skipped(test: &str, why: &str) {
-    let _ = std::io::stderr()
-        .lock()
-        .write_all(format!("SKIPPED: {test}: {why}\n").as_bytes());
-}
-
-fn radclient(test: &str) -> bool {
+/// Whether radclient runs; if not, SKIPPED (a failure under CI=true).
+fn radclient() -> bool {
     let ok = Command::new("radclient")
         .arg("-v")
         .stdout(Stdio::null())
@@ -48,12 +43,7 @@ fn radclient(test: &str) -> bool {
         .status()
         .is_ok();
     if !ok {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!(
-                "{test}: radclient is not installed (CI=true: apt-get install freeradius-utils)"
-            );
-        }
-        skipped(test, "radclient (freeradius-utils) is not installed");
+        mfa_test_support::skip!("radclient (freeradius-utils) is not installed");
     }
     ok
 }
@@ -315,8 +305,7 @@ fn log_lines(log: &str, needle: &str) -> usize {
 
 #[test]
 fn radclient_otp_accept_reject_and_replay() {
-    let test = "radclient_otp_accept_reject_and_replay";
-    if !radclient(test) {
+    if !radclient() {
         return;
     }
     let env = Env::new();
@@ -366,8 +355,7 @@ fn radclient_otp_accept_reject_and_replay() {
 
 #[test]
 fn radclient_challenge_with_the_state_for_app_and_sms_users() {
-    let test = "radclient_challenge_with_the_state_for_app_and_sms_users";
-    if !radclient(test) {
+    if !radclient() {
         return;
     }
     let env = Env::new();
@@ -668,8 +656,7 @@ fn proxy_state_is_copied_back_unchanged_and_in_order() {
 
 #[test]
 fn radclient_status_server_and_wrong_secret() {
-    let test = "radclient_status_server_and_wrong_secret";
-    if !radclient(test) {
+    if !radclient() {
         return;
     }
     let env = Env::new();
@@ -1000,6 +987,60 @@ fn check_config_validates_and_warns() {
     );
 }
 
+#[test]
+fn check_config_json_is_the_text_as_one_json_line() {
+    let env = Env::new();
+    let path = env.path("check.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "listen = \"127.0.0.1:1812\"\ndb = \"sqlite:mfa.db\"\nkey_file = \"mfa.key\"\n\
+             [[clients]]\nname = \"vpn\"\naddress = \"10.0.0.0/8\"\nsecret = \"{SECRET}\"\nmode = \"challenge\"\n"
+        ),
+    )
+    .unwrap();
+    let run = |json: bool| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_mfa"));
+        if json {
+            c.arg("--json");
+        }
+        c.args(["radius", "serve", "--check-config", "--config"])
+            .arg(&path)
+            .env_remove("MFA_MASTER_KEY")
+            .output()
+            .unwrap()
+    };
+    let text = run(false);
+    let json = run(true);
+    assert_eq!(text.status.code(), Some(0), "{text:?}");
+    assert_eq!(json.status.code(), Some(0), "{json:?}");
+    let text = String::from_utf8(text.stdout).unwrap();
+    let line = String::from_utf8(json.stdout).unwrap();
+    assert_eq!(line.lines().count(), 1, "{line}");
+    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["listen"], "127.0.0.1:1812");
+    assert_eq!(v["clients"], 1);
+    assert!(v["upstream"].is_null(), "{v}");
+    let db = v["db"].as_str().unwrap();
+    let warnings = v["warnings"].as_array().unwrap();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("NOT CHECKED")),
+        "{v}"
+    );
+    assert!(!line.contains(SECRET), "{line}");
+    assert_eq!(
+        text,
+        format!(
+            "configuration OK: listen 127.0.0.1:1812, 1 client(s), challenge timeout {} s, store {db}, upstream none, {} warning(s)\n",
+            v["challenge_timeout"],
+            warnings.len()
+        )
+    );
+}
+
 /// FreeRADIUS (Debian `freeradius`, 3.2) answering PAP from a `users` file
 /// on a loopback port, from a minimal configuration in a temporary
 /// directory: the upstream first factor.
@@ -1018,13 +1059,13 @@ impl Drop for FreeRadius {
 
 const UPSTREAM_SECRET: &str = "upstream-secret-0123";
 
-fn freeradius(test: &str) -> Option<FreeRadius> {
-    freeradius_with(test, None)
+fn freeradius() -> Option<FreeRadius> {
+    freeradius_with(None)
 }
 
 /// FreeRADIUS on a free port; with `proxy_to`, every Access-Request is
 /// proxied to our server on that port (realm `mfa`, Status-Server checks).
-fn freeradius_with(test: &str, proxy_to: Option<u16>) -> Option<FreeRadius> {
+fn freeradius_with(proxy_to: Option<u16>) -> Option<FreeRadius> {
     if Command::new("freeradius")
         .arg("-v")
         .stdout(Stdio::null())
@@ -1032,10 +1073,7 @@ fn freeradius_with(test: &str, proxy_to: Option<u16>) -> Option<FreeRadius> {
         .status()
         .is_err()
     {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("{test}: freeradius is not installed (CI=true: apt-get install freeradius)");
-        }
-        skipped(test, "freeradius is not installed");
+        mfa_test_support::skip!("freeradius is not installed");
         return None;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -1172,11 +1210,10 @@ fn upstream_table(port: u16) -> String {
 
 #[test]
 fn freeradius_upstream_checks_the_password_in_password_otp_mode() {
-    let test = "freeradius_upstream_checks_the_password_in_password_otp_mode";
-    if !radclient(test) {
+    if !radclient() {
         return;
     }
-    let Some(fr) = freeradius(test) else { return };
+    let Some(fr) = freeradius() else { return };
     let env = Env::new();
     let server = Server::start(&env, "password-otp", &upstream_table(fr.port));
     // A wrong password with the right code: rejected by the upstream, the
@@ -1212,11 +1249,10 @@ fn freeradius_upstream_checks_the_password_in_password_otp_mode() {
 
 #[test]
 fn freeradius_upstream_then_challenge() {
-    let test = "freeradius_upstream_then_challenge";
-    if !radclient(test) {
+    if !radclient() {
         return;
     }
-    let Some(fr) = freeradius(test) else { return };
+    let Some(fr) = freeradius() else { return };
     let env = Env::new();
     let server = Server::start(&env, "challenge", &upstream_table(fr.port));
     let o = send(server.port, SECRET, "auth", &auth("nemo", "wrong"));
@@ -1245,8 +1281,7 @@ fn freeradius_upstream_then_challenge() {
 
 #[test]
 fn radclient_trusted_calling_station_id_skips_the_challenge() {
-    let test = "radclient_trusted_calling_station_id_skips_the_challenge";
-    if !radclient(test) {
+    if !radclient() {
         return;
     }
     let env = Env::new();
@@ -1667,13 +1702,12 @@ fn pyrad_against_the_server_message_authenticator_required() {
 
 #[test]
 fn freeradius_as_a_proxy_in_front_of_the_server() {
-    let test = "freeradius_as_a_proxy_in_front_of_the_server";
-    if !radclient(test) {
+    if !radclient() {
         return;
     }
     let env = Env::new();
     let server = Server::start(&env, "otp", "");
-    let Some(fr) = freeradius_with(test, Some(server.port)) else {
+    let Some(fr) = freeradius_with(Some(server.port)) else {
         return;
     };
     // radclient -> FreeRADIUS (its own secret) -> mfa radius serve.

@@ -51,9 +51,8 @@ fn python() -> Option<PathBuf> {
 #[tokio::test]
 async fn answers_match_privacyidea_field_by_field() {
     let Some(py) = python() else {
-        skip(
-            "answers_match_privacyidea_field_by_field",
-            "no Python with privacyidea (set MFA_PRIVACYIDEA_PYTHON or run .ci/setup)",
+        mfa_test_support::skip!(
+            "no Python with privacyidea (set MFA_PRIVACYIDEA_PYTHON or run .ci/setup)"
         );
         return;
     };

@@ -166,10 +166,7 @@ async fn tls_with_a_throwaway_ca_checked_by_curl() {
         .output()
         .is_err()
     {
-        skip(
-            "tls_with_a_throwaway_ca_checked_by_curl",
-            "curl is not installed",
-        );
+        mfa_test_support::skip!("curl is not installed");
         return;
     }
     let f = Fixture::new();

@@ -109,9 +109,8 @@ for k in pskc.keys:
 
 #[test]
 fn export_round_trip_through_pskctool_and_python_pskc() {
-    let test = "export_round_trip_through_pskctool_and_python_pskc";
-    let pskctool = common::tool(test, "pskctool", "pskctool");
-    let python = common::python(test, &["pskc"]);
+    let pskctool = common::tool("pskctool", "pskctool");
+    let python = common::python(&["pskc"]);
     if pskctool.is_none() && python.is_none() {
         return;
     }

@@ -75,7 +75,7 @@ impl rand_core::TryCryptoRng for TestRng {}
 fn python() -> Option<String> {
     // MFA_TEST_PYTHON, else the project venv; a missing python-pskc is a
     // loud SKIPPED line (straight to stderr), a failure under CI=true.
-    common::python("python_pskc differential test", &["pskc"])
+    common::python(&["pskc"])
 }
 
 fn seed() -> u64 {

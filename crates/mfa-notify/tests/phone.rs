@@ -43,16 +43,15 @@ fn notifier(pairs: &[(&str, &str)]) -> Notifier {
     Notifier::new(NotifyConfig::from_settings(pairs.iter().copied()).unwrap()).unwrap()
 }
 
-fn sink(test: &str, dir: &std::path::Path, args: &[&str]) -> Option<Server> {
-    let py = python(test, &[])?;
+fn sink(dir: &std::path::Path, args: &[&str]) -> Option<Server> {
+    let py = python(&[])?;
     Some(Server::start(&py, "webhook_sink.py", dir, args))
 }
 
 #[test]
 fn the_sms_payload_arrives_once_with_the_bearer_token() {
-    let test = "the_sms_payload_arrives_once_with_the_bearer_token";
     let dir = tempfile::tempdir().unwrap();
-    let Some(server) = sink(test, dir.path(), &[]) else {
+    let Some(server) = sink(dir.path(), &[]) else {
         return;
     };
     let url = format!("http://127.0.0.1:{}/sms", server.port);
@@ -91,11 +90,9 @@ fn the_sms_payload_arrives_once_with_the_bearer_token() {
 
 #[test]
 fn a_voice_code_over_https_with_a_throwaway_ca_and_a_custom_template() {
-    let test = "a_voice_code_over_https_with_a_throwaway_ca_and_a_custom_template";
     let dir = tempfile::tempdir().unwrap();
     let (ca, cert, key) = throwaway_ca(dir.path(), "gw");
     let Some(server) = sink(
-        test,
         dir.path(),
         &["--tls", cert.to_str().unwrap(), key.to_str().unwrap()],
     ) else {
@@ -153,9 +150,8 @@ fn a_voice_code_over_https_with_a_throwaway_ca_and_a_custom_template() {
 
 #[test]
 fn a_webhook_answering_500_is_retried_once_then_an_error() {
-    let test = "a_webhook_answering_500_is_retried_once_then_an_error";
     let dir = tempfile::tempdir().unwrap();
-    let Some(server) = sink(test, dir.path(), &["--status", "500"]) else {
+    let Some(server) = sink(dir.path(), &["--status", "500"]) else {
         return;
     };
     let url = format!("http://127.0.0.1:{}/sms", server.port);
@@ -195,9 +191,8 @@ fn a_webhook_answering_500_is_retried_once_then_an_error() {
 
 #[test]
 fn a_webhook_past_the_timeout_is_a_timeout_and_not_retried() {
-    let test = "a_webhook_past_the_timeout_is_a_timeout_and_not_retried";
     let dir = tempfile::tempdir().unwrap();
-    let Some(server) = sink(test, dir.path(), &["--sleep", "4"]) else {
+    let Some(server) = sink(dir.path(), &["--sleep", "4"]) else {
         return;
     };
     let url = format!("http://127.0.0.1:{}/sms", server.port);

@@ -48,8 +48,7 @@ fn notifier(port: u16, extra: &[(&str, &str)]) -> Notifier {
 
 #[test]
 fn fraud_report_e_mails_arrive_over_starttls_with_authentication() {
-    let test = "fraud_report_e_mails_arrive_over_starttls_with_authentication";
-    let Some(py) = python(test, &["aiosmtpd"]) else {
+    let Some(py) = python(&["aiosmtpd"]) else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -124,8 +123,7 @@ fn fraud_report_e_mails_arrive_over_starttls_with_authentication() {
 
 #[test]
 fn fraud_e_mail_over_implicit_tls_and_over_plain_loopback() {
-    let test = "fraud_e_mail_over_implicit_tls_and_over_plain_loopback";
-    let Some(py) = python(test, &["aiosmtpd"]) else {
+    let Some(py) = python(&["aiosmtpd"]) else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -155,8 +153,7 @@ fn fraud_e_mail_over_implicit_tls_and_over_plain_loopback() {
 
 #[test]
 fn an_untrusted_certificate_is_a_connection_error_and_nothing_is_sent() {
-    let test = "an_untrusted_certificate_is_a_connection_error_and_nothing_is_sent";
-    let Some(py) = python(test, &["aiosmtpd"]) else {
+    let Some(py) = python(&["aiosmtpd"]) else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -188,8 +185,7 @@ fn an_untrusted_certificate_is_a_connection_error_and_nothing_is_sent() {
 
 #[test]
 fn a_server_without_starttls_is_refused_when_starttls_is_configured() {
-    let test = "a_server_without_starttls_is_refused_when_starttls_is_configured";
-    let Some(py) = python(test, &["aiosmtpd"]) else {
+    let Some(py) = python(&["aiosmtpd"]) else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -210,8 +206,7 @@ fn a_server_without_starttls_is_refused_when_starttls_is_configured() {
 
 #[test]
 fn a_refused_recipient_fails_alone_with_its_smtp_code() {
-    let test = "a_refused_recipient_fails_alone_with_its_smtp_code";
-    let Some(py) = python(test, &["aiosmtpd"]) else {
+    let Some(py) = python(&["aiosmtpd"]) else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();

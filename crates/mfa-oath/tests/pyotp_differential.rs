@@ -28,12 +28,7 @@ use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, TestRunner};
 
-fn skip(test: &str, why: &str) {
-    // One format for every skip, so .ci/test counts it (mfa-test-support).
-    mfa_test_support::skip!("{test}: {why}");
-}
-
-fn python(test: &str) -> Option<String> {
+fn python() -> Option<String> {
     let py = std::env::var("MFA_TEST_PYTHON").unwrap_or_else(|_| {
         PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join("../../.venv/bin/python")
@@ -45,10 +40,7 @@ fn python(test: &str) -> Option<String> {
         .output()
         .is_ok_and(|o| o.status.success());
     if !ok {
-        skip(
-            test,
-            &format!("{py} cannot import pyotp (.ci/setup installs it)"),
-        );
+        mfa_test_support::skip!("{py} cannot import pyotp (.ci/setup installs it)");
         return None;
     }
     Some(py)
@@ -323,8 +315,7 @@ fn agree(a: &serde_json::Value, b: &serde_json::Value) -> bool {
 
 #[test]
 fn otpauth_parser_agrees_with_pyotp_except_where_recorded() {
-    let test = "otpauth_parser_agrees_with_pyotp_except_where_recorded";
-    let Some(py) = python(test) else { return };
+    let Some(py) = python() else { return };
     let seed: u64 = std::env::var("MFA_TEST_SEED")
         .ok()
         .and_then(|s| s.parse().ok())

@@ -12,7 +12,7 @@ use common::*;
 
 #[test]
 fn a_correct_code_succeeds_and_the_same_code_again_is_refused() {
-    let Some(tools) = Tools::find("a_correct_code_succeeds", &[]) else {
+    let Some(tools) = Tools::find(&[]) else {
         return;
     };
     let f = Fixture::new();
@@ -39,7 +39,7 @@ fn a_correct_code_succeeds_and_the_same_code_again_is_refused() {
 
 #[test]
 fn pam_rhost_in_a_trusted_range_needs_no_code() {
-    let Some(tools) = Tools::find("pam_rhost_in_a_trusted_range", &[]) else {
+    let Some(tools) = Tools::find(&[]) else {
         return;
     };
     let f = Fixture::new();
@@ -67,7 +67,7 @@ fn pam_rhost_in_a_trusted_range_needs_no_code() {
 
 #[test]
 fn a_wrong_code_is_auth_err() {
-    let Some(tools) = Tools::find("a_wrong_code_is_auth_err", &[]) else {
+    let Some(tools) = Tools::find(&[]) else {
         return;
     };
     let f = Fixture::new();
@@ -82,7 +82,7 @@ fn a_wrong_code_is_auth_err() {
 
 #[test]
 fn a_locked_user_is_maxtries_with_the_time_it_ends() {
-    let Some(tools) = Tools::find("a_locked_user_is_maxtries", &[]) else {
+    let Some(tools) = Tools::find(&[]) else {
         return;
     };
     let f = Fixture::new();
@@ -98,7 +98,7 @@ fn a_locked_user_is_maxtries_with_the_time_it_ends() {
 
 #[test]
 fn a_blocked_user_is_auth_err_with_a_message() {
-    let Some(tools) = Tools::find("a_blocked_user_is_auth_err", &[]) else {
+    let Some(tools) = Tools::find(&[]) else {
         return;
     };
     let f = Fixture::new();
@@ -112,7 +112,7 @@ fn a_blocked_user_is_auth_err_with_a_message() {
 
 #[test]
 fn an_unknown_user_is_user_unknown_unless_nullok() {
-    let Some(tools) = Tools::find("an_unknown_user_is_user_unknown", &[]) else {
+    let Some(tools) = Tools::find(&[]) else {
         return;
     };
     let f = Fixture::new();
@@ -138,7 +138,7 @@ fn an_unknown_user_is_user_unknown_unless_nullok() {
 
 #[test]
 fn a_missing_store_or_unusable_key_is_never_success() {
-    let Some(tools) = Tools::find("a_missing_store_is_never_success", &[]) else {
+    let Some(tools) = Tools::find(&[]) else {
         return;
     };
     let f = Fixture::new();
@@ -188,7 +188,7 @@ fn a_missing_store_or_unusable_key_is_never_success() {
 #[test]
 fn use_first_pass_takes_the_code_from_the_stack() {
     let set_items = format!("{WRAPPER_MODULES}/pam_set_items.so");
-    let Some(tools) = Tools::find("use_first_pass_takes_the_code", &[&set_items]) else {
+    let Some(tools) = Tools::find(&[&set_items]) else {
         return;
     };
     let f = Fixture::new();
@@ -219,7 +219,7 @@ fn use_first_pass_takes_the_code_from_the_stack() {
 #[test]
 fn password_otp_in_a_stack_with_pam_matrix() {
     let set_items = format!("{WRAPPER_MODULES}/pam_set_items.so");
-    let Some(tools) = Tools::find("password_otp_in_a_stack_with_pam_matrix", &[&set_items]) else {
+    let Some(tools) = Tools::find(&[&set_items]) else {
         return;
     };
     let f = Fixture::new();
@@ -293,7 +293,7 @@ fn password_otp_in_a_stack_with_pam_matrix() {
 
 #[test]
 fn pam_oath_and_ours_accept_the_same_codes_and_ours_refuses_a_replay() {
-    let Some(tools) = Tools::find("pam_oath_and_ours", &[PAM_OATH]) else {
+    let Some(tools) = Tools::find(&[PAM_OATH]) else {
         return;
     };
     let f = Fixture::new();
@@ -330,7 +330,7 @@ fn pam_oath_and_ours_accept_the_same_codes_and_ours_refuses_a_replay() {
 
 #[test]
 fn pamtester_with_our_module_is_clean_under_valgrind() {
-    let Some(tools) = Tools::find("valgrind_clean", &[]) else {
+    let Some(tools) = Tools::find(&[]) else {
         return;
     };
     let Some(valgrind) = std::env::var_os("PATH").and_then(|p| {
@@ -338,7 +338,7 @@ fn pamtester_with_our_module_is_clean_under_valgrind() {
             .map(|d| d.join("valgrind"))
             .find(|v| v.is_file())
     }) else {
-        skip("valgrind_clean", "valgrind is not installed");
+        mfa_test_support::skip!("valgrind is not installed");
         return;
     };
     let valgrind = valgrind.to_str().unwrap().to_owned();

@@ -30,15 +30,15 @@ except pypamtest.PamTestError as e:
     print(json.dumps({"ok": False, "why": str(e)}))
 "#;
 
-fn pypamtest(test: &str) -> Option<Tools> {
-    let tools = Tools::find(test, &[&format!("{WRAPPER_MODULES}/pam_get_items.so")])?;
+fn pypamtest() -> Option<Tools> {
+    let tools = Tools::find(&[&format!("{WRAPPER_MODULES}/pam_get_items.so")])?;
     let has = Path::new(PYTHON).is_file()
         && Command::new(PYTHON)
             .args(["-c", "import pypamtest"])
             .status()
             .is_ok_and(|s| s.success());
     if !has {
-        skip(test, "python3-pypamtest is not installed");
+        mfa_test_support::skip!("python3-pypamtest is not installed");
         return None;
     }
     Some(tools)
@@ -82,7 +82,7 @@ fn run_flags(
 
 #[test]
 fn password_otp_leaves_the_password_in_pam_authtok() {
-    let Some(_tools) = pypamtest("password_otp_leaves_the_password_in_pam_authtok") else {
+    let Some(_tools) = pypamtest() else {
         return;
     };
     let f = Fixture::new();
@@ -97,7 +97,7 @@ fn password_otp_leaves_the_password_in_pam_authtok() {
 
 #[test]
 fn a_two_prompt_conversation_with_pam_matrix() {
-    let Some(_tools) = pypamtest("a_two_prompt_conversation_with_pam_matrix") else {
+    let Some(_tools) = pypamtest() else {
         return;
     };
     let f = Fixture::new();

@@ -79,10 +79,7 @@ fn no_thread_is_left_after_a_sign_in_on_sqlite_or_postgres() {
     );
 
     let Ok(base) = std::env::var("MFA_TEST_POSTGRES_URL") else {
-        skip(
-            "no_thread_is_left_after_a_sign_in on PostgreSQL",
-            "MFA_TEST_POSTGRES_URL is not set",
-        );
+        mfa_test_support::skip!("MFA_TEST_POSTGRES_URL is not set");
         return;
     };
     let schema = format!("pam_threads_{}", std::process::id());

@@ -28,20 +28,14 @@ use mfa_radius::{
 };
 use serde_json::{Value, json};
 
-/// One SKIPPED line named after the running test (mfa-test-support; a
-/// failure under CI=true: the pyrad cross-check must run there).
-fn skip(_test: &str, why: &str) -> Option<PathBuf> {
-    mfa_test_support::skip!("{why}");
-    None
-}
-
-fn python(test: &str) -> Option<PathBuf> {
+fn python() -> Option<PathBuf> {
     let py = match std::env::var_os("MFA_TEST_PYTHON") {
         Some(p) => PathBuf::from(p),
         None => {
             let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python");
             if !venv.exists() {
-                return skip(test, "MFA_TEST_PYTHON is not set and there is no .venv");
+                mfa_test_support::skip!("MFA_TEST_PYTHON is not set and there is no .venv");
+                return None;
             }
             venv
         }
@@ -55,7 +49,8 @@ fn python(test: &str) -> Option<PathBuf> {
         .map(|s| s.success())
         .unwrap_or(false);
     if !ok {
-        return skip(test, &format!("{} has no pyrad 2.6", py.display()));
+        mfa_test_support::skip!("{} has no pyrad 2.6", py.display());
+        return None;
     }
     Some(py)
 }
@@ -118,7 +113,7 @@ fn pyrad_verify(py: &Path, request: &[u8], reply: &[u8]) -> Value {
 
 #[test]
 fn pyrad_request_is_verified_and_pyrad_accepts_our_signed_reply() {
-    let Some(py) = python("pyrad_request_is_verified_and_pyrad_accepts_our_signed_reply") else {
+    let Some(py) = python() else {
         return;
     };
     let mut rng = TestRng(1);
@@ -154,7 +149,7 @@ fn pyrad_request_is_verified_and_pyrad_accepts_our_signed_reply() {
 
 #[test]
 fn pyrad_verifies_our_reject_and_a_tampered_reply_fails_it() {
-    let Some(py) = python("pyrad_verifies_our_reject_and_a_tampered_reply_fails_it") else {
+    let Some(py) = python() else {
         return;
     };
     let mut rng = TestRng(2);
@@ -185,7 +180,7 @@ fn pyrad_verifies_our_reject_and_a_tampered_reply_fails_it() {
 
 #[test]
 fn pyrad_challenge_flow_with_state_and_proxy_state() {
-    let Some(py) = python("pyrad_challenge_flow_with_state_and_proxy_state") else {
+    let Some(py) = python() else {
         return;
     };
     let mut rng = TestRng(3);
@@ -238,8 +233,7 @@ fn pyrad_challenge_flow_with_state_and_proxy_state() {
 
 #[test]
 fn pyrad_request_without_or_with_wrong_message_authenticator_is_dropped() {
-    let Some(py) = python("pyrad_request_without_or_with_wrong_message_authenticator_is_dropped")
-    else {
+    let Some(py) = python() else {
         return;
     };
     let mut ep = endpoint::<()>();
@@ -265,8 +259,7 @@ fn pyrad_request_without_or_with_wrong_message_authenticator_is_dropped() {
 
 #[test]
 fn pyrad_as_upstream_server_accepts_our_request_and_we_verify_its_reply() {
-    let Some(py) = python("pyrad_as_upstream_server_accepts_our_request_and_we_verify_its_reply")
-    else {
+    let Some(py) = python() else {
         return;
     };
     let mut rng = TestRng(4);

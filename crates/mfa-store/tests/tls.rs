@@ -23,22 +23,15 @@ use rustls::CertificateError;
 /// reach the server by `hostaddr` and present this name to TLS.
 const WRONG_NAME: &str = "mfa-kit-wrong-name.invalid";
 
-/// One SKIPPED line named after the running test (mfa-test-support; a
-/// failure under CI=true: run .ci/setup first).
-fn skip(_test: &str, why: &str) {
-    mfa_test_support::skip!("{why}");
-}
-
 /// The TLS test URL, or `None` after a SKIPPED line.
-fn base(test: &str) -> Option<String> {
+fn base() -> Option<String> {
     let Ok(url) = std::env::var("MFA_TEST_POSTGRES_URL") else {
-        skip(test, "MFA_TEST_POSTGRES_URL is not set");
+        mfa_test_support::skip!("MFA_TEST_POSTGRES_URL is not set");
         return None;
     };
     if param(&url, "sslrootcert").is_none() {
-        skip(
-            test,
-            "MFA_TEST_POSTGRES_URL has no sslrootcert (not the TLS cluster of .ci/setup)",
+        mfa_test_support::skip!(
+            "MFA_TEST_POSTGRES_URL has no sslrootcert (not the TLS cluster of .ci/setup)"
         );
         return None;
     }
@@ -101,7 +94,7 @@ fn with_wrong_name(url: &str) -> String {
 }
 
 /// A CA certificate that signed nothing the server has, made with openssl.
-fn other_ca(test: &str) -> Option<(tempfile::TempDir, String)> {
+fn other_ca() -> Option<(tempfile::TempDir, String)> {
     let dir = tempfile::tempdir().unwrap();
     let (k, c) = (dir.path().join("ca.key"), dir.path().join("ca.pem"));
     let out = std::process::Command::new("openssl")
@@ -135,7 +128,7 @@ fn other_ca(test: &str) -> Option<(tempfile::TempDir, String)> {
         }
         Ok(o) => panic!("openssl req failed: {}", String::from_utf8_lossy(&o.stderr)),
         Err(e) => {
-            skip(test, &format!("openssl cannot be run: {e}"));
+            mfa_test_support::skip!("openssl cannot be run: {e}");
             None
         }
     }
@@ -180,7 +173,7 @@ fn is_wrong_name(reason: &rustls::Error) -> bool {
 
 #[test]
 fn verify_full_connects_over_tls() {
-    let Some(url) = base("verify_full_connects_over_tls") else {
+    let Some(url) = base() else {
         return;
     };
     assert_eq!(param(&url, "sslmode").as_deref(), Some("verify-full"));
@@ -193,7 +186,7 @@ fn verify_full_connects_over_tls() {
 
 #[test]
 fn the_stores_own_connections_are_encrypted() {
-    let Some(_) = base("the_stores_own_connections_are_encrypted") else {
+    let Some(_) = base() else {
         return;
     };
     let b = Backend::postgres("the_stores_own_connections_are_encrypted").unwrap();
@@ -225,10 +218,10 @@ fn the_stores_own_connections_are_encrypted() {
 
 #[test]
 fn a_wrong_ca_is_refused() {
-    let Some(url) = base("a_wrong_ca_is_refused") else {
+    let Some(url) = base() else {
         return;
     };
-    let Some((_dir, ca)) = other_ca("a_wrong_ca_is_refused") else {
+    let Some((_dir, ca)) = other_ca() else {
         return;
     };
     let wrong = with(&url, "sslrootcert", Some(&ca));
@@ -259,7 +252,7 @@ fn a_wrong_ca_is_refused() {
 
 #[test]
 fn verify_full_refuses_a_name_not_in_the_certificate() {
-    let Some(url) = base("verify_full_refuses_a_name_not_in_the_certificate") else {
+    let Some(url) = base() else {
         return;
     };
     let wrong = with_wrong_name(&url);
@@ -273,7 +266,7 @@ fn verify_full_refuses_a_name_not_in_the_certificate() {
 
 #[test]
 fn verify_ca_accepts_a_name_not_in_the_certificate() {
-    let Some(url) = base("verify_ca_accepts_a_name_not_in_the_certificate") else {
+    let Some(url) = base() else {
         return;
     };
     let url = with(&with_wrong_name(&url), "sslmode", Some("verify-ca"));
@@ -283,7 +276,7 @@ fn verify_ca_accepts_a_name_not_in_the_certificate() {
 
 #[test]
 fn require_without_a_root_certificate_encrypts() {
-    let Some(url) = base("require_without_a_root_certificate_encrypts") else {
+    let Some(url) = base() else {
         return;
     };
     let url = with(&with(&url, "sslrootcert", None), "sslmode", Some("require"));
@@ -296,7 +289,7 @@ fn require_without_a_root_certificate_encrypts() {
 
 #[test]
 fn prefer_uses_tls_when_the_server_offers_it() {
-    let Some(url) = base("prefer_uses_tls_when_the_server_offers_it") else {
+    let Some(url) = base() else {
         return;
     };
     let url = with(&with(&url, "sslrootcert", None), "sslmode", Some("prefer"));
@@ -306,7 +299,7 @@ fn prefer_uses_tls_when_the_server_offers_it() {
 
 #[test]
 fn disable_is_refused_by_a_server_that_requires_tls() {
-    let Some(url) = base("disable_is_refused_by_a_server_that_requires_tls") else {
+    let Some(url) = base() else {
         return;
     };
     let url = with(&url, "sslmode", Some("disable"));
@@ -327,8 +320,7 @@ fn disable_is_refused_by_a_server_that_requires_tls() {
 
 #[test]
 fn verify_full_without_a_root_certificate_is_refused_before_connecting() {
-    let Some(url) = base("verify_full_without_a_root_certificate_is_refused_before_connecting")
-    else {
+    let Some(url) = base() else {
         return;
     };
     let url = with(&url, "sslrootcert", None);
@@ -419,7 +411,7 @@ fn with_user(url: &str, user: &str) -> String {
 
 /// The client certificate and key `.ci/setup` made for role `mfa_cert`,
 /// beside the CA certificate (`<stem>.ca.pem` → `<stem>.client.crt/.key`).
-fn client_files(test: &str, url: &str) -> Option<(String, String)> {
+fn client_files(url: &str) -> Option<(String, String)> {
     let ca = param(url, "sslrootcert")?;
     let files = ca
         .strip_suffix(".ca.pem")
@@ -429,10 +421,7 @@ fn client_files(test: &str, url: &str) -> Option<(String, String)> {
             Some((c, k))
         }
         _ => {
-            skip(
-                test,
-                "no client certificate beside sslrootcert (run .ci/setup)",
-            );
+            mfa_test_support::skip!("no client certificate beside sslrootcert (run .ci/setup)");
             None
         }
     }
@@ -440,11 +429,10 @@ fn client_files(test: &str, url: &str) -> Option<(String, String)> {
 
 #[test]
 fn a_client_certificate_signs_in_where_pg_hba_requires_one() {
-    let test = "a_client_certificate_signs_in_where_pg_hba_requires_one";
-    let Some(url) = base(test) else {
+    let Some(url) = base() else {
         return;
     };
-    let Some((cert, key)) = client_files(test, &url) else {
+    let Some((cert, key)) = client_files(&url) else {
         return;
     };
     let url = with_user(&url, "mfa_cert");

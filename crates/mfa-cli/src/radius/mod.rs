@@ -10,6 +10,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use crate::Failure;
+use crate::output::{Output, Report};
 
 /// The RADIUS server.
 #[derive(Debug, clap::Subcommand)]
@@ -32,7 +33,7 @@ pub(crate) enum RadiusCommand {
 }
 
 /// Runs a `mfa radius` command.
-pub(crate) fn run(cmd: RadiusCommand, out: &mut dyn Write) -> Result<(), Failure> {
+pub(crate) fn run(cmd: RadiusCommand, out: &mut Output<'_>) -> Result<(), Failure> {
     let RadiusCommand::Serve {
         config,
         check_config,
@@ -54,19 +55,29 @@ pub(crate) fn run(cmd: RadiusCommand, out: &mut dyn Write) -> Result<(), Failure
     let context = mfa_store::VerifyContext::new(&settings.server_name, settings.listen.ip())
         .map_err(|e| Failure::input(format!("server_name: {e}")))?;
     if check_config {
+        // A PostgreSQL URL may hold a password: never printed.
+        let db = mfa_store::redact_url(&settings.db);
+        let upstream = settings.upstream.as_ref().map(|u| u.address.to_string());
         let text = format!(
-            "configuration OK: listen {}, {} client(s), challenge timeout {} s, store {}, upstream {}, {} warning(s)\n",
+            "configuration OK: listen {}, {} client(s), challenge timeout {} s, store {db}, upstream {}, {} warning(s)",
             settings.listen,
             settings.clients.len(),
             settings.challenge_timeout,
-            settings.db,
-            settings
-                .upstream
-                .as_ref()
-                .map_or("none".to_string(), |u| u.address.to_string()),
+            upstream.as_deref().unwrap_or("none"),
             settings.warnings.len()
         );
-        return out.write_all(text.as_bytes()).map_err(Failure::write);
+        return out.print(&Report::new(
+            serde_json::json!({
+                "ok": true,
+                "listen": settings.listen.to_string(),
+                "clients": settings.clients.len(),
+                "challenge_timeout": settings.challenge_timeout,
+                "db": db,
+                "upstream": upstream,
+                "warnings": settings.warnings,
+            }),
+            text,
+        ));
     }
     let level = if verbose {
         tracing::Level::DEBUG

@@ -174,14 +174,3 @@ pub async fn raw(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u16
         .unwrap_or_default();
     (status, body)
 }
-
-/// Says a test is skipped, past libtest's capture; under CI=true a
-/// missing tool fails the test instead.
-pub fn skip(test: &str, why: &str) {
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("{test}: {why} (required under CI=true)");
-    }
-    use std::io::Write as _;
-    let line = format!("SKIPPED: {test}: {why}\n");
-    let _ = std::io::stderr().lock().write_all(line.as_bytes());
-}

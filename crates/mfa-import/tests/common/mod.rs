@@ -20,16 +20,9 @@ pub(crate) fn corpus(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// Says a test did not run: a `SKIPPED:` line straight to the process's
-/// stderr (past libtest's capture), or, under `CI=true`, a failure.
-pub(crate) fn skip(test: &str, why: &str) {
-    // One format for every skip, so .ci/test counts it (mfa-test-support).
-    mfa_test_support::skip!("{test}: {why}");
-}
-
 /// The Python of the project venv (`MFA_TEST_PYTHON`, else `.venv/bin/python`
 /// at the workspace root) if it can import every module named.
-pub(crate) fn python(test: &str, modules: &[&str]) -> Option<String> {
+pub(crate) fn python(modules: &[&str]) -> Option<String> {
     let py = std::env::var("MFA_TEST_PYTHON").unwrap_or_else(|_| {
         PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join("../../.venv/bin/python")
@@ -45,16 +38,13 @@ pub(crate) fn python(test: &str, modules: &[&str]) -> Option<String> {
     if ok {
         Some(py)
     } else {
-        skip(
-            test,
-            &format!("{py} cannot `{import}` (.ci/setup installs it)"),
-        );
+        mfa_test_support::skip!("{py} cannot `{import}` (.ci/setup installs it)");
         None
     }
 }
 
 /// A program on the PATH, if it runs.
-pub(crate) fn tool(test: &str, program: &str, apt: &str) -> Option<String> {
+pub(crate) fn tool(program: &str, apt: &str) -> Option<String> {
     let ok = Command::new(program)
         .arg("--version")
         .output()
@@ -63,10 +53,7 @@ pub(crate) fn tool(test: &str, program: &str, apt: &str) -> Option<String> {
     if ok {
         Some(program.to_owned())
     } else {
-        skip(
-            test,
-            &format!("{program} is not installed (Debian package {apt})"),
-        );
+        mfa_test_support::skip!("{program} is not installed (Debian package {apt})");
         None
     }
 }

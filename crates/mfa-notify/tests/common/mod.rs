@@ -15,17 +15,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Prints `SKIPPED: <crate>::<binary>::<test>: why` past libtest's capture,
-/// or fails under `CI=true` (a missing tool there is a setup error): the
-/// workspace's one way, mfa_test_support::skip!.
-pub fn skip(_test: &str, why: &str) {
-    mfa_test_support::skip!("{why}");
-}
-
 /// The Python to run the helpers with: `MFA_TEST_PYTHON`, else the
 /// workspace's `.venv`, else `python3`; `None` (after SKIPPED) when it
 /// cannot import `modules`.
-pub fn python(test: &str, modules: &[&str]) -> Option<PathBuf> {
+pub fn python(modules: &[&str]) -> Option<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let candidates: Vec<PathBuf> = match std::env::var_os("MFA_TEST_PYTHON") {
         Some(p) => vec![PathBuf::from(p)],
@@ -47,16 +40,13 @@ pub fn python(test: &str, modules: &[&str]) -> Option<PathBuf> {
             return Some(py.clone());
         }
     }
-    skip(
-        test,
-        &format!(
-            "no Python with {} (tried {candidates:?}; set MFA_TEST_PYTHON)",
-            if modules.is_empty() {
-                "python3".to_owned()
-            } else {
-                modules.join(", ")
-            }
-        ),
+    mfa_test_support::skip!(
+        "no Python with {} (tried {candidates:?}; set MFA_TEST_PYTHON)",
+        if modules.is_empty() {
+            "python3".to_owned()
+        } else {
+            modules.join(", ")
+        }
     );
     None
 }

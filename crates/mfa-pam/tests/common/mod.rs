@@ -33,15 +33,6 @@ pub const PAM_OATH: &str = "/lib/x86_64-linux-gnu/security/pam_oath.so";
 /// Serializes pam_wrapper runs within a test binary.
 pub static PAM_WRAPPER_RUN: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-/// Prints a SKIPPED line past libtest's capture, or fails under `CI=true`.
-pub fn skip(test: &str, why: &str) {
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("{test}: {why} (CI=true: every tool must be installed by .ci/setup)");
-    }
-    let line = format!("SKIPPED: {test}: {why}\n");
-    let _ = std::io::stderr().lock().write_all(line.as_bytes());
-}
-
 fn on_path(tool: &str) -> Option<PathBuf> {
     std::env::var_os("PATH").and_then(|paths| {
         std::env::split_paths(&paths)
@@ -50,18 +41,15 @@ fn on_path(tool: &str) -> Option<PathBuf> {
     })
 }
 
-/// The installed tools, or `None` after [`skip`].
+/// The installed tools, or `None` after a SKIPPED line (`mfa_test_support::skip!`).
 pub struct Tools {
     pub pamtester: PathBuf,
 }
 
 impl Tools {
-    pub fn find(test: &str, extra: &[&str]) -> Option<Tools> {
+    pub fn find(extra: &[&str]) -> Option<Tools> {
         let Some(pamtester) = on_path("pamtester") else {
-            skip(
-                test,
-                "pamtester is not installed (apt-get install pamtester)",
-            );
+            mfa_test_support::skip!("pamtester is not installed (apt-get install pamtester)");
             return None;
         };
         let mut need = vec![
@@ -71,10 +59,7 @@ impl Tools {
         need.extend(extra.iter().map(|s| (*s).to_owned()));
         for path in need {
             if !Path::new(&path).exists() {
-                skip(
-                    test,
-                    &format!("{path} is missing (libpam-wrapper, libpam-oath)"),
-                );
+                mfa_test_support::skip!("{path} is missing (libpam-wrapper, libpam-oath)");
                 return None;
             }
         }
