@@ -141,21 +141,28 @@ impl UnixTime {
             .ok()
             .and_then(|s| jiff::Timestamp::from_second(s).ok())
             .expect("0 <= secs <= MAX_JIFF_SECS, inside jiff's range");
-        let dt = Offset::UTC.to_datetime(ts);
-        let date = Date {
-            year: i64::from(dt.year()) + 400 * i64::try_from(cycles).unwrap_or(i64::MAX / 800),
+        let (mut date, clock) = utc_parts(ts);
+        date.year += 400 * i64::try_from(cycles).unwrap_or(i64::MAX / 800);
+        (date, clock)
+    }
+}
+
+/// The UTC date and time of day (hour, minute, second) of a jiff
+/// timestamp: the one place that reads jiff's civil fields.
+fn utc_parts(ts: jiff::Timestamp) -> (Date, [u8; 3]) {
+    let dt = Offset::UTC.to_datetime(ts);
+    (
+        Date {
+            year: i64::from(dt.year()),
             month: unsigned(dt.month()),
             day: unsigned(dt.day()),
-        };
-        (
-            date,
-            [
-                unsigned(dt.hour()),
-                unsigned(dt.minute()),
-                unsigned(dt.second()),
-            ],
-        )
-    }
+        },
+        [
+            unsigned(dt.hour()),
+            unsigned(dt.minute()),
+            unsigned(dt.second()),
+        ],
+    )
 }
 
 impl From<u64> for UnixTime {
@@ -234,22 +241,11 @@ impl fmt::Display for Utc {
 /// [`parse_timestamp`] never returns).
 pub fn format_timestamp(secs: i64) -> Result<Timestamp, Error> {
     let ts = jiff::Timestamp::from_second(secs).map_err(|_| Error::OutOfRange { secs })?;
-    let dt = Offset::UTC.to_datetime(ts);
-    if dt.year() < 0 {
+    let (date, clock) = utc_parts(ts);
+    if date.year < 0 {
         return Err(Error::OutOfRange { secs });
     }
-    Ok(Timestamp {
-        date: Date {
-            year: i64::from(dt.year()),
-            month: unsigned(dt.month()),
-            day: unsigned(dt.day()),
-        },
-        clock: [
-            unsigned(dt.hour()),
-            unsigned(dt.minute()),
-            unsigned(dt.second()),
-        ],
-    })
+    Ok(Timestamp { date, clock })
 }
 
 /// [`format_timestamp`]: displays as `YYYY-MM-DDThh:mm:ssZ`.
