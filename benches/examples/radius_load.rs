@@ -16,7 +16,7 @@
 //! and must be an Access-Accept. The server's CPU time per request comes
 //! from /proc/PID/stat, which does not depend on the generator sharing the
 //! machine. `MFA_BIN` overrides the path of the `mfa` binary;
-//! `RADIUS_LOAD_WORKERS` sets the server's `workers` (default 4).
+//! `RADIUS_LOAD_WORKERS` sets the server's `workers` (default 16, the server's default).
 
 #![allow(
     clippy::unwrap_used,
@@ -300,7 +300,7 @@ fn ours(dir: &Path, users: u64, codes: u64, window: usize) -> Option<(Run, Run)>
     let workers: usize = std::env::var("RADIUS_LOAD_WORKERS")
         .ok()
         .and_then(|w| w.parse().ok())
-        .unwrap_or(4);
+        .unwrap_or(16);
     std::fs::write(
         dir.join("radius.toml"),
         format!(

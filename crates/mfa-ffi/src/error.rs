@@ -849,7 +849,7 @@ impl From<mfa_store::Error> for mfa_result {
             E::Record(_) | E::SameKeyId { .. } | E::Cidr { .. } => R::InvalidParameter,
             E::Io(_) => R::Io,
             E::Busy => R::StoreBusy,
-            E::Sqlite(_) | E::Postgres(_) | E::Tls { .. } => R::Database,
+            E::Sqlite(_) | E::Postgres(_) | E::Tls { .. } | E::CommitFailed => R::Database,
             _ => R::Unknown,
         }
     }

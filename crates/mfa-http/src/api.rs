@@ -873,12 +873,15 @@ impl Shared {
 }
 
 /// A database that is busy (lock held past its timeout, serialization
-/// failures past the retries) or unreachable is a 503 (try again); any
-/// other store error a 500.
+/// failures past the retries), unreachable, or whose group commit failed
+/// (nothing written) is a 503 (try again); any other store error a 500.
 fn is_busy(e: &mfa_store::Error) -> bool {
     matches!(
         e,
-        mfa_store::Error::Busy | mfa_store::Error::Io(_) | mfa_store::Error::Tls { .. }
+        mfa_store::Error::Busy
+            | mfa_store::Error::CommitFailed
+            | mfa_store::Error::Io(_)
+            | mfa_store::Error::Tls { .. }
     )
 }
 

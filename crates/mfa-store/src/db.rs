@@ -8,8 +8,9 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Mutex, OnceLock};
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
 
 use crate::Error;
 use crate::tls::PgTarget;
@@ -361,6 +362,108 @@ pub(crate) struct Pool {
     target: Target,
     idle: Mutex<Vec<Conn>>,
     busy_timeout: Duration,
+    /// SQLite: the one connection that writes (see [`Pool::run`]).
+    group: GroupCommit,
+    /// Write transactions committed (a group commit counts once).
+    commits: AtomicU64,
+}
+
+/// A group commit closes after this many members...
+const GROUP_MAX_MEMBERS: usize = 64;
+/// ...or when it has been open this long, even if more writers wait.
+const GROUP_MAX_OPEN: Duration = Duration::from_millis(4);
+
+/// The SQLite writer connection and the transaction open on it.
+struct GroupCommit {
+    /// [`GROUP_MAX_OPEN`] (tests lengthen it to build groups on purpose).
+    max_open: Duration,
+    writer: Mutex<Writer>,
+    /// Signalled when a group's COMMIT (or ROLLBACK) is done.
+    done: Condvar,
+    /// Threads waiting to lock `writer`: while there are any, a member
+    /// leaves the transaction open for them instead of committing.
+    waiting: AtomicUsize,
+}
+
+#[derive(Default)]
+struct Writer {
+    /// Opened at the first write.
+    conn: Option<rusqlite::Connection>,
+    /// The group whose transaction is open on `conn`, if any.
+    group: Option<Group>,
+}
+
+struct Group {
+    members: usize,
+    opened: Instant,
+    outcome: Arc<Outcome>,
+}
+
+/// How a group ended; written and read only under the `writer` lock (which
+/// orders the accesses, so they are relaxed).
+#[derive(Default)]
+struct Outcome(std::sync::atomic::AtomicU8);
+
+const PENDING: u8 = 0;
+const COMMITTED: u8 = 1;
+const FAILED: u8 = 2;
+
+impl Outcome {
+    fn get(&self) -> u8 {
+        self.0.load(Ordering::Relaxed)
+    }
+    fn set(&self, v: u8) {
+        self.0.store(v, Ordering::Relaxed);
+    }
+}
+
+impl Writer {
+    fn conn(&self) -> Result<&rusqlite::Connection, Error> {
+        self.conn.as_ref().ok_or(Error::CommitFailed)
+    }
+
+    /// Ends the open group: COMMIT (if `commit`) or ROLLBACK, records how
+    /// it ended for its members and wakes them. `Ok` only if it committed.
+    fn finish(&mut self, commit: bool, done: &Condvar) -> Result<(), Error> {
+        let Some(group) = self.group.take() else {
+            return Ok(());
+        };
+        let mut result = Err(Error::CommitFailed);
+        if let Some(c) = &self.conn {
+            if commit {
+                result = c.execute_batch("COMMIT").map_err(Error::from);
+            }
+            if result.is_err() && !c.is_autocommit() {
+                // Best effort: a connection that cannot roll back is
+                // dropped below, which rolls back.
+                if c.execute_batch("ROLLBACK").is_err() {
+                    self.conn = None;
+                }
+            }
+        }
+        group
+            .outcome
+            .set(if result.is_ok() { COMMITTED } else { FAILED });
+        done.notify_all();
+        result
+    }
+}
+
+/// Rolls the whole open group back if a member's closure unwinds (panics)
+/// while it holds the writer: the other members get
+/// [`Error::CommitFailed`], none waits forever, nothing half-done is
+/// committed; then the panic goes on.
+struct AbortOnUnwind<'a> {
+    writer: Option<MutexGuard<'a, Writer>>,
+    done: &'a Condvar,
+}
+
+impl Drop for AbortOnUnwind<'_> {
+    fn drop(&mut self) {
+        if let Some(w) = &mut self.writer {
+            let _ = w.finish(false, self.done);
+        }
+    }
 }
 
 /// PostgreSQL retries of a transaction that failed with a serialization
@@ -380,6 +483,13 @@ impl Pool {
             },
             idle: Mutex::new(Vec::new()),
             busy_timeout,
+            group: GroupCommit {
+                max_open: GROUP_MAX_OPEN,
+                writer: Mutex::default(),
+                done: Condvar::new(),
+                waiting: AtomicUsize::new(0),
+            },
+            commits: AtomicU64::new(0),
         }
     }
 
@@ -391,6 +501,13 @@ impl Pool {
             },
             idle: Mutex::new(Vec::new()),
             busy_timeout,
+            group: GroupCommit {
+                max_open: GROUP_MAX_OPEN,
+                writer: Mutex::default(),
+                done: Condvar::new(),
+                waiting: AtomicUsize::new(0),
+            },
+            commits: AtomicU64::new(0),
         }
     }
 
@@ -473,17 +590,30 @@ impl Pool {
         }
     }
 
+    /// The number of write transactions committed through this pool.
+    pub(crate) fn commits(&self) -> u64 {
+        self.commits.load(Ordering::Relaxed)
+    }
+
     /// Runs `f` in one transaction: commits when it returns `Ok`, rolls back
     /// when it returns `Err`. PostgreSQL transactions that fail with a
     /// serialization failure or a deadlock are retried from the start.
+    ///
+    /// SQLite writes ([`Mode::Write`]) are group-committed: see
+    /// [`Pool::write_sqlite`]. **Invariant: a result is returned only after
+    /// the COMMIT that contains its writes succeeded** (or, for an `Err`,
+    /// after the group it ran in ended).
     pub(crate) fn run<T>(
         &self,
         mode: Mode,
         mut f: impl FnMut(&mut dyn Tx) -> Result<T, Error>,
     ) -> Result<T, Error> {
+        if mode == Mode::Write && self.kind() == BackendKind::Sqlite {
+            return self.write_sqlite(&mut f);
+        }
         let mut conn = self.take()?;
         let result = match &mut conn {
-            Conn::Sqlite(c) => run_sqlite(c, mode, &mut f),
+            Conn::Sqlite(c) => run_sqlite(c, &mut f),
             Conn::Postgres(c) => {
                 let mut attempt = 0;
                 loop {
@@ -498,8 +628,125 @@ impl Pool {
             }
         };
         self.give_back(conn);
+        if mode == Mode::Write && result.is_ok() {
+            self.commits.fetch_add(1, Ordering::Relaxed);
+        }
         result
     }
+
+    /// A SQLite write in a group commit. Concurrent writers of this pool
+    /// share one transaction (`BEGIN IMMEDIATE` on the one writer
+    /// connection, so the busy timeout against other processes applies as
+    /// before) and one COMMIT, so one fsync at [`crate::Durability::Full`].
+    /// Each member runs alone under the writer lock inside a savepoint: `Ok`
+    /// releases it, `Err` rolls back to it (its writes vanish, the other
+    /// members' stay). The member that finds nobody waiting for the lock,
+    /// or the group full ([`GROUP_MAX_MEMBERS`], [`GROUP_MAX_OPEN`]),
+    /// commits; the others wait for that commit.
+    ///
+    /// **A result is returned only after the COMMIT that contains its
+    /// writes succeeded**; if it failed (or a member panicked, which rolls
+    /// the whole group back) every member gets an error
+    /// ([`Error::CommitFailed`] or the commit's own), never its `Ok` value.
+    ///
+    /// The lock is poisoned only by a member that panicked, and its
+    /// [`AbortOnUnwind`] has already rolled the group back and woken the
+    /// members, so a poisoned lock is cleared and used on.
+    fn write_sqlite<T>(
+        &self,
+        f: &mut dyn FnMut(&mut dyn Tx) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let g = &self.group;
+        g.waiting.fetch_add(1, Ordering::SeqCst);
+        let locked = g.writer.lock();
+        g.waiting.fetch_sub(1, Ordering::SeqCst);
+        let mut w = locked.unwrap_or_else(|p| {
+            g.writer.clear_poison();
+            p.into_inner()
+        });
+        if w.group.is_none() {
+            if w.conn.is_none() {
+                match self.connect()? {
+                    Conn::Sqlite(c) => w.conn = Some(c),
+                    // Not reached: this pool's target is SQLite.
+                    Conn::Postgres(_) => return Err(Error::CommitFailed),
+                }
+            }
+            // On failure (busy past the timeout) no group is open: only
+            // this caller gets the error.
+            w.conn()?.execute_batch("BEGIN IMMEDIATE")?;
+            w.group = Some(Group {
+                members: 0,
+                opened: Instant::now(),
+                outcome: Arc::default(),
+            });
+        }
+        let mut guard = AbortOnUnwind {
+            writer: Some(w),
+            done: &g.done,
+        };
+        let (out, outcome, commit_now) = {
+            let Some(w) = guard.writer.as_mut() else {
+                return Err(Error::CommitFailed);
+            };
+            let member = member(w.conn()?, f);
+            let Some(group) = w.group.as_mut() else {
+                return Err(Error::CommitFailed);
+            };
+            group.members += 1;
+            let outcome = Arc::clone(&group.outcome);
+            let commit_now = g.waiting.load(Ordering::SeqCst) == 0
+                || group.members >= GROUP_MAX_MEMBERS
+                || group.opened.elapsed() >= g.max_open;
+            match member {
+                Ok(out) => (out, outcome, commit_now),
+                // The savepoint could not be used, or SQLite rolled the
+                // whole transaction back itself (e.g. disk full): the
+                // group is lost.
+                Err(e) => {
+                    let _ = w.finish(false, &g.done);
+                    return Err(e);
+                }
+            }
+        };
+        let Some(mut w) = guard.writer.take() else {
+            return Err(Error::CommitFailed);
+        };
+        if commit_now {
+            w.finish(true, &g.done)?;
+            self.commits.fetch_add(1, Ordering::Relaxed);
+            return out;
+        }
+        while outcome.get() == PENDING {
+            w = g.done.wait(w).unwrap_or_else(|p| {
+                g.writer.clear_poison();
+                p.into_inner()
+            });
+        }
+        if outcome.get() == COMMITTED {
+            out
+        } else {
+            Err(Error::CommitFailed)
+        }
+    }
+}
+
+/// One member of a group: `f` inside `SAVEPOINT m`. The outer `Err` means
+/// the group's transaction is lost; the inner result is `f`'s.
+fn member<T>(
+    c: &rusqlite::Connection,
+    f: &mut dyn FnMut(&mut dyn Tx) -> Result<T, Error>,
+) -> Result<Result<T, Error>, Error> {
+    c.execute_batch("SAVEPOINT m")?;
+    let out = f(&mut SqliteTx { conn: c });
+    if c.is_autocommit() {
+        return Err(out.err().unwrap_or(Error::CommitFailed));
+    }
+    match &out {
+        Ok(_) => c.execute_batch("RELEASE m")?,
+        Err(_) => c.execute_batch("ROLLBACK TO m; RELEASE m")?,
+    }
+    Ok(out)
 }
 
 fn retryable(e: &postgres::Error) -> bool {
@@ -509,16 +756,12 @@ fn retryable(e: &postgres::Error) -> bool {
     })
 }
 
+/// A SQLite read snapshot (writes go through [`Pool::write_sqlite`]).
 fn run_sqlite<T>(
     c: &mut rusqlite::Connection,
-    mode: Mode,
     f: &mut dyn FnMut(&mut dyn Tx) -> Result<T, Error>,
 ) -> Result<T, Error> {
-    let behavior = match mode {
-        Mode::Write => rusqlite::TransactionBehavior::Immediate,
-        Mode::Snapshot => rusqlite::TransactionBehavior::Deferred,
-    };
-    let tx = c.transaction_with_behavior(behavior)?;
+    let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Deferred)?;
     let out = f(&mut SqliteTx { conn: &tx })?;
     tx.commit()?;
     Ok(out)
@@ -540,4 +783,135 @@ fn run_pg<T>(
     let out = f(&mut PgTx { tx: &mut tx, stmts })?;
     tx.commit()?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+    use std::sync::mpsc;
+
+    /// How long a test waits for a thread that must not hang.
+    const BOUND: Duration = Duration::from_secs(20);
+
+    fn pool() -> (tempfile::TempDir, Arc<Pool>) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut pool = Pool::sqlite(
+            dir.path().join("t.db"),
+            Duration::from_secs(5),
+            crate::Durability::Full,
+        );
+        // The groups these tests build wait for a thread to start.
+        pool.group.max_open = BOUND;
+        pool.run(Mode::Write, |tx| {
+            tx.batch("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+        })
+        .unwrap();
+        (dir, Arc::new(pool))
+    }
+
+    fn insert(tx: &mut dyn Tx, id: i64) -> Result<u64, Error> {
+        tx.exec("INSERT INTO t (id, v) VALUES ($1, 'x')", &[Val::Int(id)])
+    }
+
+    /// The ids in `t`, read on a fresh connection (committed rows only).
+    fn committed(dir: &std::path::Path) -> Vec<i64> {
+        let c = rusqlite::Connection::open(dir.join("t.db")).unwrap();
+        let mut st = c.prepare("SELECT id FROM t ORDER BY id").unwrap();
+        st.query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    /// Runs a first member that writes row 1 and holds the writer until a
+    /// second writer waits for it, so that both share one group; the second
+    /// member is `second`. Returns the first member's result (received
+    /// within [`BOUND`]) with the committed rows a fresh connection saw the
+    /// moment it returned, and the second's result (`None` if it panicked).
+    #[allow(clippy::type_complexity)]
+    fn two_member_group<T: Send + 'static>(
+        dir: &tempfile::TempDir,
+        pool: &Arc<Pool>,
+        second: impl FnMut(&mut dyn Tx) -> Result<T, Error> + Send + 'static,
+    ) -> ((Result<u64, Error>, Vec<i64>), Option<Result<T, Error>>) {
+        let (first_tx, first_rx) = mpsc::channel();
+        let (p, path) = (pool.clone(), dir.path().to_owned());
+        std::thread::spawn(move || {
+            let r = p.run(Mode::Write, |tx| {
+                let n = insert(tx, 1)?;
+                while p.group.waiting.load(Ordering::SeqCst) == 0 {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                Ok(n)
+            });
+            let _ = first_tx.send((r, committed(&path)));
+        });
+        // Started once the first member holds the writer.
+        while pool.group.writer.try_lock().is_ok() {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let p = pool.clone();
+        let h = std::thread::spawn(move || p.run(Mode::Write, second));
+        let first = first_rx.recv_timeout(BOUND).expect("the first member hung");
+        (first, h.join().ok())
+    }
+
+    #[test]
+    fn a_failing_member_does_not_undo_the_other_members_writes() {
+        let (dir, pool) = pool();
+        let before = pool.commits();
+        let ((first, _), second) = two_member_group(&dir, &pool, |tx| {
+            insert(tx, 2)?;
+            Err::<(), _>(Error::Busy)
+        });
+        assert_eq!(first.unwrap(), 1);
+        assert!(matches!(second, Some(Err(Error::Busy))));
+        assert_eq!(committed(dir.path()), [1]);
+        assert_eq!(pool.commits() - before, 1, "one group, one commit");
+    }
+
+    #[test]
+    fn a_panicking_member_fails_its_group_without_a_hang_and_the_pool_works_on() {
+        let (dir, pool) = pool();
+        let ((first, _), second) = two_member_group(&dir, &pool, |tx| -> Result<(), Error> {
+            insert(tx, 2)?;
+            panic!("member panics");
+        });
+        assert!(second.is_none(), "the panic went on");
+        assert!(matches!(first, Err(Error::CommitFailed)), "{first:?}");
+        assert_eq!(
+            committed(dir.path()),
+            Vec::<i64>::new(),
+            "the group rolled back"
+        );
+        pool.run(Mode::Write, |tx| insert(tx, 3)).unwrap();
+        assert_eq!(committed(dir.path()), [3]);
+    }
+
+    #[test]
+    fn a_follower_returns_only_after_the_commit_of_its_group() {
+        let (dir, pool) = pool();
+        let ((first, seen), second) = two_member_group(&dir, &pool, |tx| {
+            // Long enough that a follower returning early would be seen.
+            std::thread::sleep(Duration::from_millis(200));
+            insert(tx, 2)
+        });
+        // The first member followed (the second committed both): the
+        // moment it returned, its row and the second's were on the disk.
+        assert_eq!(first.unwrap(), 1);
+        assert_eq!(seen, [1, 2]);
+        assert_eq!(second.unwrap().unwrap(), 1);
+    }
+
+    #[test]
+    fn a_member_reads_the_writes_of_the_members_before_it() {
+        let (dir, pool) = pool();
+        let ((first, _), second) = two_member_group(&dir, &pool, |tx| {
+            Ok(tx.query("t", "SELECT id FROM t WHERE id = 1", &[])?.len())
+        });
+        assert_eq!(first.unwrap(), 1);
+        assert_eq!(second.unwrap().unwrap(), 1);
+    }
 }

@@ -273,6 +273,11 @@ pub enum Error {
     /// failure that persisted through the retries).
     #[error("the store is busy; try again")]
     Busy,
+    /// SQLite: the write was done, but the commit of the group of concurrent
+    /// writes it shared a transaction with failed (disk error, or another
+    /// member panicked), so nothing of it was kept. Try again.
+    #[error("the write was not committed (its group commit failed); try again")]
+    CommitFailed,
     /// An error from SQLite.
     #[error("SQLite: {0}")]
     Sqlite(#[source] rusqlite::Error),

@@ -310,7 +310,7 @@ pub(crate) fn parse(text: &str, base: &Path) -> Result<Settings, String> {
                 .into(),
         );
     }
-    let workers = file.workers.unwrap_or(4);
+    let workers = file.workers.unwrap_or(16);
     if !(1..=256).contains(&workers) {
         return Err(format!("workers = {workers}: 1 to 256"));
     }
@@ -399,6 +399,8 @@ key_file = "mfa.key"
         assert_eq!(s.key_file, Path::new("/etc/mfa/mfa.key"));
         assert!(s.clients[0].client.requires_message_authenticator());
         assert_eq!(s.clients[0].client_ip, ClientIpSource::CallingStationId);
+        // Enough workers for the store's group commit to gather a group.
+        assert_eq!(s.workers, 16);
         assert!(s.client_for("10.1.2.3".parse().unwrap()).is_some());
         assert!(s.client_for("::ffff:10.1.2.3".parse().unwrap()).is_some());
         assert!(s.client_for("192.0.2.1".parse().unwrap()).is_none());

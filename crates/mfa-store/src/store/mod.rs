@@ -387,6 +387,14 @@ impl Store {
         self.pool.run(Mode::Snapshot, crate::schema::version)
     }
 
+    /// How many write transactions this handle has committed. On SQLite,
+    /// concurrent writes share one transaction and one commit (one fsync at
+    /// [`crate::Durability::Full`]), so this grows more slowly than the
+    /// number of writes under load; on PostgreSQL it counts every write.
+    pub fn write_commits(&self) -> u64 {
+        self.pool.commits()
+    }
+
     pub(crate) fn pool(&self) -> &Pool {
         &self.pool
     }
