@@ -42,7 +42,7 @@ pub(super) struct TokenRow {
 }
 
 /// Tokens committed per transaction by an import.
-pub const IMPORT_BATCH: usize = 1000;
+pub const IMPORT_BATCH: usize = 250;
 
 /// An unfinished all-or-nothing import that has written no batch for this
 /// long (seconds) is taken to have ended with its process; the next import
