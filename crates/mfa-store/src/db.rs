@@ -385,6 +385,17 @@ struct GroupCommit {
     waiting: AtomicUsize,
 }
 
+impl GroupCommit {
+    fn new() -> GroupCommit {
+        GroupCommit {
+            max_open: GROUP_MAX_OPEN,
+            writer: Mutex::default(),
+            done: Condvar::new(),
+            waiting: AtomicUsize::new(0),
+        }
+    }
+}
+
 #[derive(Default)]
 struct Writer {
     /// Opened at the first write.
@@ -483,12 +494,7 @@ impl Pool {
             },
             idle: Mutex::new(Vec::new()),
             busy_timeout,
-            group: GroupCommit {
-                max_open: GROUP_MAX_OPEN,
-                writer: Mutex::default(),
-                done: Condvar::new(),
-                waiting: AtomicUsize::new(0),
-            },
+            group: GroupCommit::new(),
             commits: AtomicU64::new(0),
         }
     }
@@ -501,12 +507,7 @@ impl Pool {
             },
             idle: Mutex::new(Vec::new()),
             busy_timeout,
-            group: GroupCommit {
-                max_open: GROUP_MAX_OPEN,
-                writer: Mutex::default(),
-                done: Condvar::new(),
-                waiting: AtomicUsize::new(0),
-            },
+            group: GroupCommit::new(),
             commits: AtomicU64::new(0),
         }
     }

@@ -10,7 +10,6 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Barrier};
 
 use common::*;
 use mfa_lockout::FactorClass;
@@ -24,22 +23,6 @@ both_backends!(
     concurrent_sixth_token_is_refused_exactly_once,
     same_code_from_4_processes_is_accepted_once,
 );
-
-/// Runs `f(i)` on `n` threads released together; returns the results.
-fn race<T: Send + 'static>(n: usize, f: impl Fn(usize) -> T + Send + Sync + 'static) -> Vec<T> {
-    let barrier = Arc::new(Barrier::new(n));
-    let f = Arc::new(f);
-    let handles: Vec<_> = (0..n)
-        .map(|i| {
-            let (barrier, f) = (barrier.clone(), f.clone());
-            std::thread::spawn(move || {
-                barrier.wait();
-                f(i)
-            })
-        })
-        .collect();
-    handles.into_iter().map(|h| h.join().unwrap()).collect()
-}
 
 fn tally(outcomes: &[mfa_store::VerifyOutcome]) -> BTreeMap<String, usize> {
     let mut m = BTreeMap::new();

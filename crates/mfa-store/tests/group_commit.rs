@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::sync::{Arc, Barrier};
+use std::sync::Arc;
 
 use common::*;
 use mfa_store::{BackendKind, Durability, Store};
@@ -29,22 +29,6 @@ fn enrol_users(s: &Store, n: usize) -> u64 {
         t = enrol(s, &format!("u{i}"), &format!("T{i}"), i32);
     }
     t
-}
-
-/// Runs `f(i)` on `n` threads released together; returns the results.
-fn race<T: Send + 'static>(n: usize, f: impl Fn(usize) -> T + Send + Sync + 'static) -> Vec<T> {
-    let barrier = Arc::new(Barrier::new(n));
-    let f = Arc::new(f);
-    let handles: Vec<_> = (0..n)
-        .map(|i| {
-            let (barrier, f) = (barrier.clone(), f.clone());
-            std::thread::spawn(move || {
-                barrier.wait();
-                f(i)
-            })
-        })
-        .collect();
-    handles.into_iter().map(|h| h.join().unwrap()).collect()
 }
 
 fn distinct_users_from_16_threads_on_one_full_store_are_all_approved_and_logged(b: &Backend) {
