@@ -186,8 +186,8 @@ fn a_pskc_key_keeps_its_device_serial_and_key_id_through_export_and_reimport(b: 
 }
 
 fn several_keys_of_one_device_import_in_either_mode(b: &Backend) {
-    // AcceptedOnly writes rows one by one, AllOrNothing through the
-    // staging table: both keep the two columns.
+    // AcceptedOnly writes rows one by one, AllOrNothing as pending rows
+    // committed together: both keep the two columns.
     let s = b.open();
     s.import(
         read(FILE.as_bytes(), PskcOptions::new()),

@@ -17,7 +17,7 @@ use mfa_store::{DEAD_IMPORT_SECS, Error, IMPORT_BATCH, ImportMode, ImportRejecti
 both_backends!(
     all_or_nothing_across_batches_writes_nothing_on_a_late_rejection,
     accepted_only_commits_every_batch,
-    a_staged_import_is_not_visible_until_it_is_swapped_in,
+    a_pending_import_is_not_visible_until_it_commits,
     a_pending_import_is_read_by_nothing_and_holds_its_serials_and_slots,
     a_refused_import_takes_away_the_users_it_created_but_not_claimed_ones,
     an_import_that_died_is_purged_once_it_shows_no_sign_of_life,
@@ -112,7 +112,7 @@ fn accepted_only_commits_every_batch(b: &Backend) {
     assert_eq!(s.stats().unwrap().tokens as usize, n());
 }
 
-fn a_staged_import_is_not_visible_until_it_is_swapped_in(b: &Backend) {
+fn a_pending_import_is_not_visible_until_it_commits(b: &Backend) {
     // An import whose iterator looks at the store between batches: the
     // staged tokens are not there yet, and sign-ins go on meanwhile.
     let s = std::sync::Arc::new(b.open());
