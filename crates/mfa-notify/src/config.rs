@@ -11,24 +11,12 @@ use crate::template::{Kind, Placeholder, Template};
 /// The most addresses `notify.fraud_emails` accepts.
 pub const MAX_FRAUD_EMAILS: usize = 50;
 
-/// One named setting: its name, what it means and its default.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Setting {
-    /// The name, e.g. `notify.smtp.host`.
-    pub name: &'static str,
-    /// What it means, for `mfa config show`.
-    pub description: &'static str,
-    /// The value when nothing is set (the library default).
-    pub default: &'static str,
-}
+/// One named setting: mfa-store's type, so that `mfa config show` lists
+/// the store's and these the same way.
+pub use mfa_store::Setting;
 
 const fn s(name: &'static str, description: &'static str, default: &'static str) -> Setting {
-    Setting {
-        name,
-        description,
-        default,
-    }
+    Setting::new(name, description, default)
 }
 
 /// The default SMS text.

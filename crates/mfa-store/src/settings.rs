@@ -29,12 +29,24 @@ pub struct Setting {
     pub default: &'static str,
 }
 
-const fn s(name: &'static str, description: &'static str, default: &'static str) -> Setting {
-    Setting {
-        name,
-        description,
-        default,
+impl Setting {
+    /// A setting of another crate's table (e.g. mfa-notify's), described
+    /// the same way as the store's own.
+    pub const fn new(
+        name: &'static str,
+        description: &'static str,
+        default: &'static str,
+    ) -> Setting {
+        Setting {
+            name,
+            description,
+            default,
+        }
     }
+}
+
+const fn s(name: &'static str, description: &'static str, default: &'static str) -> Setting {
+    Setting::new(name, description, default)
 }
 
 /// Every setting, in the order `mfa config show` lists them.
