@@ -408,6 +408,19 @@ impl Store {
         tokens: impl IntoIterator<Item = NewToken>,
         now: UnixTime,
     ) -> Result<ImportReport, Error> {
+        self.batches(tokens, |_| Ok(()), |tx, t| self.import_one(tx, t, now))
+    }
+
+    /// Runs an import in batches of [`IMPORT_BATCH`] tokens, one write
+    /// transaction each (a retried one re-runs the same batch): `begin`,
+    /// then `one` for every token of the batch (`Some` rejects it). Returns
+    /// what was accepted and rejected.
+    fn batches(
+        &self,
+        tokens: impl IntoIterator<Item = NewToken>,
+        mut begin: impl FnMut(&mut dyn Tx) -> Result<(), Error>,
+        mut one: impl FnMut(&mut dyn Tx, &NewToken) -> Result<Option<ImportRejection>, Error>,
+    ) -> Result<ImportReport, Error> {
         let mut report = ImportReport::default();
         let mut iter = tokens.into_iter();
         let mut index = 0usize;
@@ -416,14 +429,14 @@ impl Store {
             if batch.is_empty() {
                 return Ok(report);
             }
-            // One transaction per batch (a retried one re-runs the same batch).
             let (imported, rejected) = self.pool.run(Mode::Write, |tx| {
                 // A server still holding a rotated-out master key does not write.
                 self.ensure_current_master(tx)?;
+                begin(tx)?;
                 let mut imported = 0u64;
                 let mut rejected = Vec::new();
                 for (i, t) in batch.iter().enumerate() {
-                    match self.import_one(tx, t, now)? {
+                    match one(tx, t)? {
                         Some(reason) => rejected.push(RejectedToken {
                             index: index + i,
                             serial: t.serial.clone(),
@@ -474,46 +487,26 @@ impl Store {
         tokens: impl IntoIterator<Item = NewToken>,
         now: UnixTime,
     ) -> Result<ImportReport, Error> {
-        let mut report = ImportReport::default();
-        let mut iter = tokens.into_iter();
-        let mut index = 0usize;
         let started = std::time::Instant::now();
-        loop {
-            let batch: Vec<NewToken> = iter.by_ref().take(IMPORT_BATCH).collect();
-            if batch.is_empty() {
-                break;
-            }
-            // `now` plus the time this import has taken: the sign of life
-            // that other imports read (see `withdraw_dead_imports`).
-            let heartbeat = now.secs().saturating_add(started.elapsed().as_secs());
-            let (n, rejected) = self.pool.run(Mode::Write, |tx| {
-                self.ensure_current_master(tx)?;
+        let mut report = self.batches(
+            tokens,
+            |tx| {
+                // `now` plus the time this import has taken: the sign of
+                // life that other imports read (`withdraw_dead_imports`).
                 // Also the lock that orders this batch with a withdrawal.
+                let heartbeat = now.secs().saturating_add(started.elapsed().as_secs());
                 let alive = tx.exec(
                     "UPDATE imports SET heartbeat = $1 WHERE import_id = $2 AND committed_at IS NULL",
                     &[int(heartbeat), Val::Int(import_id)],
                 )?;
-                if alive != 1 {
-                    return Err(Error::ImportAbandoned);
+                if alive == 1 {
+                    Ok(())
+                } else {
+                    Err(Error::ImportAbandoned)
                 }
-                let mut n = 0u64;
-                let mut rejected = Vec::new();
-                for (i, t) in batch.iter().enumerate() {
-                    match self.stage_one(tx, import_id, t, now)? {
-                        Some(reason) => rejected.push(RejectedToken {
-                            index: index + i,
-                            serial: t.serial.clone(),
-                            reason,
-                        }),
-                        None => n += 1,
-                    }
-                }
-                Ok((n, rejected))
-            })?;
-            report.imported += n;
-            report.rejected.extend(rejected);
-            index += batch.len();
-        }
+            },
+            |tx, t| self.stage_one(tx, import_id, t, now),
+        )?;
         if !report.rejected.is_empty() {
             report.imported = 0;
             return Err(Error::ImportRefused { report });
