@@ -81,6 +81,11 @@ fn floor_connection(path: &std::path::Path, durability: Durability) -> rusqlite:
     c.pragma_update(None, "synchronous", sync).unwrap();
     c.pragma_update(None, "foreign_keys", "ON").unwrap();
     c.pragma_update(None, "cache_size", -16_384).unwrap();
+    c.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )
+    .unwrap();
     c.busy_timeout(Duration::from_secs(30)).unwrap();
     let mode: String = c
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
