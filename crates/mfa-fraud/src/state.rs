@@ -6,8 +6,9 @@ use mfa_time::UnixTime;
 
 use crate::{Error, FraudConfig};
 
-/// The longest administrator reason comment accepted, in bytes.
-pub const MAX_REASON_LEN: usize = 1024;
+/// The longest administrator reason comment accepted, in bytes (mfa-lockout's
+/// limit: one rule for both, [`mfa_lockout::check_reason`]).
+pub const MAX_REASON_LEN: usize = mfa_lockout::MAX_REASON_LEN;
 
 /// Risk detections kept in the state (the oldest are dropped beyond this;
 /// [`Risk::detections`] still counts them all).
@@ -305,21 +306,22 @@ impl Gate {
     }
 }
 
+/// mfa-lockout's one rule for an administrator's reason, with this crate's
+/// errors.
 fn validate_reason(reason: &str) -> Result<String, Error> {
-    let trimmed = reason.trim();
-    if trimmed.is_empty() {
-        return Err(Error::EmptyReason);
-    }
-    if trimmed.len() > MAX_REASON_LEN {
-        return Err(Error::ReasonTooLong {
-            len: trimmed.len(),
+    use mfa_lockout::ReasonProblem;
+    match mfa_lockout::check_reason(reason) {
+        Ok(trimmed) => Ok(trimmed.to_owned()),
+        Err(ReasonProblem::Empty) => Err(Error::EmptyReason),
+        Err(ReasonProblem::TooLong { len }) => Err(Error::ReasonTooLong {
+            len,
             max: MAX_REASON_LEN,
-        });
+        }),
+        Err(ReasonProblem::ControlChar { position }) => Err(Error::ReasonControlChar { position }),
+        // ReasonProblem is non_exhaustive: a problem added later is still
+        // a refusal, never an accepted reason.
+        Err(_) => Err(Error::EmptyReason),
     }
-    if let Some((position, _)) = trimmed.char_indices().find(|(_, c)| c.is_control()) {
-        return Err(Error::ReasonControlChar { position });
-    }
-    Ok(trimmed.to_owned())
 }
 
 impl FraudState {

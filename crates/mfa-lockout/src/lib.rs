@@ -10,5 +10,6 @@ pub use class::{FactorClass, Policies, UserLockout};
 pub use error::{Error, PolicyField, StateField};
 pub use policy::{Escalation, MAX_HARD_CAP, Policy};
 pub use state::{
-    AdminLockCause, Decision, Lock, LockoutParts, LockoutState, MAX_REASON_LEN, Unblocked,
+    AdminLockCause, Decision, Lock, LockoutParts, LockoutState, MAX_REASON_LEN, ReasonProblem,
+    Unblocked, check_reason,
 };

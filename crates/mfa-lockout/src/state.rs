@@ -6,7 +6,8 @@ use mfa_time::UnixTime;
 
 use crate::{Error, Policy, StateField};
 
-/// The longest administrator unblock reason accepted, in bytes.
+/// The longest administrator reason accepted, in bytes ([`check_reason`];
+/// mfa-fraud's limit too).
 pub const MAX_REASON_LEN: usize = 1024;
 
 /// Why only an administrator can unblock.
@@ -558,18 +559,59 @@ impl LockoutState {
 }
 
 pub(crate) fn validate_reason(reason: &str) -> Result<&str, Error> {
+    check_reason(reason).map_err(|p| match p {
+        ReasonProblem::Empty => Error::EmptyReason,
+        ReasonProblem::TooLong { len } => Error::ReasonTooLong {
+            len,
+            max: MAX_REASON_LEN,
+        },
+        ReasonProblem::ControlChar { position } => Error::ReasonControlChar { position },
+    })
+}
+
+/// What is wrong with an administrator's reason ([`check_reason`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ReasonProblem {
+    /// Empty, or only blanks.
+    Empty,
+    /// Longer than [`MAX_REASON_LEN`] bytes (after trimming).
+    TooLong {
+        /// Its length in bytes.
+        len: usize,
+    },
+    /// A control character (which could forge log lines), at this byte
+    /// offset of the trimmed reason.
+    ControlChar {
+        /// Byte offset.
+        position: usize,
+    },
+}
+
+/// The one rule for the reason an administrator gives for an unblock (here)
+/// or a fraud block or unblock (mfa-fraud calls it): trimmed, not empty, at
+/// most [`MAX_REASON_LEN`] bytes, no control character. Returns the
+/// trimmed reason.
+///
+/// ```
+/// use mfa_lockout::{ReasonProblem, check_reason};
+/// assert_eq!(check_reason("  reset by phone  "), Ok("reset by phone"));
+/// assert_eq!(check_reason(" "), Err(ReasonProblem::Empty));
+/// assert_eq!(check_reason("a\nb"), Err(ReasonProblem::ControlChar { position: 1 }));
+/// ```
+///
+/// # Errors
+/// The [`ReasonProblem`].
+pub fn check_reason(reason: &str) -> Result<&str, ReasonProblem> {
     let trimmed = reason.trim();
     if trimmed.is_empty() {
-        return Err(Error::EmptyReason);
+        return Err(ReasonProblem::Empty);
     }
     if trimmed.len() > MAX_REASON_LEN {
-        return Err(Error::ReasonTooLong {
-            len: trimmed.len(),
-            max: MAX_REASON_LEN,
-        });
+        return Err(ReasonProblem::TooLong { len: trimmed.len() });
     }
     if let Some((position, _)) = trimmed.char_indices().find(|(_, c)| c.is_control()) {
-        return Err(Error::ReasonControlChar { position });
+        return Err(ReasonProblem::ControlChar { position });
     }
     Ok(trimmed)
 }
