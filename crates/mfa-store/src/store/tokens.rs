@@ -384,8 +384,9 @@ impl Store {
     ///   concurrent import of the same serial is rejected as a duplicate).
     ///   Any rejection refuses the whole import and nothing stays: its rows,
     ///   and the users it created that have nothing else, are taken away in
-    ///   batches; those of an import whose process ended are taken away by
-    ///   [`Store::purge_log`] a day after it began.
+    ///   batches; those of an import whose process ended (no batch for
+    ///   [`DEAD_IMPORT_SECS`]) are taken away by the next all-or-nothing
+    ///   import or by [`Store::purge_log`].
     ///
     /// # Errors
     /// [`Error::ImportRefused`] (all-or-nothing with rejections),
@@ -607,13 +608,10 @@ impl Store {
         t: &NewToken,
         now: UnixTime,
     ) -> Result<Option<ImportRejection>, Error> {
-        if t.serial.is_empty() || t.serial.len() > MAX_SERIAL_LEN {
-            return Ok(Some(ImportRejection::FieldLength { field: "serial" }));
+        if let Some(reason) = field_rejection(t) {
+            return Ok(Some(reason));
         }
         if let Some(user) = &t.user {
-            if let Err(error) = user_id_error(user) {
-                return Ok(Some(user_rejection(error)));
-            }
             // The row refers to its user: create it, marked as this
             // import's (taken away again if the import does not commit).
             tx.exec(
@@ -716,18 +714,14 @@ impl Store {
         t: &NewToken,
         now: UnixTime,
     ) -> Result<Option<ImportRejection>, Error> {
-        if t.serial.is_empty() || t.serial.len() > MAX_SERIAL_LEN {
-            return Ok(Some(ImportRejection::FieldLength { field: "serial" }));
+        if let Some(reason) = field_rejection(t) {
+            return Ok(Some(reason));
         }
-        if let Some(user) = &t.user {
-            if let Err(error) = user_id_error(user) {
-                return Ok(Some(user_rejection(error)));
-            }
-            if lock_user(tx, user)?.is_some()
-                && count_tokens(tx, user)? >= MAX_TOKENS_PER_USER as u64
-            {
-                return Ok(Some(ImportRejection::TooManyTokens { user: user.clone() }));
-            }
+        if let Some(user) = &t.user
+            && lock_user(tx, user)?.is_some()
+            && count_tokens(tx, user)? >= MAX_TOKENS_PER_USER as u64
+        {
+            return Ok(Some(ImportRejection::TooManyTokens { user: user.clone() }));
         }
         // The token row refers to its user: create the user first, and
         // take it away again if the insert below finds the serial taken (a
@@ -1065,6 +1059,16 @@ fn read_token(tx: &mut dyn Tx, serial: &str) -> Result<TokenRow, Error> {
             serial: serial.to_owned(),
         })?;
     token_from_row(&row)
+}
+
+/// Why an import row is refused before anything is read: its serial's
+/// length, or its user id (both import modes check a row this way first).
+fn field_rejection(t: &NewToken) -> Option<ImportRejection> {
+    if t.serial.is_empty() || t.serial.len() > MAX_SERIAL_LEN {
+        return Some(ImportRejection::FieldLength { field: "serial" });
+    }
+    let error = user_id_error(t.user.as_deref()?).err()?;
+    Some(user_rejection(error))
 }
 
 /// Why an import row's user id is refused, from the store's one
