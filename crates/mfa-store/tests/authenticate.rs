@@ -15,13 +15,14 @@ use common::*;
 use mfa_lockout::FactorClass;
 use mfa_record::{AuthMode, DenialKind};
 use mfa_store::{
-    ApprovedBy, AuthOutcome, AuthRequest, Channel, CodeIssue, Method, Presented, Store,
+    ApprovedBy, AuthOutcome, AuthRequest, Channel, CodeIssue, Error, Method, Presented, Store,
     StoreConfig, UserProfile, VerifyContext,
 };
 
 both_backends!(
     challenge_start_lists_usable_methods,
     trusted_ip_bypasses_only_when_nothing_blocks,
+    trusted_ip_is_looked_up_in_every_range,
     remembered_device_is_issued_and_honoured,
     issued_codes_are_sent_once_and_sign_in,
     a_withdrawn_code_cannot_sign_in_and_the_next_request_issues_a_new_one,
@@ -177,6 +178,81 @@ fn trusted_ip_bypasses_only_when_nothing_blocks(b: &Backend) {
         2,
         "each trusted-IP approval is logged with its own mode"
     );
+}
+
+/// The ranges are read with the user's row (one statement on SQLite): each
+/// range is found, for a code and for a challenge start, and a range row
+/// that does not parse is an error, never a bypass.
+fn trusted_ip_is_looked_up_in_every_range(b: &Backend) {
+    let s = b.open();
+    let t = enrol(&s, "alice", "T1", 1);
+    for r in ["10.1.0.0/16", "2001:db8::/48", "192.168.1.0/24"] {
+        s.add_trusted_range(r, "root", at(t)).unwrap();
+    }
+    let trusted = |range: &str| AuthOutcome::Approved {
+        by: ApprovedBy::TrustedIp {
+            range: range.parse().unwrap(),
+        },
+        device_token: None,
+    };
+    let wrong = wrong_code(1, t);
+    for (ip, range) in [
+        ("10.1.200.3", "10.1.0.0/16"),
+        ("2001:db8:0:7::1", "2001:db8::/48"),
+        ("192.168.1.9", "192.168.1.0/24"),
+    ] {
+        for presented in [Presented::OathCode(&wrong), Presented::Nothing] {
+            let o = auth(&s, AuthRequest::new("alice", presented), t, &from(ip));
+            assert_eq!(o, trusted(range), "{ip} with {presented:?}");
+        }
+    }
+    let no_client = VerifyContext::new("mfa-1", "10.0.0.1".parse().unwrap()).unwrap();
+    // Outside every range, or with no client IP: the factor is checked.
+    let o = auth(
+        &s,
+        AuthRequest::new("alice", Presented::OathCode(&wrong)),
+        t,
+        &from("10.2.0.1"),
+    );
+    assert_eq!(kind(&o), Some(DenialKind::CodeWrong));
+    let o = auth(
+        &s,
+        AuthRequest::new("alice", Presented::OathCode(&wrong)),
+        t,
+        &no_client,
+    );
+    assert_eq!(kind(&o), Some(DenialKind::CodeWrong));
+    // A range changed in the database to something that is not one.
+    sql(
+        b,
+        "UPDATE trusted_ranges SET cidr = 'not a range' WHERE cidr = '2001:db8::/48'",
+    );
+    for presented in [Presented::OathCode(&wrong), Presented::Nothing] {
+        let r = s.authenticate(
+            &AuthRequest::new("alice", presented),
+            at(t),
+            &from("10.1.0.1"),
+        );
+        assert!(
+            matches!(
+                r,
+                Err(Error::Corrupt {
+                    table: "trusted_ranges",
+                    ..
+                })
+            ),
+            "{r:?}"
+        );
+    }
+    // Without a client IP the ranges are not read: the sign-in goes on.
+    let code = code_at(1, t + 30);
+    let o = auth(
+        &s,
+        AuthRequest::new("alice", Presented::OathCode(&code)),
+        t + 30,
+        &no_client,
+    );
+    assert!(o.is_approved(), "{o:?}");
 }
 
 fn remembered_device_is_issued_and_honoured(b: &Backend) {

@@ -106,17 +106,6 @@ fn export(s: &Store) -> Vec<u8> {
     w.finish().unwrap()
 }
 
-/// Runs `sql` on the backend's database directly (no master key).
-fn sql(b: &Backend, sql: &str) {
-    match b.url.strip_prefix("sqlite:") {
-        Some(path) => rusqlite::Connection::open(path)
-            .unwrap()
-            .execute_batch(sql)
-            .unwrap(),
-        None => pg_client(&b.url).batch_execute(sql).unwrap(),
-    }
-}
-
 /// The SerialNo and Key Id of each KeyPackage of a written file, in order.
 fn packages(xml: &str) -> Vec<(Option<String>, String)> {
     xml.split("<pskc:KeyPackage>")

@@ -21,18 +21,6 @@ both_backends!(
     an_edited_backup_restores_nothing,
 );
 
-/// Runs `sql` on the backend's database directly, as an attacker with
-/// database access (and no master key) would.
-fn sql(b: &Backend, sql: &str) {
-    match b.url.strip_prefix("sqlite:") {
-        Some(path) => rusqlite::Connection::open(path)
-            .unwrap()
-            .execute_batch(sql)
-            .unwrap(),
-        None => pg_client(&b.url).batch_execute(sql).unwrap(),
-    }
-}
-
 fn reassigning_a_token_in_sql_is_refused(b: &Backend) {
     let s = b.open();
     let t = enrol(&s, "mallory", "T-M", 1);

@@ -105,17 +105,6 @@ fn a_key_inside_its_period_is_approved(b: &Backend) {
     assert!(open.valid_at(at(u64::MAX)));
 }
 
-/// Runs `sql` on the backend's database directly (no master key).
-fn sql(b: &Backend, sql: &str) {
-    match b.url.strip_prefix("sqlite:") {
-        Some(path) => rusqlite::Connection::open(path)
-            .unwrap()
-            .execute_batch(sql)
-            .unwrap(),
-        None => pg_client(&b.url).batch_execute(sql).unwrap(),
-    }
-}
-
 fn moving_the_period_in_sql_is_refused(b: &Backend) {
     let s = b.open();
     import_with_period(&s, "T-M", 5, Some(START), Some(END));

@@ -18,16 +18,15 @@
 //! Nothing approves without a log event, and no path skips 2 or 3.
 
 use core::fmt;
-use std::net::IpAddr;
 
-use mfa_fraud::{FraudState, Gate};
+use mfa_fraud::Gate;
 use mfa_lockout::{AdminLockCause, Decision, FactorClass, LockoutState};
 use mfa_oath::UnixTime;
 use mfa_record::{AuthMode, AuthResult, DenialReason, PhoneNumber};
 use subtle::ConstantTimeEq;
 
 use super::tokens::{TOKEN_COLS, consume_step, token_from_row};
-use super::{Store, lock_user, lock_user_for, log_event};
+use super::{SignInState, Store, lock_user, log_event, sign_in_state};
 use crate::db::{Mode, Tx, Val, int};
 use crate::state::{load_lock, save_lock};
 use crate::{Channel, Cidr, Credential, Error, UserProfile, VerifyContext, VerifyOutcome};
@@ -522,16 +521,13 @@ impl Store {
     ) -> Result<(AuthOutcome, Option<UserProfile>), Error> {
         let user = req.user;
         let class = req.presented.class();
-        // 1. The user row, locked; fraud state and the factor's lockout.
-        let found = match class {
-            Some(c) => lock_user_for(tx, user, c)?,
-            None => lock_user(tx, user)?.map(|(p, f)| (p, f, LockoutState::new())),
-        };
-        let Some((profile, fraud, lock)) = found else {
+        // 1. The user row, locked; fraud state and the factor's lockout (and
+        // the trusted ranges, read now to save a round trip, looked at in 4).
+        let Some(state) = sign_in_state(tx, user, class, ctx.client_ip.is_some())? else {
             return Ok((AuthOutcome::denied(DenialReason::UnknownUser), None));
         };
-        let outcome = self.decide_for(tx, req, hashes, (&profile, &fraud, lock), now, ctx)?;
-        Ok((outcome, Some(profile)))
+        let outcome = self.decide_for(tx, req, hashes, &state, now, ctx)?;
+        Ok((outcome, Some(state.profile)))
     }
 
     /// Steps 2–6 for a user who exists.
@@ -540,10 +536,17 @@ impl Store {
         tx: &mut dyn Tx,
         req: &AuthRequest<'_>,
         hashes: &Hashes,
-        (profile, fraud, lock): (&UserProfile, &FraudState, LockoutState),
+        state: &SignInState,
         now: UnixTime,
         ctx: &VerifyContext,
     ) -> Result<AuthOutcome, Error> {
+        let SignInState {
+            profile,
+            fraud,
+            lock,
+            trusted,
+        } = state;
+        let lock = *lock;
         let user = req.user;
         let class = req.presented.class();
         // 2. Fraud block and high risk: the presented factor is not looked at.
@@ -563,7 +566,7 @@ impl Store {
             }
         }
         // 4. Bypass, only when on and the user is not locked in any class.
-        if let Some(by) = self.bypass(tx, user, hashes, now, ctx)? {
+        if let Some(by) = self.bypass(tx, user, hashes, trusted.as_deref(), now, ctx)? {
             if let Some(reason) = self.any_lock(tx, user, now)? {
                 return Ok(AuthOutcome::denied(reason));
             }
@@ -614,13 +617,14 @@ impl Store {
         tx: &mut dyn Tx,
         user: &str,
         hashes: &Hashes,
+        trusted: Option<&[Cidr]>,
         now: UnixTime,
         ctx: &VerifyContext,
     ) -> Result<Option<ApprovedBy>, Error> {
-        if let Some(ip) = ctx.client_ip
-            && let Some(range) = trusted_range_of(tx, ip)?
+        if let (Some(ip), Some(ranges)) = (ctx.client_ip, trusted)
+            && let Some(range) = ranges.iter().find(|r| r.contains(ip))
         {
-            return Ok(Some(ApprovedBy::TrustedIp { range }));
+            return Ok(Some(ApprovedBy::TrustedIp { range: *range }));
         }
         if let Some(hash) = &hashes.device {
             let found = tx.query_opt(
@@ -906,18 +910,4 @@ impl Store {
             counts: Some(false),
         })
     }
-}
-
-/// The trusted range containing `ip`, if any.
-fn trusted_range_of(tx: &mut dyn Tx, ip: IpAddr) -> Result<Option<Cidr>, Error> {
-    for r in tx.query("trusted_ranges", "SELECT cidr FROM trusted_ranges", &[])? {
-        let range: Cidr = r.text(0, "cidr")?.parse().map_err(|_| Error::Corrupt {
-            table: "trusted_ranges",
-            column: "cidr",
-        })?;
-        if range.contains(ip) {
-            return Ok(Some(range));
-        }
-    }
-    Ok(None)
 }

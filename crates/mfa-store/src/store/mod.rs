@@ -15,9 +15,9 @@ use mfa_record::{
 use std::sync::{Arc, RwLock};
 
 use crate::crypto::{Keys, MasterWrap};
-use crate::db::{BackendKind, Mode, Pool, Tx, Val, int};
+use crate::db::{BackendKind, Mode, Pool, Row, Tx, Val, int};
 use crate::state::{FRAUD_COLS, LOCK_COLS, fraud_from_row, load_lock, lock_from_row};
-use crate::{Error, MasterKey, StoreConfig, UserProfile, VerifyContext};
+use crate::{Cidr, Error, MasterKey, StoreConfig, UserProfile, VerifyContext};
 
 mod app_passwords;
 mod authenticate;
@@ -133,24 +133,92 @@ pub(crate) fn lock_user(
     Ok(Some((profile, fraud_from_row(&r, 4)?)))
 }
 
-/// [`lock_user`] and the user's lockout state for `class` (on SQLite in one
-/// statement: the verification hot path).
-pub(crate) fn lock_user_for(
+/// What a sign-in reads first, under the user's row lock: the profile, the
+/// fraud state, the lockout state of the presented factor's class and, when
+/// asked for, the trusted client ranges.
+pub(crate) struct SignInState {
+    pub(crate) profile: UserProfile,
+    pub(crate) fraud: FraudState,
+    pub(crate) lock: LockoutState,
+    /// `None` when not asked for (no client IP to compare).
+    pub(crate) trusted: Option<Vec<Cidr>>,
+}
+
+/// The trusted ranges as one column: `string_agg` is PostgreSQL's and, since
+/// 3.44, SQLite's (an alias of `group_concat`).
+const RANGES_COL: &str = "(SELECT string_agg(cidr, ',') FROM trusted_ranges)";
+
+/// Parses [`RANGES_COL`]: NULL (no ranges) is an empty list.
+fn ranges_from(r: &Row, i: usize) -> Result<Vec<Cidr>, Error> {
+    let corrupt = || Error::Corrupt {
+        table: "trusted_ranges",
+        column: "cidr",
+    };
+    match r.opt_text(i, "cidr")? {
+        None => Ok(Vec::new()),
+        Some(s) => s
+            .split(',')
+            .map(|c| c.parse().map_err(|_| corrupt()))
+            .collect(),
+    }
+}
+
+/// [`lock_user`], the user's lockout state for `class` (a fresh state for
+/// `None`) and, with `ranges`, the trusted client ranges: the round trips of
+/// the verification hot path. SQLite reads it all in one statement,
+/// PostgreSQL in two.
+pub(crate) fn sign_in_state(
     tx: &mut dyn Tx,
     user: &str,
-    class: FactorClass,
-) -> Result<Option<(UserProfile, FraudState, LockoutState)>, Error> {
-    if tx.kind() == BackendKind::Postgres {
-        // Two statements: after waiting for the user's row lock, READ
-        // COMMITTED re-checks only the locked row, so a lockout row read
+    class: Option<FactorClass>,
+    ranges: bool,
+) -> Result<Option<SignInState>, Error> {
+    let ranges_col = if ranges {
+        format!(", {RANGES_COL}")
+    } else {
+        String::new()
+    };
+    let profile_of = |r: &Row| -> Result<UserProfile, Error> {
+        Ok(UserProfile {
+            user_id: user.to_owned(),
+            first_name: r.opt_text(0, "first_name")?,
+            last_name: r.opt_text(1, "last_name")?,
+            email: r.opt_text(2, "email")?,
+            phone: r.opt_text(3, "phone")?,
+        })
+    };
+    let (Some(class), BackendKind::Sqlite) = (class, tx.kind()) else {
+        // No factor class: the user row alone. PostgreSQL: two statements.
+        // After waiting for the user's row lock,
+        // READ COMMITTED re-checks only the locked row, so a lockout row read
         // in the same statement could be stale. A new statement sees the
-        // counter the previous holder of the lock committed.
-        let Some((profile, fraud)) = lock_user(tx, user)? else {
+        // counter the previous holder of the lock committed. (The trusted
+        // ranges are not guarded by the user's lock: read with the user.)
+        let sql = format!(
+            "SELECT first_name, last_name, email, phone, {FRAUD_COLS}{ranges_col} \
+             FROM users WHERE user_id = $1{}",
+            tx.for_update()
+        );
+        let Some(r) = tx.query_opt("users", &sql, &[user.into()])? else {
             return Ok(None);
         };
-        let lock = load_lock(tx, user, class)?;
-        return Ok(Some((profile, fraud, lock)));
-    }
+        let trusted = if ranges {
+            Some(ranges_from(&r, 10)?)
+        } else {
+            None
+        };
+        let (profile, fraud) = (profile_of(&r)?, fraud_from_row(&r, 4)?);
+        let lock = match class {
+            Some(c) => load_lock(tx, user, c)?,
+            None => LockoutState::new(),
+        };
+        return Ok(Some(SignInState {
+            profile,
+            fraud,
+            lock,
+            trusted,
+        }));
+    };
     let fraud_cols = FRAUD_COLS
         .split(", ")
         .map(|c| format!("u.{c}"))
@@ -158,25 +226,23 @@ pub(crate) fn lock_user_for(
         .join(", ");
     // `$1` before `$2` in the text: SQLite numbers parameters by first use.
     let sql = format!(
-        "SELECT u.first_name, u.last_name, u.email, u.phone, {fraud_cols}, {LOCK_COLS} \
+        "SELECT u.first_name, u.last_name, u.email, u.phone, {fraud_cols}, {LOCK_COLS}{ranges_col} \
          FROM users u LEFT JOIN lockout l ON l.factor = $1 AND l.user_id = u.user_id \
          WHERE u.user_id = $2"
     );
     let Some(r) = tx.query_opt("users", &sql, &[class.as_str().into(), user.into()])? else {
         return Ok(None);
     };
-    let profile = UserProfile {
-        user_id: user.to_owned(),
-        first_name: r.opt_text(0, "first_name")?,
-        last_name: r.opt_text(1, "last_name")?,
-        email: r.opt_text(2, "email")?,
-        phone: r.opt_text(3, "phone")?,
-    };
-    Ok(Some((
-        profile,
-        fraud_from_row(&r, 4)?,
-        lock_from_row(&r, 10)?,
-    )))
+    Ok(Some(SignInState {
+        profile: profile_of(&r)?,
+        fraud: fraud_from_row(&r, 4)?,
+        lock: lock_from_row(&r, 10)?,
+        trusted: if ranges {
+            Some(ranges_from(&r, 16)?)
+        } else {
+            None
+        },
+    }))
 }
 
 /// The one user-id rule of the store: mfa-record's [`UserId`] (not empty,

@@ -94,6 +94,18 @@ pub fn pg_client(url: &str) -> postgres::Client {
         .unwrap_or_else(|e| panic!("connect to MFA_TEST_POSTGRES_URL: {e}"))
 }
 
+/// Runs `sql` on the backend's database directly, as an operator or an
+/// attacker with database access (and no master key) would.
+pub fn sql(b: &Backend, sql: &str) {
+    match b.url.strip_prefix("sqlite:") {
+        Some(path) => rusqlite::Connection::open(path)
+            .unwrap()
+            .execute_batch(sql)
+            .unwrap(),
+        None => pg_client(&b.url).batch_execute(sql).unwrap(),
+    }
+}
+
 /// Runs each named test function `fn(&Backend)` on both backends.
 #[macro_export]
 macro_rules! both_backends {
