@@ -1,7 +1,10 @@
 //! mfa-store: the whole verify path (fraud gate + lockout + OATH + replay
 //! consumption + lockout counters + auth log event, one transaction) on the
-//! embedded SQLite default, single-threaded, and on PostgreSQL with 8
-//! concurrent clients; plus bytes per stored user.
+//! embedded SQLite default, single-threaded, and on PostgreSQL with one
+//! client (the latency of a sign-in) and with 8 concurrent clients (the
+//! rate, and the CPU time of the whole machine per verification, clients
+//! and server processes together, from /proc/stat); plus bytes per stored
+//! user.
 //!
 //! ```text
 //! cargo bench -p mfa-benches --bench store
@@ -156,6 +159,49 @@ fn verify_sqlite(c: &mut Criterion) {
     }
 }
 
+/// CPU time of the whole machine that was not idle (user, nice, system,
+/// irq, softirq from /proc/stat), in clock ticks of 10 ms: the client
+/// threads and every PostgreSQL process together.
+fn busy_ticks() -> u64 {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let cpu = stat.lines().next().unwrap_or_default();
+    let f: Vec<u64> = cpu
+        .split_whitespace()
+        .skip(1)
+        .map(|v| v.parse().unwrap_or(0))
+        .collect();
+    [0, 1, 2, 5, 6]
+        .iter()
+        .map(|&i| f.get(i).copied().unwrap_or(0))
+        .sum()
+}
+
+/// Busy CPU ticks and verifications of one multi-client bench, over all
+/// its runs (warm-up included).
+#[derive(Default)]
+struct CpuMeter {
+    ticks: AtomicU64,
+    calls: AtomicU64,
+}
+
+impl CpuMeter {
+    fn add(&self, ticks: u64, calls: u64) {
+        self.ticks.fetch_add(ticks, Ordering::Relaxed);
+        self.calls.fetch_add(calls, Ordering::Relaxed);
+    }
+
+    fn report(&self, name: &str) {
+        let (t, n) = (
+            self.ticks.load(Ordering::Relaxed),
+            self.calls.load(Ordering::Relaxed),
+        );
+        eprintln!(
+            "{name}: {n} verifications, {:.0} µs of machine CPU (clients and server) per verification",
+            t as f64 * 10_000.0 / n.max(1) as f64
+        );
+    }
+}
+
 fn verify_postgres(c: &mut Criterion) {
     let Ok(base) = std::env::var("MFA_TEST_POSTGRES_URL") else {
         eprintln!("SKIPPED: store_verify/postgres: MFA_TEST_POSTGRES_URL is not set");
@@ -178,16 +224,35 @@ fn verify_postgres(c: &mut Criterion) {
     let stores: Vec<Arc<Store>> = (0..CLIENTS)
         .map(|_| Arc::new(Store::open(&url, &key()).unwrap()))
         .collect();
-    let round = Arc::new(AtomicU64::new(0));
-    let double = Arc::new(AtomicU64::new(0));
     let mut g = c.benchmark_group("store_verify");
     g.sample_size(10).measurement_time(Duration::from_secs(10));
+    // One client alone: the latency of a sign-in, mostly its round trips
+    // to the server (steadier than the 8-client rates on 2 cores).
+    let mut req = Requests::new(n);
+    {
+        let (store, ctx) = (&stores[0], ctx());
+        g.bench_function("postgres/1-client/valid", |b| {
+            b.iter(|| {
+                let (u, code, t) = req.take();
+                let o = store
+                    .verify(black_box(&u), black_box(&code), t, &ctx)
+                    .unwrap();
+                assert!(o.is_approved(), "{o:?}");
+                o
+            })
+        });
+    }
+    // The 8-client runs start after the rounds used above.
+    let round = Arc::new(AtomicU64::new(req.next / n + 1));
+    let double = Arc::new(AtomicU64::new(0));
+    let meters = [CpuMeter::default(), CpuMeter::default()];
     g.bench_function("postgres/8-clients/valid", |b| {
         b.iter_custom(|iters| {
             // Per client: iters/8 submissions over its quarter of the users.
             let per_client = iters.div_ceil(CLIENTS).max(1);
             let barrier = Arc::new(Barrier::new(CLIENTS as usize));
             let start_round = round.fetch_add(per_client.div_ceil(n / 4) + 1, Ordering::SeqCst);
+            let ticks = busy_ticks();
             let handles: Vec<_> = (0..CLIENTS)
                 .map(|k| {
                     let (store, barrier) = (stores[k as usize].clone(), barrier.clone());
@@ -222,6 +287,7 @@ fn verify_postgres(c: &mut Criterion) {
                 .collect();
             let results: Vec<(Duration, u64)> =
                 handles.into_iter().map(|h| h.join().unwrap()).collect();
+            meters[0].add(busy_ticks() - ticks, per_client * CLIENTS);
             // Pairs of clients submitted the same codes: each pair must
             // have exactly per_client approvals between them.
             for pair in results.chunks(2) {
@@ -245,6 +311,7 @@ fn verify_postgres(c: &mut Criterion) {
             let start_round =
                 round.fetch_add(per_client.div_ceil(users_per_client) + 1, Ordering::SeqCst);
             let barrier = Arc::new(Barrier::new(CLIENTS as usize));
+            let ticks = busy_ticks();
             let handles: Vec<_> = (0..CLIENTS)
                 .map(|k| {
                     let (store, barrier) = (stores[k as usize].clone(), barrier.clone());
@@ -277,6 +344,7 @@ fn verify_postgres(c: &mut Criterion) {
                 .collect();
             let results: Vec<(Duration, u64)> =
                 handles.into_iter().map(|h| h.join().unwrap()).collect();
+            meters[1].add(busy_ticks() - ticks, per_client * CLIENTS);
             let approved: u64 = results.iter().map(|r| r.1).sum();
             if approved != per_client * CLIENTS {
                 double.fetch_add(1, Ordering::SeqCst);
@@ -290,6 +358,8 @@ fn verify_postgres(c: &mut Criterion) {
         })
     });
     g.finish();
+    meters[0].report("postgres/8-clients/valid");
+    meters[1].report("postgres/8-clients/distinct-users");
     eprintln!(
         "postgres: runs with double acceptances or lost approvals: {}",
         double.load(Ordering::SeqCst)
