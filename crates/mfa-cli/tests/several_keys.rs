@@ -72,6 +72,32 @@ fn two_keys_of_one_device_are_imported_and_addressed_each() {
     assert_eq!(serials, ["123456", "654321", "9999999", "9999999:4"]);
     let list = ok(d, &["tokens", "list"]);
     assert!(list.lines().any(|l| l.starts_with("9999999:4 ")), "{list}");
+    // The table and the CSV name each key's device serial and Key Id too.
+    let row = |serial: &str| {
+        list.lines()
+            .find(|l| l.split_whitespace().next() == Some(serial))
+            .unwrap_or_else(|| panic!("{serial} in {list}"))
+            .to_owned()
+    };
+    assert!(
+        list.lines().next().unwrap().contains("DEVICE / KEY ID"),
+        "{list}"
+    );
+    assert!(row("9999999:4").contains(" 9999999 / 4 "), "{list}");
+    assert!(row("123456").contains(" 123456 / 2 "), "{list}");
+    let csv = ok(d, &["tokens", "list", "--format", "csv"]);
+    assert!(
+        csv.lines()
+            .next()
+            .unwrap()
+            .ends_with(",device_serial,pskc_key_id"),
+        "{csv}"
+    );
+    assert!(
+        csv.lines()
+            .any(|l| l.starts_with("9999999:4,") && l.ends_with(",9999999,4")),
+        "{csv}"
+    );
 
     // Each key on its own: assigned to different users, each activated
     // inside its own validity period.

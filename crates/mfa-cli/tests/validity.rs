@@ -94,8 +94,10 @@ fn an_expired_vendor_key_is_listed_refused_and_exported_with_its_period() {
     assert_eq!(t["valid_now"], false);
     assert_eq!(t["manufacturer"], "FeiTian Technology Co.,Ltd");
     let csv = ok(d, &["tokens", "list", "--format", "csv"]);
-    assert!(csv.starts_with("serial,kind,user,active,last_step,drift,not_before,not_after\n"));
-    assert!(csv.contains(",1348012800,1661990400\n"), "{csv}");
+    assert!(csv.starts_with(
+        "serial,kind,user,active,last_step,drift,not_before,not_after,device_serial,pskc_key_id\n"
+    ));
+    assert!(csv.contains(",1348012800,1661990400,"), "{csv}");
 
     // Now (after 2022-09-01): refused, and the token stays inactive.
     let now = std::time::SystemTime::now()

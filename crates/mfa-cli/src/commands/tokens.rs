@@ -282,6 +282,8 @@ fn tokens_csv(tokens: &[TokenInfo]) -> Result<String, Failure> {
         "drift",
         "not_before",
         "not_after",
+        "device_serial",
+        "pskc_key_id",
     ])
     .map_err(|x| e(&x))?;
     for t in tokens {
@@ -294,6 +296,8 @@ fn tokens_csv(tokens: &[TokenInfo]) -> Result<String, Failure> {
             &t.drift.to_string(),
             &t.not_before.map(|s| s.to_string()).unwrap_or_default(),
             &t.not_after.map(|s| s.to_string()).unwrap_or_default(),
+            mfa_import::neutralise_cell(t.device_serial.as_deref().unwrap_or("")).as_ref(),
+            mfa_import::neutralise_cell(t.pskc_key_id.as_deref().unwrap_or("")).as_ref(),
         ])
         .map_err(|x| e(&x))?;
     }
@@ -304,8 +308,8 @@ fn tokens_csv(tokens: &[TokenInfo]) -> Result<String, Failure> {
 /// `mfa tokens list`: the table for people.
 fn tokens_table(tokens: &[TokenInfo]) -> String {
     let mut text = format!(
-        "{:<20} {:<5} {:<30} {:<6} {:>12}  VALID\n",
-        "SERIAL", "KIND", "USER", "ACTIVE", "LAST STEP"
+        "{:<20} {:<5} {:<30} {:<6} {:>12}  {:<24} VALID\n",
+        "SERIAL", "KIND", "USER", "ACTIVE", "LAST STEP", "DEVICE / KEY ID"
     );
     let at = now();
     for t in tokens {
@@ -323,8 +327,13 @@ fn tokens_table(tokens: &[TokenInfo]) -> String {
                 }
             )
         };
+        // The PSKC device serial and Key Id a key was imported with.
+        let device = match (t.device_serial.as_deref(), t.pskc_key_id.as_deref()) {
+            (None, None) => "-".to_owned(),
+            (d, k) => format!("{} / {}", d.unwrap_or("-"), k.unwrap_or("-")),
+        };
         text.push_str(&format!(
-            "{:<20} {:<5} {:<30} {:<6} {:>12}  {valid}\n",
+            "{:<20} {:<5} {:<30} {:<6} {:>12}  {device:<24} {valid}\n",
             t.serial,
             kind_name(t),
             t.user.as_deref().unwrap_or("-"),
