@@ -378,8 +378,6 @@ struct GroupCommit {
     /// [`GROUP_MAX_OPEN`] (tests lengthen it to build groups on purpose).
     max_open: Duration,
     writer: Mutex<Writer>,
-    /// Signalled when a group's COMMIT (or ROLLBACK) is done.
-    done: Condvar,
     /// Threads waiting to lock `writer`: while there are any, a member
     /// leaves the transaction open for them instead of committing.
     waiting: AtomicUsize,
@@ -390,7 +388,6 @@ impl GroupCommit {
         GroupCommit {
             max_open: GROUP_MAX_OPEN,
             writer: Mutex::default(),
-            done: Condvar::new(),
             waiting: AtomicUsize::new(0),
         }
     }
@@ -410,21 +407,46 @@ struct Group {
     outcome: Arc<Outcome>,
 }
 
-/// How a group ended; written and read only under the `writer` lock (which
-/// orders the accesses, so they are relaxed).
+/// How a group ended, with its own lock and condition variable: the members
+/// wait for it without the `writer` lock, so a commit wakes each of them
+/// once (waiting on the `writer` lock's condition variable made every woken
+/// member queue for that lock again, behind the next group's statements:
+/// a second sleep and wake-up per sign-in).
 #[derive(Default)]
-struct Outcome(std::sync::atomic::AtomicU8);
+struct Outcome {
+    state: Mutex<u8>,
+    done: Condvar,
+}
 
 const PENDING: u8 = 0;
 const COMMITTED: u8 = 1;
 const FAILED: u8 = 2;
 
 impl Outcome {
-    fn get(&self) -> u8 {
-        self.0.load(Ordering::Relaxed)
-    }
+    /// Records how the group ended and wakes its members. The lock guards
+    /// a plain value and no code that can panic runs under it, so a
+    /// poisoned lock is used on.
     fn set(&self, v: u8) {
-        self.0.store(v, Ordering::Relaxed);
+        *self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = v;
+        self.done.notify_all();
+    }
+
+    /// Waits until the group has ended: [`COMMITTED`] or [`FAILED`].
+    fn wait(&self) -> u8 {
+        let mut state = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        while *state == PENDING {
+            state = self
+                .done
+                .wait(state)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+        *state
     }
 }
 
@@ -435,7 +457,7 @@ impl Writer {
 
     /// Ends the open group: COMMIT (if `commit`) or ROLLBACK, records how
     /// it ended for its members and wakes them. `Ok` only if it committed.
-    fn finish(&mut self, commit: bool, done: &Condvar) -> Result<(), Error> {
+    fn finish(&mut self, commit: bool) -> Result<(), Error> {
         let Some(group) = self.group.take() else {
             return Ok(());
         };
@@ -455,7 +477,6 @@ impl Writer {
         group
             .outcome
             .set(if result.is_ok() { COMMITTED } else { FAILED });
-        done.notify_all();
         result
     }
 }
@@ -466,13 +487,12 @@ impl Writer {
 /// committed; then the panic goes on.
 struct AbortOnUnwind<'a> {
     writer: Option<MutexGuard<'a, Writer>>,
-    done: &'a Condvar,
 }
 
 impl Drop for AbortOnUnwind<'_> {
     fn drop(&mut self) {
         if let Some(w) = &mut self.writer {
-            let _ = w.finish(false, self.done);
+            let _ = w.finish(false);
         }
     }
 }
@@ -693,10 +713,7 @@ impl Pool {
                 outcome: Arc::default(),
             });
         }
-        let mut guard = AbortOnUnwind {
-            writer: Some(w),
-            done: &g.done,
-        };
+        let mut guard = AbortOnUnwind { writer: Some(w) };
         let (out, outcome, commit_now) = {
             let Some(w) = guard.writer.as_mut() else {
                 return Err(Error::CommitFailed);
@@ -716,7 +733,7 @@ impl Pool {
                 // whole transaction back itself (e.g. disk full): the
                 // group is lost.
                 Err(e) => {
-                    let _ = w.finish(false, &g.done);
+                    let _ = w.finish(false);
                     return Err(e);
                 }
             }
@@ -725,17 +742,14 @@ impl Pool {
             return Err(Error::CommitFailed);
         };
         if commit_now {
-            w.finish(true, &g.done)?;
+            w.finish(true)?;
             self.commits.fetch_add(1, Ordering::Relaxed);
             return out;
         }
-        while outcome.get() == PENDING {
-            w = g.done.wait(w).unwrap_or_else(|p| {
-                g.writer.clear_poison();
-                p.into_inner()
-            });
-        }
-        if outcome.get() == COMMITTED {
+        // The writer lock is released before waiting: the next members run
+        // while this one sleeps until its group's COMMIT.
+        drop(w);
+        if outcome.wait() == COMMITTED {
             out
         } else {
             Err(Error::CommitFailed)
