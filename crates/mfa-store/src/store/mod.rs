@@ -116,21 +116,32 @@ pub(crate) fn lock_user(
     tx: &mut dyn Tx,
     user: &str,
 ) -> Result<Option<(UserProfile, FraudState)>, Error> {
-    let sql = format!(
-        "SELECT first_name, last_name, email, phone, {FRAUD_COLS} FROM users WHERE user_id = $1{}",
-        tx.for_update()
-    );
-    let Some(r) = tx.query_opt("users", &sql, &[user.into()])? else {
+    let Some(r) = lock_user_row(tx, user, "")? else {
         return Ok(None);
     };
-    let profile = UserProfile {
+    Ok(Some((profile_from_row(&r, user)?, fraud_from_row(&r, 4)?)))
+}
+
+/// [`lock_user`]'s statement with `extra` columns (`, …`) after the profile
+/// (0–3) and fraud columns (4–9): the user's row, locked.
+fn lock_user_row(tx: &mut dyn Tx, user: &str, extra: &str) -> Result<Option<Row>, Error> {
+    let sql = format!(
+        "SELECT first_name, last_name, email, phone, {FRAUD_COLS}{extra} \
+         FROM users WHERE user_id = $1{}",
+        tx.for_update()
+    );
+    tx.query_opt("users", &sql, &[user.into()])
+}
+
+/// The profile columns 0–3 of a users row.
+fn profile_from_row(r: &Row, user: &str) -> Result<UserProfile, Error> {
+    Ok(UserProfile {
         user_id: user.to_owned(),
         first_name: r.opt_text(0, "first_name")?,
         last_name: r.opt_text(1, "last_name")?,
         email: r.opt_text(2, "email")?,
         phone: r.opt_text(3, "phone")?,
-    };
-    Ok(Some((profile, fraud_from_row(&r, 4)?)))
+    })
 }
 
 /// What a sign-in reads first, under the user's row lock: the profile, the
@@ -148,18 +159,11 @@ pub(crate) struct SignInState {
 /// 3.44, SQLite's (an alias of `group_concat`).
 const RANGES_COL: &str = "(SELECT string_agg(cidr, ',') FROM trusted_ranges)";
 
-/// Parses [`RANGES_COL`]: NULL (no ranges) is an empty list.
+/// Parses [`RANGES_COL`] at column `i`: NULL (no ranges) is an empty list.
 fn ranges_from(r: &Row, i: usize) -> Result<Vec<Cidr>, Error> {
-    let corrupt = || Error::Corrupt {
-        table: "trusted_ranges",
-        column: "cidr",
-    };
     match r.opt_text(i, "cidr")? {
         None => Ok(Vec::new()),
-        Some(s) => s
-            .split(',')
-            .map(|c| c.parse().map_err(|_| corrupt()))
-            .collect(),
+        Some(s) => s.split(',').map(network::stored_range).collect(),
     }
 }
 
@@ -178,45 +182,25 @@ pub(crate) fn sign_in_state(
     } else {
         String::new()
     };
-    let profile_of = |r: &Row| -> Result<UserProfile, Error> {
-        Ok(UserProfile {
-            user_id: user.to_owned(),
-            first_name: r.opt_text(0, "first_name")?,
-            last_name: r.opt_text(1, "last_name")?,
-            email: r.opt_text(2, "email")?,
-            phone: r.opt_text(3, "phone")?,
-        })
-    };
     let (Some(class), BackendKind::Sqlite) = (class, tx.kind()) else {
         // No factor class: the user row alone. PostgreSQL: two statements.
-        // After waiting for the user's row lock,
-        // READ COMMITTED re-checks only the locked row, so a lockout row read
-        // in the same statement could be stale. A new statement sees the
-        // counter the previous holder of the lock committed. (The trusted
-        // ranges are not guarded by the user's lock: read with the user.)
-        let sql = format!(
-            "SELECT first_name, last_name, email, phone, {FRAUD_COLS}{ranges_col} \
-             FROM users WHERE user_id = $1{}",
-            tx.for_update()
-        );
-        let Some(r) = tx.query_opt("users", &sql, &[user.into()])? else {
+        // After waiting for the user's row lock, READ COMMITTED re-checks
+        // only the locked row, so a lockout row read in the same statement
+        // could be stale. A new statement sees the counter the previous
+        // holder of the lock committed. (The trusted ranges are not guarded
+        // by the user's lock: read with the user.)
+        let Some(r) = lock_user_row(tx, user, &ranges_col)? else {
             return Ok(None);
         };
-        let trusted = if ranges {
-            Some(ranges_from(&r, 10)?)
-        } else {
-            None
-        };
-        let (profile, fraud) = (profile_of(&r)?, fraud_from_row(&r, 4)?);
         let lock = match class {
             Some(c) => load_lock(tx, user, c)?,
             None => LockoutState::new(),
         };
         return Ok(Some(SignInState {
-            profile,
-            fraud,
+            profile: profile_from_row(&r, user)?,
+            fraud: fraud_from_row(&r, 4)?,
             lock,
-            trusted,
+            trusted: ranges.then(|| ranges_from(&r, 10)).transpose()?,
         }));
     };
     let fraud_cols = FRAUD_COLS
@@ -234,14 +218,10 @@ pub(crate) fn sign_in_state(
         return Ok(None);
     };
     Ok(Some(SignInState {
-        profile: profile_of(&r)?,
+        profile: profile_from_row(&r, user)?,
         fraud: fraud_from_row(&r, 4)?,
         lock: lock_from_row(&r, 10)?,
-        trusted: if ranges {
-            Some(ranges_from(&r, 16)?)
-        } else {
-            None
-        },
+        trusted: ranges.then(|| ranges_from(&r, 16)).transpose()?,
     }))
 }
 
