@@ -427,8 +427,20 @@ fn every_decision_is_logged_once(b: &Backend) {
         AuthRequest::new("nobody", Presented::OathCode("123456")),
         AuthRequest::new("alice", Presented::Nothing),
     ];
-    let outcomes: Vec<_> = reqs.iter().map(|r| auth(&s, *r, t, &ctx())).collect();
+    let client = from("192.0.2.7");
+    let outcomes: Vec<_> = reqs.iter().map(|r| auth(&s, *r, t, &client)).collect();
     assert!(outcomes[0].is_approved());
+    // The approval's event (on PostgreSQL written by the statement that
+    // consumes the step) is a whole one: once, with what the request said.
+    let log = s.auth_log(at(t), at(t + 1)).unwrap();
+    let approvals: Vec<_> = log.iter().filter(|e| e.result().is_success()).collect();
+    assert_eq!(approvals.len(), 1, "{log:?}");
+    let e = approvals[0];
+    assert_eq!(e.user().as_str(), "alice");
+    assert_eq!(e.mode(), AuthMode::OathCode);
+    assert_eq!(e.client_ip(), Some("192.0.2.7".parse().unwrap()));
+    assert_eq!(e.server_name().as_str(), "mfa-1");
+    assert_eq!(e.time(), at(t));
     assert_eq!(kind(&outcomes[1]), Some(DenialKind::CodeReplayed));
     // Four decisions, four events; the challenge start decided nothing.
     assert!(matches!(outcomes[4], AuthOutcome::SecondFactorNeeded(_)));

@@ -50,6 +50,11 @@ fn same_code_from_16_threads_is_accepted_once(b: &Backend) {
     assert_eq!(m.get("approved"), Some(&1), "{m:?}");
     assert_eq!(m.get("code_replayed"), Some(&15), "{m:?}");
     assert_eq!(s.stats().unwrap().auth_events, 16);
+    // One approval event and 15 replays: a server that lost the race to
+    // consume the step wrote no approval event.
+    let log = s.auth_log(at(t), at(t + 1)).unwrap();
+    assert_eq!(log.iter().filter(|e| e.result().is_success()).count(), 1);
+    assert_eq!(log.len(), 16);
 }
 
 fn wrong_codes(b: &Backend, threshold: u32) -> (BTreeMap<String, usize>, mfa_store::Store, u64) {

@@ -15,7 +15,10 @@
 //! 6. lockout counters;
 //! 7. one authentication log event for every approval and denial.
 //!
-//! Nothing approves without a log event, and no path skips 2 or 3.
+//! Nothing approves without a log event, and no path skips 2 or 3. An OATH
+//! approval's event is written with the step it consumes (on PostgreSQL in
+//! the same statement, to save a round trip): in the same transaction as
+//! the rest, so what commits is the same.
 
 use core::fmt;
 
@@ -26,7 +29,7 @@ use mfa_record::{AuthMode, AuthResult, DenialReason, PhoneNumber};
 use subtle::ConstantTimeEq;
 
 use super::tokens::{TOKEN_COLS, consume_step, token_from_row};
-use super::{SignInState, Store, lock_user, log_event, sign_in_state};
+use super::{LogRow, SignInState, Store, lock_user, log_event, sign_in_state};
 use crate::db::{Mode, Tx, Val, int};
 use crate::state::{load_lock, save_lock};
 use crate::{Channel, Cidr, Credential, Error, UserProfile, VerifyContext, VerifyOutcome};
@@ -304,6 +307,9 @@ pub(super) struct Checked {
     /// Whether the attempt counts for lockout (`Some(true)` success,
     /// `Some(false)` failure, `None` neither).
     pub(super) counts: Option<bool>,
+    /// Whether the outcome's log event is written already (an OATH
+    /// approval's, with its step: [`consume_step`]).
+    pub(super) logged: bool,
 }
 
 impl Checked {
@@ -311,6 +317,7 @@ impl Checked {
         Checked {
             outcome: AuthOutcome::denied(reason),
             counts: Some(false),
+            logged: false,
         }
     }
 
@@ -321,6 +328,7 @@ impl Checked {
                 device_token: None,
             },
             counts: Some(true),
+            logged: false,
         }
     }
 }
@@ -436,7 +444,7 @@ impl Store {
             .as_ref()
             .map(|t| self.keys().code_hash("device", user, t.expose()));
         let decided = self.pool.run(Mode::Write, |tx| {
-            let (mut outcome, profile) = self.decide(tx, req, &hashes, now, ctx)?;
+            let (mut outcome, logged, profile) = self.decide(tx, req, &hashes, now, ctx)?;
             if let (AuthOutcome::Approved { by, device_token }, Some(token), Some(hash)) =
                 (&mut outcome, &new_device, &new_device_hash)
             {
@@ -449,7 +457,7 @@ impl Store {
                     *device_token = Some(token.clone());
                 }
             }
-            if let Some((result, serial)) = outcome.log_parts() {
+            if let Some((result, serial)) = outcome.log_parts().filter(|_| !logged) {
                 let mode = match &outcome {
                     AuthOutcome::Approved {
                         by: ApprovedBy::TrustedIp { .. },
@@ -510,7 +518,9 @@ impl Store {
         })
     }
 
-    /// Steps 1–6 of the entry point; the caller writes the log event.
+    /// Steps 1–6 of the entry point; the caller writes the log event
+    /// unless the returned flag says it is written already (an OATH
+    /// approval's, with the step it consumed).
     fn decide(
         &self,
         tx: &mut dyn Tx,
@@ -518,19 +528,20 @@ impl Store {
         hashes: &Hashes,
         now: UnixTime,
         ctx: &VerifyContext,
-    ) -> Result<(AuthOutcome, Option<UserProfile>), Error> {
+    ) -> Result<(AuthOutcome, bool, Option<UserProfile>), Error> {
         let user = req.user;
         let class = req.presented.class();
         // 1. The user row, locked; fraud state and the factor's lockout (and
         // the trusted ranges, read now to save a round trip, looked at in 4).
         let Some(state) = sign_in_state(tx, user, class, ctx.client_ip.is_some())? else {
-            return Ok((AuthOutcome::denied(DenialReason::UnknownUser), None));
+            return Ok((AuthOutcome::denied(DenialReason::UnknownUser), false, None));
         };
-        let outcome = self.decide_for(tx, req, hashes, &state, now, ctx)?;
-        Ok((outcome, Some(state.profile)))
+        let (outcome, logged) = self.decide_for(tx, req, hashes, &state, now, ctx)?;
+        Ok((outcome, logged, Some(state.profile)))
     }
 
-    /// Steps 2–6 for a user who exists.
+    /// Steps 2–6 for a user who exists; the flag: the outcome's log event
+    /// is written already.
     fn decide_for(
         &self,
         tx: &mut dyn Tx,
@@ -539,7 +550,7 @@ impl Store {
         state: &SignInState,
         now: UnixTime,
         ctx: &VerifyContext,
-    ) -> Result<AuthOutcome, Error> {
+    ) -> Result<(AuthOutcome, bool), Error> {
         let SignInState {
             profile,
             fraud,
@@ -551,7 +562,7 @@ impl Store {
         let class = req.presented.class();
         // 2. Fraud block and high risk: the presented factor is not looked at.
         if let Some(reason) = fraud_denial(fraud.check(now)) {
-            return Ok(AuthOutcome::denied(reason));
+            return Ok((AuthOutcome::denied(reason), false));
         }
         // 3. Lockout of the factor's class: not checked; the lock is
         // extended only when the policy says so.
@@ -562,24 +573,47 @@ impl Store {
                     let (next, _) = lock.record_failure(policy, now).map_err(Error::Lockout)?;
                     save_lock(tx, user, c, &next)?;
                 }
-                return Ok(AuthOutcome::denied(reason));
+                return Ok((AuthOutcome::denied(reason), false));
             }
         }
         // 4. Bypass, only when on and the user is not locked in any class.
         if let Some(by) = self.bypass(tx, user, hashes, trusted.as_deref(), now, ctx)? {
             if let Some(reason) = self.any_lock(tx, user, now)? {
-                return Ok(AuthOutcome::denied(reason));
+                return Ok((AuthOutcome::denied(reason), false));
             }
             fraud.ensure_can_approve(now).map_err(Error::Fraud)?;
-            return Ok(AuthOutcome::Approved {
-                by,
-                device_token: None,
-            });
+            return Ok((
+                AuthOutcome::Approved {
+                    by,
+                    device_token: None,
+                },
+                false,
+            ));
         }
         // 5. The factor.
         let (class, checked) = match req.presented {
-            Presented::Nothing => return self.second_factor_needed(tx, user, profile, now),
-            Presented::OathCode(code) => (FactorClass::Otp, self.check_oath(tx, user, code, now)?),
+            Presented::Nothing => {
+                return Ok((self.second_factor_needed(tx, user, profile, now)?, false));
+            }
+            Presented::OathCode(code) => {
+                // The approval's log event, written with the step it consumes.
+                let approval = |serial: &str| {
+                    LogRow::new(
+                        &self.config.fields,
+                        now,
+                        user,
+                        Some(profile),
+                        req.presented.mode(),
+                        AuthResult::Success,
+                        Some(serial),
+                        ctx,
+                    )
+                };
+                (
+                    FactorClass::Otp,
+                    self.check_oath(tx, user, code, &approval, now)?,
+                )
+            }
             Presented::AppPassword(_) => (
                 FactorClass::AppPassword,
                 self.check_app_password(tx, user, hashes)?,
@@ -607,7 +641,7 @@ impl Store {
             // Approval-time re-check of the fraud state too.
             fraud.ensure_can_approve(now).map_err(Error::Fraud)?;
         }
-        Ok(checked.outcome)
+        Ok((checked.outcome, checked.logged))
     }
 
     /// A trusted client IP (when ranges are configured) or a remembered
@@ -844,6 +878,7 @@ impl Store {
         tx: &mut dyn Tx,
         user: &str,
         code: &str,
+        approval: &dyn Fn(&str) -> Result<LogRow, Error>,
         now: UnixTime,
     ) -> Result<Checked, Error> {
         let sql = format!(
@@ -872,11 +907,14 @@ impl Store {
             }
             let refusal = match t.check(&keys, code, now, &self.config)? {
                 Ok(step) => {
-                    if consume_step(tx, &keys, &t, step)? {
-                        return Ok(Checked::success(ApprovedBy::OathCode {
-                            serial: t.serial,
-                            step,
-                        }));
+                    if consume_step(tx, &keys, &t, step, &approval(&t.serial)?)? {
+                        return Ok(Checked {
+                            logged: true,
+                            ..Checked::success(ApprovedBy::OathCode {
+                                serial: t.serial,
+                                step,
+                            })
+                        });
                     }
                     // Another server consumed it first.
                     mfa_oath::Error::CodeReplayed { step }
@@ -908,6 +946,7 @@ impl Store {
                 step,
             },
             counts: Some(false),
+            logged: false,
         })
     }
 }

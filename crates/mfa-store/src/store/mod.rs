@@ -12,7 +12,7 @@ use mfa_record::{
     UserId,
 };
 
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, LazyLock, RwLock};
 
 use crate::crypto::{Keys, MasterWrap};
 use crate::db::{BackendKind, Mode, Pool, Row, Tx, Val, int};
@@ -295,38 +295,63 @@ pub(crate) fn log_event(
     serial: Option<&str>,
     ctx: &VerifyContext,
 ) -> Result<(), Error> {
-    let mut attempt = AuthAttempt::new(
-        now,
-        UserId::new(user).map_err(Error::Record)?,
-        mode,
-        result,
-        ctx.server_name.clone(),
-        ctx.server_ip,
-    );
-    attempt.client_ip = ctx.client_ip;
-    if let Some(p) = profile {
-        // Profile values that mfa-record would not accept are left out of
-        // the event rather than failing the sign-in.
-        attempt.first_name = p
-            .first_name
-            .as_deref()
-            .and_then(|v| PersonName::new(v).ok());
-        attempt.last_name = p.last_name.as_deref().and_then(|v| PersonName::new(v).ok());
-        attempt.email = p.email.as_deref().and_then(|v| Email::new(v).ok());
-        if mode.uses_phone() {
-            attempt.phone = p.phone.as_deref().and_then(|v| PhoneNumber::new(v).ok());
+    LogRow::new(fields, now, user, profile, mode, result, serial, ctx)?.insert(tx)
+}
+
+/// The number of [`LOG_COLS`].
+const LOG_LEN: usize = 14;
+
+/// The columns of an `auth_log` row, in [`LogRow`]'s order.
+pub(crate) const LOG_COLS: &str = "at, user_id, mode, result, reason, detail, serial, server_name, \
+     server_ip, client_ip, first_name, last_name, email, phone";
+
+/// The values of one authentication log event ([`LOG_COLS`]), built by
+/// mfa-record under the store's field policy: a switched-off field is
+/// never in it. [`log_event`] writes one; a consumed OATH step writes its
+/// approval's in the statement that consumes it
+/// ([`tokens::consume_step`]).
+pub(crate) struct LogRow([Val; LOG_LEN]);
+
+impl LogRow {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        fields: &FieldPolicy,
+        now: UnixTime,
+        user: &str,
+        profile: Option<&UserProfile>,
+        mode: AuthMode,
+        result: AuthResult,
+        serial: Option<&str>,
+        ctx: &VerifyContext,
+    ) -> Result<LogRow, Error> {
+        let mut attempt = AuthAttempt::new(
+            now,
+            UserId::new(user).map_err(Error::Record)?,
+            mode,
+            result,
+            ctx.server_name.clone(),
+            ctx.server_ip,
+        );
+        attempt.client_ip = ctx.client_ip;
+        if let Some(p) = profile {
+            // Profile values that mfa-record would not accept are left out of
+            // the event rather than failing the sign-in.
+            attempt.first_name = p
+                .first_name
+                .as_deref()
+                .and_then(|v| PersonName::new(v).ok());
+            attempt.last_name = p.last_name.as_deref().and_then(|v| PersonName::new(v).ok());
+            attempt.email = p.email.as_deref().and_then(|v| Email::new(v).ok());
+            if mode.uses_phone() {
+                attempt.phone = p.phone.as_deref().and_then(|v| PhoneNumber::new(v).ok());
+            }
         }
-    }
-    let event = AuthEvent::record(attempt, fields).map_err(Error::Record)?;
-    let (res, kind, detail) = match event.result() {
-        AuthResult::Success => ("success", None, None),
-        AuthResult::Denied(r) => ("denied", Some(r.kind().as_str()), r.detail()),
-    };
-    tx.exec(
-        "INSERT INTO auth_log (at, user_id, mode, result, reason, detail, serial, server_name, server_ip, \
-         client_ip, first_name, last_name, email, phone) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-        &[
+        let event = AuthEvent::record(attempt, fields).map_err(Error::Record)?;
+        let (res, kind, detail) = match event.result() {
+            AuthResult::Success => ("success", None, None),
+            AuthResult::Denied(r) => ("denied", Some(r.kind().as_str()), r.detail()),
+        };
+        Ok(LogRow([
             int(now.secs()),
             user.into(),
             mode.as_str().into(),
@@ -341,9 +366,42 @@ pub(crate) fn log_event(
             event.last_name().map(|v| v.as_str()).into(),
             event.email().map(|v| v.as_str()).into(),
             event.phone().map(|v| v.as_str()).into(),
-        ],
-    )?;
-    Ok(())
+        ]))
+    }
+
+    /// Appends the event.
+    pub(crate) fn insert(&self, tx: &mut dyn Tx) -> Result<(), Error> {
+        static INSERT: LazyLock<String> = LazyLock::new(|| {
+            let params: Vec<String> = (1..=LOG_LEN).map(|i| format!("${i}")).collect();
+            format!(
+                "INSERT INTO auth_log ({LOG_COLS}) VALUES ({})",
+                params.join(", ")
+            )
+        });
+        tx.exec(&INSERT, self.values())?;
+        Ok(())
+    }
+
+    /// The values, in [`LOG_COLS`]'s order.
+    pub(crate) fn values(&self) -> &[Val] {
+        &self.0
+    }
+
+    /// PostgreSQL: the row's values as typed parameters (it cannot infer
+    /// the type of a parameter in a `SELECT` list), numbered from
+    /// `offset + 1`, for a statement that has other parameters before them.
+    pub(crate) fn pg_params(offset: usize) -> String {
+        const TYPES: [&str; LOG_LEN] = [
+            "BIGINT", "TEXT", "TEXT", "TEXT", "TEXT", "BIGINT", "TEXT", "TEXT", "TEXT", "TEXT",
+            "TEXT", "TEXT", "TEXT", "TEXT",
+        ];
+        TYPES
+            .iter()
+            .enumerate()
+            .map(|(i, t)| format!("${}::{t}", i + 1 + offset))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 impl Store {
