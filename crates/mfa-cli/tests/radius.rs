@@ -353,6 +353,38 @@ fn radclient_otp_accept_reject_and_replay() {
     assert_eq!(events.len(), 4);
 }
 
+/// Requests sent together (radclient sends them in parallel, so a worker
+/// may take them as one batch): one decision each, the same code accepted
+/// once.
+#[test]
+fn radclient_requests_sent_together_get_one_decision_each_and_a_code_is_accepted_once() {
+    if !radclient() {
+        return;
+    }
+    let env = Env::new();
+    let server = Server::start(&env, "otp", "");
+    let input = [
+        auth("nemo", HOTP[1]),
+        auth("nemo", HOTP[1]),
+        auth("nobody", HOTP[2]),
+        auth("nemo", "000000"),
+    ]
+    .join("\n");
+    let out = send(server.port, SECRET, "auth", &input);
+    let out = text(&out);
+    assert_eq!(out.matches("Received Access-Accept").count(), 1, "{out}");
+    assert_eq!(out.matches("Received Access-Reject").count(), 3, "{out}");
+    let (code, log) = server.stop();
+    assert_eq!(code, Some(0), "{log}");
+    assert_eq!(log_lines(&log, "outcome=\"accept\""), 1, "{log}");
+    assert_eq!(log_lines(&log, "outcome=\"reject\""), 3, "{log}");
+    let events = env
+        .store()
+        .auth_log(UnixTime::from_secs(0), UnixTime::from_secs(u64::MAX / 2))
+        .unwrap();
+    assert_eq!(events.len(), 4);
+}
+
 #[test]
 fn radclient_challenge_with_the_state_for_app_and_sms_users() {
     if !radclient() {

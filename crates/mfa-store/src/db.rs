@@ -154,12 +154,55 @@ pub(crate) trait Tx {
         Ok(self.query(table, sql, params)?.into_iter().next())
     }
 
+    /// Whether the transaction this runs in was ended by the database
+    /// itself (SQLite rolls back the whole transaction on some errors, e.g.
+    /// disk full): nothing more may run in it, not even a savepoint.
+    fn lost(&self) -> bool {
+        false
+    }
+
     /// `" FOR UPDATE"` on PostgreSQL (row lock), nothing on SQLite, whose
     /// `BEGIN IMMEDIATE` already holds the write lock for the transaction.
     fn for_update(&self) -> &'static str {
         match self.kind() {
             BackendKind::Sqlite => "",
             BackendKind::Postgres => " FOR UPDATE",
+        }
+    }
+}
+
+/// Runs `f` inside the nested savepoint `name` of the transaction `tx` is
+/// in (both backends): `Ok` releases it, `Err` rolls back to it, so `f`'s
+/// writes vanish and the transaction's others stay; the inner result is
+/// `f`'s. `name` must differ from the savepoints open around it (the SQLite
+/// group commit's member is `m`).
+///
+/// The outer `Err` means the whole transaction must end: the savepoint
+/// could not be used, the database ended the transaction itself
+/// ([`Tx::lost`]), or `f` failed with a PostgreSQL serialization failure or
+/// deadlock, which [`Pool::run`] retries from the start (as it retries a
+/// transaction without savepoints).
+pub(crate) fn savepoint<T>(
+    tx: &mut dyn Tx,
+    name: &str,
+    f: impl FnOnce(&mut dyn Tx) -> Result<T, Error>,
+) -> Result<Result<T, Error>, Error> {
+    tx.batch(&format!("SAVEPOINT {name}"))?;
+    let out = f(tx);
+    if tx.lost() {
+        return Err(out.err().unwrap_or(Error::CommitFailed));
+    }
+    match out {
+        Ok(v) => {
+            tx.batch(&format!("RELEASE SAVEPOINT {name}"))?;
+            Ok(Ok(v))
+        }
+        Err(Error::Postgres(e)) if retryable(&e) => Err(Error::Postgres(e)),
+        Err(e) => {
+            tx.batch(&format!(
+                "ROLLBACK TO SAVEPOINT {name}; RELEASE SAVEPOINT {name}"
+            ))?;
+            Ok(Err(e))
         }
     }
 }
@@ -221,6 +264,10 @@ impl Tx for SqliteTx<'_> {
 
     fn kind(&self) -> BackendKind {
         BackendKind::Sqlite
+    }
+
+    fn lost(&self) -> bool {
+        self.conn.is_autocommit()
     }
 
     fn batch(&mut self, sql: &str) -> Result<(), Error> {
@@ -929,6 +976,25 @@ mod tests {
         assert_eq!(first.unwrap(), 1);
         assert_eq!(seen, [1, 2]);
         assert_eq!(second.unwrap().unwrap(), 1);
+    }
+
+    #[test]
+    fn a_failed_savepoint_rolls_back_only_its_own_writes() {
+        let (dir, pool) = pool();
+        let inner = pool
+            .run(Mode::Write, |tx| {
+                insert(tx, 1)?;
+                let failed = savepoint(tx, "item", |tx| {
+                    insert(tx, 2)?;
+                    Err::<(), _>(Error::Busy)
+                })?;
+                let kept = savepoint(tx, "item", |tx| insert(tx, 3))?;
+                Ok((failed, kept))
+            })
+            .unwrap();
+        assert!(matches!(inner.0, Err(Error::Busy)), "{:?}", inner.0);
+        assert_eq!(inner.1.unwrap(), 1);
+        assert_eq!(committed(dir.path()), [1, 3]);
     }
 
     #[test]

@@ -62,6 +62,17 @@ fn reject(reason: impl Into<String>) -> Decided {
     }
 }
 
+/// The decision for what [`Store::authenticate`] answered to a code.
+fn decided(result: Result<AuthOutcome, mfa_store::Error>) -> Decided {
+    match result {
+        Ok(AuthOutcome::Approved { by, .. }) => accept(format!("approved: {by:?}")),
+        Ok(AuthOutcome::Denied { reason, .. }) => reject(format!("denied: {reason}")),
+        Ok(AuthOutcome::SecondFactorNeeded(_)) => reject("denied: a second factor is needed"),
+        Ok(other) => reject(format!("denied: unexpected outcome {other:?}")),
+        Err(e) => reject(format!("store error: {e}")),
+    }
+}
+
 /// Whether `text` is read as an OATH code: all digits, 6 to 9 of them.
 /// Anything else typed where a code is expected is tried as an app
 /// password (the store makes them 26 letters and digits).
@@ -69,28 +80,79 @@ fn looks_like_code(text: &str) -> bool {
     (6..=9).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// What a request is, before anything is asked.
+enum Plan<'a> {
+    /// Decided by the store alone: this request, with this context.
+    Store(AuthRequest<'a>, VerifyContext),
+    /// Refused before the store was asked.
+    Refused(Decided),
+    /// Needs the upstream first factor (and then the store, or a challenge).
+    Upstream(VerifyContext),
+}
+
 impl Shared {
-    /// Decides one request at `now`.
-    pub(crate) fn decide(&self, work: Work, now: UnixTime) -> Decided {
-        let ctx = match work.client_ip {
+    fn context(&self, work: &Work) -> VerifyContext {
+        match work.client_ip {
             Some(ip) => self.context.clone().with_client(ip),
             None => self.context.clone(),
-        };
+        }
+    }
+
+    /// How `work` is decided: the User-Password as the code (otp mode) and
+    /// a challenge response by the store alone.
+    fn plan<'a>(&self, work: &'a Work) -> Plan<'a> {
+        let ctx = self.context(work);
         let user = work.user.as_str();
-        match work.credentials {
+        match &work.credentials {
             Credentials::Code(typed) => {
-                let Ok(typed) = std::str::from_utf8(&typed) else {
-                    return reject("User-Password is not UTF-8");
+                let Ok(typed) = std::str::from_utf8(typed) else {
+                    return Plan::Refused(reject("User-Password is not UTF-8"));
                 };
                 let presented = if looks_like_code(typed) {
                     Presented::OathCode(typed)
                 } else {
                     Presented::AppPassword(typed)
                 };
-                self.authenticate(user, presented, now, &ctx)
+                Plan::Store(AuthRequest::new(user, presented), ctx)
             }
+            Credentials::ChallengeResponse { response, session } => {
+                let Ok(code) = std::str::from_utf8(response) else {
+                    return Plan::Refused(reject("response is not UTF-8"));
+                };
+                let presented = match session.data {
+                    Expect::Oath => Presented::OathCode(code),
+                    Expect::Sms => Presented::OneTimeCode {
+                        channel: Channel::Sms,
+                        code,
+                    },
+                };
+                Plan::Store(AuthRequest::new(user, presented), ctx)
+            }
+            Credentials::PasswordAndCode(_) | Credentials::Password(_) => Plan::Upstream(ctx),
+        }
+    }
+
+    /// Whether `work` is decided by the store alone (so it can go into
+    /// [`Shared::decide_batch`]): the User-Password as the code, a
+    /// challenge response.
+    pub(crate) fn store_only(work: &Work) -> bool {
+        matches!(
+            work.credentials,
+            Credentials::Code(_) | Credentials::ChallengeResponse { .. }
+        )
+    }
+
+    /// Decides one request at `now`.
+    pub(crate) fn decide(&self, work: &Work, now: UnixTime) -> Decided {
+        let ctx = match self.plan(work) {
+            Plan::Store(req, ctx) => return decided(self.store.authenticate(&req, now, &ctx)),
+            Plan::Refused(d) => return d,
+            Plan::Upstream(ctx) => ctx,
+        };
+        let user = work.user.as_str();
+        match &work.credentials {
             Credentials::PasswordAndCode(typed) => {
-                let Some((password, code)) = split_trailing_code(&typed, work.code_digits) else {
+                let Some((password, code)) = split_trailing_code(typed, work.code_digits) else {
                     return reject(format!(
                         "User-Password does not end in a {}-digit code",
                         work.code_digits
@@ -102,47 +164,65 @@ impl Shared {
                 let Ok(code) = std::str::from_utf8(&code) else {
                     return reject("code is not UTF-8");
                 };
-                self.authenticate(user, Presented::OathCode(code), now, &ctx)
+                decided(self.store.authenticate(
+                    &AuthRequest::new(user, Presented::OathCode(code)),
+                    now,
+                    &ctx,
+                ))
             }
             Credentials::Password(password) => {
-                if let Some(refused) = self.first_factor(user, &password) {
+                if let Some(refused) = self.first_factor(user, password) {
                     return refused;
                 }
                 self.challenge(user, now, &ctx)
             }
-            Credentials::ChallengeResponse { response, session } => {
-                let Ok(code) = std::str::from_utf8(&response) else {
-                    return reject("response is not UTF-8");
-                };
-                let presented = match session.data {
-                    Expect::Oath => Presented::OathCode(code),
-                    Expect::Sms => Presented::OneTimeCode {
-                        channel: Channel::Sms,
-                        code,
-                    },
-                };
-                self.authenticate(user, presented, now, &ctx)
+            // Not reached: `plan` sent these to the store.
+            Credentials::Code(_) | Credentials::ChallengeResponse { .. } => {
+                reject("denied: the request was not planned")
             }
         }
     }
 
-    fn authenticate(
-        &self,
-        user: &str,
-        presented: Presented<'_>,
-        now: UnixTime,
-        ctx: &VerifyContext,
-    ) -> Decided {
-        match self
-            .store
-            .authenticate(&AuthRequest::new(user, presented), now, ctx)
-        {
-            Ok(AuthOutcome::Approved { by, .. }) => accept(format!("approved: {by:?}")),
-            Ok(AuthOutcome::Denied { reason, .. }) => reject(format!("denied: {reason}")),
-            Ok(AuthOutcome::SecondFactorNeeded(_)) => reject("denied: a second factor is needed"),
-            Ok(other) => reject(format!("denied: unexpected outcome {other:?}")),
-            Err(e) => reject(format!("store error: {e}")),
+    /// Decides several requests at one `now`, one decision each in the
+    /// order given: those [`Shared::store_only`] accepts in one
+    /// [`Store::authenticate_batch`] call (one transaction, one commit,
+    /// each decided as [`Store::authenticate`] decides it), any other one
+    /// by one as [`Shared::decide`] does. Returns after the commit.
+    pub(crate) fn decide_batch(&self, works: &[&Work], now: UnixTime) -> Vec<Decided> {
+        let mut out: Vec<Option<Decided>> = Vec::with_capacity(works.len());
+        let mut batch = Vec::new();
+        let mut slots = Vec::new();
+        for (i, work) in works.iter().enumerate() {
+            match self.plan(work) {
+                Plan::Store(req, ctx) => {
+                    batch.push((req, ctx));
+                    slots.push(i);
+                    out.push(None);
+                }
+                Plan::Refused(d) => out.push(Some(d)),
+                Plan::Upstream(_) => out.push(Some(self.decide(work, now))),
+            }
         }
+        match self.store.authenticate_batch(&batch, now) {
+            Ok(results) => {
+                for (i, r) in slots.into_iter().zip(results) {
+                    if let Some(slot) = out.get_mut(i) {
+                        *slot = Some(decided(r));
+                    }
+                }
+            }
+            Err(e) => {
+                for i in slots {
+                    if let Some(slot) = out.get_mut(i) {
+                        *slot = Some(reject(format!("store error: {e}")));
+                    }
+                }
+            }
+        }
+        // Every slot is filled above; a gap would be a reject, never an accept.
+        out.into_iter()
+            .map(|d| d.unwrap_or_else(|| reject("store error: no decision")))
+            .collect()
     }
 
     /// The first factor by the upstream; `None` when it accepted (or no

@@ -93,19 +93,11 @@ fn spawn_workers(
                 loop {
                     // A poisoned lock means another worker panicked while
                     // waiting: take the receiver anyway, it holds no state.
-                    let job = match rx.lock() {
-                        Ok(r) => r.recv(),
-                        Err(poisoned) => poisoned.into_inner().recv(),
+                    let jobs = match rx.lock() {
+                        Ok(r) => take_jobs(&r),
+                        Err(poisoned) => take_jobs(&poisoned.into_inner()),
                     };
-                    let Ok(job) = job else { break };
-                    let decided = shared.decide(job.work, now());
-                    if done
-                        .send(Done {
-                            id: job.id,
-                            decided,
-                        })
-                        .is_err()
-                    {
+                    if jobs.is_empty() || !work_on(&shared, jobs, &done) {
                         break;
                     }
                 }
@@ -114,6 +106,64 @@ fn spawn_workers(
         handles.push(handle);
     }
     Ok((jobs, handles))
+}
+
+/// At most this many queued requests are taken by one worker at a time
+/// (as many as the store's group commit takes in one transaction).
+const BATCH_MAX: usize = 64;
+
+/// One job, waiting for it, and then every further job already queued,
+/// up to [`BATCH_MAX`] (not waiting for more). Empty: the queue is closed
+/// and drained.
+fn take_jobs(rx: &Receiver<Job>) -> Vec<Job> {
+    let Ok(first) = rx.recv() else {
+        return Vec::new();
+    };
+    let mut jobs = vec![first];
+    while jobs.len() < BATCH_MAX {
+        match rx.try_recv() {
+            Ok(job) => jobs.push(job),
+            Err(_) => break,
+        }
+    }
+    jobs
+}
+
+/// Decides `jobs` and sends every Done: the store-only ones together in one
+/// store transaction (their Dones after its commit), then the others one by
+/// one (upstream first factor, challenge start, SMS). `false`: the server
+/// loop is gone.
+fn work_on(shared: &Shared, jobs: Vec<Job>, done: &UnboundedSender<Done>) -> bool {
+    let (together, alone): (Vec<Job>, Vec<Job>) =
+        jobs.into_iter().partition(|j| Shared::store_only(&j.work));
+    if !together.is_empty() {
+        let works: Vec<&Work> = together.iter().map(|j| &j.work).collect();
+        let decisions = shared.decide_batch(&works, now());
+        for (job, decided) in together.iter().zip(decisions) {
+            if done
+                .send(Done {
+                    id: job.id,
+                    decided,
+                })
+                .is_err()
+            {
+                return false;
+            }
+        }
+    }
+    for job in alone {
+        let decided = shared.decide(&job.work, now());
+        if done
+            .send(Done {
+                id: job.id,
+                decided,
+            })
+            .is_err()
+        {
+            return false;
+        }
+    }
+    true
 }
 
 async fn serve(
