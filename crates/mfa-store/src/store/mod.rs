@@ -12,7 +12,7 @@ use mfa_record::{
     UserId,
 };
 
-use std::sync::{Arc, LazyLock, RwLock};
+use std::sync::{Arc, RwLock};
 
 use crate::crypto::{Keys, MasterWrap};
 use crate::db::{BackendKind, Mode, Pool, Row, Tx, Val, int};
@@ -298,14 +298,22 @@ pub(crate) fn log_event(
     LogRow::new(fields, now, user, profile, mode, result, serial, ctx)?.insert(tx)
 }
 
-/// The number of [`LOG_COLS`].
+/// The number of columns in `log_cols!()`.
 const LOG_LEN: usize = 14;
 
-/// The columns of an `auth_log` row, in [`LogRow`]'s order.
-pub(crate) const LOG_COLS: &str = "at, user_id, mode, result, reason, detail, serial, server_name, \
-     server_ip, client_ip, first_name, last_name, email, phone";
+/// The columns of an `auth_log` row, in [`LogRow`]'s order: a macro, so
+/// that every statement is a `&'static str` built at compile time (a
+/// statement string on the heap in a `static` is reported as a leak when
+/// `pam_mfa.so` is unloaded).
+macro_rules! log_cols {
+    () => {
+        "at, user_id, mode, result, reason, detail, serial, server_name, \
+         server_ip, client_ip, first_name, last_name, email, phone"
+    };
+}
+pub(crate) use log_cols;
 
-/// The values of one authentication log event ([`LOG_COLS`]), built by
+/// The values of one authentication log event (`log_cols!()`), built by
 /// mfa-record under the store's field policy: a switched-off field is
 /// never in it. [`log_event`] writes one; a consumed OATH step writes its
 /// approval's in the statement that consumes it
@@ -371,36 +379,18 @@ impl LogRow {
 
     /// Appends the event.
     pub(crate) fn insert(&self, tx: &mut dyn Tx) -> Result<(), Error> {
-        static INSERT: LazyLock<String> = LazyLock::new(|| {
-            let params: Vec<String> = (1..=LOG_LEN).map(|i| format!("${i}")).collect();
-            format!(
-                "INSERT INTO auth_log ({LOG_COLS}) VALUES ({})",
-                params.join(", ")
-            )
-        });
-        tx.exec(&INSERT, self.values())?;
+        const INSERT: &str = concat!(
+            "INSERT INTO auth_log (",
+            log_cols!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+        );
+        tx.exec(INSERT, self.values())?;
         Ok(())
     }
 
-    /// The values, in [`LOG_COLS`]'s order.
+    /// The values, in `log_cols!()`'s order.
     pub(crate) fn values(&self) -> &[Val] {
         &self.0
-    }
-
-    /// PostgreSQL: the row's values as typed parameters (it cannot infer
-    /// the type of a parameter in a `SELECT` list), numbered from
-    /// `offset + 1`, for a statement that has other parameters before them.
-    pub(crate) fn pg_params(offset: usize) -> String {
-        const TYPES: [&str; LOG_LEN] = [
-            "BIGINT", "TEXT", "TEXT", "TEXT", "TEXT", "BIGINT", "TEXT", "TEXT", "TEXT", "TEXT",
-            "TEXT", "TEXT", "TEXT", "TEXT",
-        ];
-        TYPES
-            .iter()
-            .enumerate()
-            .map(|(i, t)| format!("${}::{t}", i + 1 + offset))
-            .collect::<Vec<_>>()
-            .join(", ")
     }
 }
 

@@ -1,15 +1,11 @@
 //! Tokens: import, assignment, activation, resync, export.
 
-use std::sync::LazyLock;
-
 use mfa_oath::{
     Algorithm, Digits, Hotp, HotpParams, HotpState, Period, Secret, Totp, TotpParams, TotpState,
     UnixTime,
 };
 
-use super::{
-    LOG_COLS, LogRow, MAX_SERIAL_LEN, Store, audit, ensure_user, lock_user, user_id_error,
-};
+use super::{LogRow, MAX_SERIAL_LEN, Store, audit, ensure_user, lock_user, user_id_error};
 
 use subtle::ConstantTimeEq;
 
@@ -194,21 +190,32 @@ pub(super) fn write_state(
     guard: bool,
 ) -> Result<bool, Error> {
     let sql = if guard {
-        GUARDED_UPDATE.to_owned()
+        GUARDED_UPDATE
     } else {
-        format!("{UPDATE} WHERE serial = $6")
+        concat!(update!(), " WHERE serial = $6")
     };
-    Ok(tx.exec(&sql, &state_values(keys, new))? == 1)
+    Ok(tx.exec(sql, &state_values(keys, new))? == 1)
 }
 
-/// The update of a token's state: `$1`–`$6` are [`state_values`].
-const UPDATE: &str =
-    "UPDATE tokens SET user_id = $1, active = $2, last_step = $3, drift = $4, row_mac = $5";
-/// [`UPDATE`] only if no server consumed this step (or a later one) first:
-/// the replay guard.
-static GUARDED_UPDATE: LazyLock<String> = LazyLock::new(|| {
-    format!("{UPDATE} WHERE serial = $6 AND (last_step IS NULL OR last_step < $3)")
-});
+/// The update of a token's state: `$1`–`$6` are [`state_values`]. (A
+/// macro: every statement is a `&'static str` built at compile time.)
+macro_rules! update {
+    () => {
+        "UPDATE tokens SET user_id = $1, active = $2, last_step = $3, drift = $4, row_mac = $5"
+    };
+}
+use update;
+/// The update only if no server consumed this step (or a later one)
+/// first: the replay guard.
+macro_rules! guarded_update {
+    () => {
+        concat!(
+            update!(),
+            " WHERE serial = $6 AND (last_step IS NULL OR last_step < $3)"
+        )
+    };
+}
+const GUARDED_UPDATE: &str = guarded_update!();
 
 /// The parameters of [`UPDATE`] for the new state `new`, with its row MAC.
 fn state_values(keys: &Keys, new: &TokenRow) -> [Val; 6] {
@@ -376,20 +383,23 @@ pub(super) fn consume_step(
     step: u64,
     approval: &LogRow,
 ) -> Result<bool, Error> {
-    static CONSUME_AND_LOG: LazyLock<String> = LazyLock::new(|| {
-        format!(
-            "WITH consumed AS ({} RETURNING serial) \
-             INSERT INTO auth_log ({LOG_COLS}) SELECT {} FROM consumed",
-            *GUARDED_UPDATE,
-            LogRow::pg_params(6)
-        )
-    });
+    // The log row's parameters are typed: PostgreSQL cannot infer the
+    // type of a parameter in a `SELECT` list.
+    const CONSUME_AND_LOG: &str = concat!(
+        "WITH consumed AS (",
+        guarded_update!(),
+        " RETURNING serial) INSERT INTO auth_log (",
+        super::log_cols!(),
+        ") SELECT $7::BIGINT, $8::TEXT, $9::TEXT, $10::TEXT, $11::TEXT, $12::BIGINT, \
+         $13::TEXT, $14::TEXT, $15::TEXT, $16::TEXT, $17::TEXT, $18::TEXT, $19::TEXT, \
+         $20::TEXT FROM consumed"
+    );
     let next = t.with_state(t.user.as_deref(), t.active, Some(step), t.drift);
     match tx.kind() {
         BackendKind::Postgres => {
             let mut values = state_values(keys, &next).to_vec();
             values.extend_from_slice(approval.values());
-            Ok(tx.exec(&CONSUME_AND_LOG, &values)? == 1)
+            Ok(tx.exec(CONSUME_AND_LOG, &values)? == 1)
         }
         BackendKind::Sqlite => {
             if !write_state(tx, keys, &next, true)? {
