@@ -136,30 +136,20 @@ fn take_jobs(rx: &Receiver<Job>) -> Vec<Job> {
 fn work_on(shared: &Shared, jobs: Vec<Job>, done: &UnboundedSender<Done>) -> bool {
     let (together, alone): (Vec<Job>, Vec<Job>) =
         jobs.into_iter().partition(|j| Shared::store_only(&j.work));
-    if !together.is_empty() {
+    let batched = if together.is_empty() {
+        Vec::new()
+    } else {
         let works: Vec<&Work> = together.iter().map(|j| &j.work).collect();
-        let decisions = shared.decide_batch(&works, now());
-        for (job, decided) in together.iter().zip(decisions) {
-            if done
-                .send(Done {
-                    id: job.id,
-                    decided,
-                })
-                .is_err()
-            {
-                return false;
-            }
-        }
-    }
-    for job in alone {
-        let decided = shared.decide(&job.work, now());
-        if done
-            .send(Done {
-                id: job.id,
-                decided,
-            })
-            .is_err()
-        {
+        shared.decide_batch(&works, now())
+    };
+    // The batch's Dones first, then each other job decided as it is sent.
+    let dones = together
+        .iter()
+        .map(|j| j.id)
+        .zip(batched)
+        .chain(alone.iter().map(|j| (j.id, shared.decide(&j.work, now()))));
+    for (id, decided) in dones {
+        if done.send(Done { id, decided }).is_err() {
             return false;
         }
     }
