@@ -190,7 +190,7 @@ pub(super) fn write_state(
     guard: bool,
 ) -> Result<bool, Error> {
     let sql = if guard {
-        GUARDED_UPDATE
+        guarded_update!()
     } else {
         concat!(update!(), " WHERE serial = $6")
     };
@@ -215,9 +215,9 @@ macro_rules! guarded_update {
         )
     };
 }
-const GUARDED_UPDATE: &str = guarded_update!();
+use guarded_update;
 
-/// The parameters of [`UPDATE`] for the new state `new`, with its row MAC.
+/// The parameters of `update!()` for the new state `new`, with its row MAC.
 fn state_values(keys: &Keys, new: &TokenRow) -> [Val; 6] {
     let mac = row_mac(keys, new);
     [
