@@ -251,7 +251,7 @@ fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
     while !ready() {
         assert!(
             start.elapsed() < Duration::from_secs(60),
-            "{what} did not start"
+            "{what}: not within 60 s"
         );
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -344,7 +344,20 @@ fn ours(dir: &Path, users: u64, codes: u64, window: usize) -> Option<(Run, Run)>
         true,
         round,
     );
+    // A clean stop, for the server's closing counters (batch sizes among
+    // them); the drop's SIGKILL is only the fallback.
+    let _ = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status();
+    wait_until("mfa radius serve stopping", || {
+        std::fs::read_to_string(dir.join("radius.log"))
+            .unwrap_or_default()
+            .contains("radius server stopped")
+    });
     let log = std::fs::read_to_string(dir.join("radius.log")).unwrap_or_default();
+    if let Some(stopped) = log.lines().find(|l| l.contains("radius server stopped")) {
+        eprintln!("server: {stopped}");
+    }
     for line in log
         .lines()
         .filter(|l| l.contains("outcome=\"reject\""))

@@ -1,21 +1,34 @@
 //! The server loop: one task owns the UDP socket and the protocol state
-//! ([`Endpoint`]); a bounded queue feeds a fixed pool of worker threads
+//! ([`Endpoint`]); it hands requests to a fixed pool of worker threads
 //! that make the blocking store calls; their decisions come back to the
 //! loop, which builds, caches and sends the replies.
 //!
-//! Overload sheds instead of growing: when the queue is full the request is
-//! abandoned unanswered (the NAS retransmits) and counted. SIGTERM or SIGINT
-//! stops receiving, lets the requests already taken finish and be answered,
-//! and returns.
+//! Requests travel in batches, to spare thread hand-offs: each time the
+//! socket is readable the loop reads every datagram already there (up to
+//! [`BATCH_MAX`]) and hands them over with one lock and one wake-up. The
+//! store-only requests (a code, a challenge's answer) gather in one batch
+//! that the next free worker takes whole and decides in one store
+//! transaction, handing the decisions back together after its commit; the
+//! busier the workers, the larger the batches. A request that needs more
+//! than the store (the upstream first factor, a challenge's start, an SMS)
+//! is taken by a worker on its own, so a slow upstream holds up no other
+//! request.
+//!
+//! Overload sheds instead of growing: when `queue` requests are waiting for
+//! a worker a further one is abandoned unanswered (the NAS retransmits) and
+//! counted. SIGTERM or SIGINT stops receiving, lets the requests already
+//! taken finish and be answered, and returns.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::io::ErrorKind;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
 use mfa_radius::{
     Answered, Config, Credentials, Decision, Dropped, Endpoint, Event, PendingRequest, Request,
+    Transmit,
 };
 use tokio::net::UdpSocket;
 use tokio::signal::unix::{SignalKind, signal};
@@ -36,11 +49,131 @@ struct Done {
     decided: Decided,
 }
 
+/// At most this many datagrams are read in one go, and so at most this
+/// many requests are decided in one store transaction.
+const BATCH_MAX: usize = 64;
+
 /// Counters of the server itself (the protocol's are in [`mfa_radius::Stats`]).
 #[derive(Debug, Default)]
 struct Counters {
     overload: u64,
     send_errors: u64,
+}
+
+/// What waits for a worker: the store-only jobs, taken together by the
+/// next free worker (up to [`BATCH_MAX`]), and the others, one each.
+struct Tasks {
+    store: Vec<Job>,
+    other: VecDeque<Job>,
+    /// `false` once the loop stops: workers finish what is left and end.
+    open: bool,
+}
+
+/// What the loop and the workers share of the queue.
+struct Hand {
+    tasks: Mutex<Tasks>,
+    ready: Condvar,
+    /// Jobs handed over and not yet taken (read without the lock).
+    waiting: AtomicUsize,
+    /// Batches of store-only jobs taken by workers, and the jobs in them:
+    /// their ratio is the mean batch size.
+    batches: AtomicU64,
+    batched: AtomicU64,
+}
+
+impl Hand {
+    fn lock(&self) -> MutexGuard<'_, Tasks> {
+        // Poisoned only if a thread panicked while holding it: the queue
+        // itself is still whole (each change to it is one push or take).
+        self.tasks.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// What a worker does next: every store-only job waiting (up to
+    /// [`BATCH_MAX`]), else one other job, waiting until there is one.
+    /// `None`: the loop has stopped and nothing is left.
+    fn take(&self) -> Option<Vec<Job>> {
+        let mut t = self.lock();
+        loop {
+            let jobs: Vec<Job> = if !t.store.is_empty() {
+                let n = t.store.len().min(BATCH_MAX);
+                self.batches.fetch_add(1, Ordering::Relaxed);
+                self.batched.fetch_add(n as u64, Ordering::Relaxed);
+                t.store.drain(..n).collect()
+            } else if let Some(j) = t.other.pop_front() {
+                vec![j]
+            } else if !t.open {
+                return None;
+            } else {
+                t = self.ready.wait(t).unwrap_or_else(|p| p.into_inner());
+                continue;
+            };
+            self.waiting.fetch_sub(jobs.len(), Ordering::Relaxed);
+            let more = !t.store.is_empty() || !t.other.is_empty();
+            drop(t);
+            if more {
+                self.ready.notify_one();
+            }
+            return Some(jobs);
+        }
+    }
+}
+
+/// The loop's end of the hand-off to the workers. While every worker is
+/// busy, store-only jobs gather into one batch for whichever is free
+/// first, so batches grow with the load.
+struct Queue {
+    hand: Arc<Hand>,
+    limit: usize,
+}
+
+impl Queue {
+    fn new(limit: usize) -> Queue {
+        let tasks = Tasks {
+            store: Vec::new(),
+            other: VecDeque::new(),
+            open: true,
+        };
+        let hand = Hand {
+            tasks: Mutex::new(tasks),
+            ready: Condvar::new(),
+            waiting: AtomicUsize::new(0),
+            batches: AtomicU64::new(0),
+            batched: AtomicU64::new(0),
+        };
+        Queue {
+            hand: Arc::new(hand),
+            limit,
+        }
+    }
+
+    /// Whether `more` further jobs (besides those already handed over)
+    /// still fit.
+    fn has_room(&self, more: usize) -> bool {
+        self.hand.waiting.load(Ordering::Relaxed) + more < self.limit
+    }
+
+    /// Hands over store-only `jobs` (decided together) and an `other` job
+    /// (decided alone), and wakes a worker.
+    fn push(&self, mut jobs: Vec<Job>, other: Option<Job>) {
+        let n = jobs.len() + usize::from(other.is_some());
+        if n == 0 {
+            return;
+        }
+        let mut t = self.hand.lock();
+        t.store.append(&mut jobs);
+        t.other.extend(other);
+        self.hand.waiting.fetch_add(n, Ordering::Relaxed);
+        drop(t);
+        self.hand.ready.notify_one();
+    }
+}
+
+impl Drop for Queue {
+    /// Closes the queue: the workers decide what is left, then end.
+    fn drop(&mut self) {
+        self.hand.lock().open = false;
+        self.hand.ready.notify_all();
+    }
 }
 
 /// Runs the server until SIGTERM or SIGINT.
@@ -76,28 +209,21 @@ fn client_ip(source: ClientIpSource, request: &Request<Expect>) -> Option<IpAddr
 
 fn spawn_workers(
     count: usize,
-    queue: usize,
+    limit: usize,
     shared: &Arc<Shared>,
-    done: &UnboundedSender<Done>,
-) -> Result<(SyncSender<Job>, Vec<std::thread::JoinHandle<()>>), String> {
-    let (jobs, rx) = sync_channel::<Job>(queue);
-    let rx: Arc<Mutex<Receiver<Job>>> = Arc::new(Mutex::new(rx));
+    done: &UnboundedSender<Vec<Done>>,
+) -> Result<(Queue, Vec<std::thread::JoinHandle<()>>), String> {
+    let queue = Queue::new(limit);
     let mut handles = Vec::with_capacity(count);
     for i in 0..count {
-        let rx = Arc::clone(&rx);
+        let hand = Arc::clone(&queue.hand);
         let shared = Arc::clone(shared);
         let done = done.clone();
         let handle = std::thread::Builder::new()
             .name(format!("radius-worker-{i}"))
             .spawn(move || {
-                loop {
-                    // A poisoned lock means another worker panicked while
-                    // waiting: take the receiver anyway, it holds no state.
-                    let jobs = match rx.lock() {
-                        Ok(r) => take_jobs(&r),
-                        Err(poisoned) => take_jobs(&poisoned.into_inner()),
-                    };
-                    if jobs.is_empty() || !work_on(&shared, jobs, &done) {
+                while let Some(jobs) = hand.take() {
+                    if !work_on(&shared, jobs, &done) {
                         break;
                     }
                 }
@@ -105,55 +231,183 @@ fn spawn_workers(
             .map_err(|e| format!("cannot start a worker thread: {e}"))?;
         handles.push(handle);
     }
-    Ok((jobs, handles))
+    Ok((queue, handles))
 }
 
-/// At most this many queued requests are taken by one worker at a time
-/// (as many as the store's group commit takes in one transaction).
-const BATCH_MAX: usize = 64;
-
-/// One job, waiting for it, and then every further job already queued,
-/// up to [`BATCH_MAX`] (not waiting for more). Empty: the queue is closed
-/// and drained.
-fn take_jobs(rx: &Receiver<Job>) -> Vec<Job> {
-    let Ok(first) = rx.recv() else {
-        return Vec::new();
-    };
-    let mut jobs = vec![first];
-    while jobs.len() < BATCH_MAX {
-        match rx.try_recv() {
-            Ok(job) => jobs.push(job),
-            Err(_) => break,
-        }
-    }
-    jobs
-}
-
-/// Decides `jobs` and sends every Done: the store-only ones together in one
-/// store transaction (their Dones after its commit), then the others one by
-/// one (upstream first factor, challenge start, SMS). `false`: the server
-/// loop is gone.
-fn work_on(shared: &Shared, jobs: Vec<Job>, done: &UnboundedSender<Done>) -> bool {
+/// Decides `jobs` and hands back their Dones: the store-only ones together
+/// in one store transaction (their Dones together, after its commit), then
+/// each other one alone as it is decided (upstream first factor, challenge
+/// start, SMS). `false`: the server loop is gone.
+fn work_on(shared: &Shared, jobs: Vec<Job>, done: &UnboundedSender<Vec<Done>>) -> bool {
     let (together, alone): (Vec<Job>, Vec<Job>) =
         jobs.into_iter().partition(|j| Shared::store_only(&j.work));
-    let batched = if together.is_empty() {
-        Vec::new()
-    } else {
+    if !together.is_empty() {
         let works: Vec<&Work> = together.iter().map(|j| &j.work).collect();
-        shared.decide_batch(&works, now())
-    };
-    // The batch's Dones first, then each other job decided as it is sent.
-    let dones = together
-        .iter()
-        .map(|j| j.id)
-        .zip(batched)
-        .chain(alone.iter().map(|j| (j.id, shared.decide(&j.work, now()))));
-    for (id, decided) in dones {
-        if done.send(Done { id, decided }).is_err() {
+        let dones = together
+            .iter()
+            .zip(shared.decide_batch(&works, now()))
+            .map(|(j, decided)| Done { id: j.id, decided })
+            .collect();
+        if done.send(dones).is_err() {
+            return false;
+        }
+    }
+    for j in alone {
+        let decided = shared.decide(&j.work, now());
+        if done.send(vec![Done { id: j.id, decided }]).is_err() {
             return false;
         }
     }
     true
+}
+
+/// The loop's state besides the socket and the settings.
+struct Server {
+    endpoint: Endpoint<Expect>,
+    pending: HashMap<u64, PendingRequest<Expect>>,
+    next_id: u64,
+    counters: Counters,
+    rng: getrandom::SysRng,
+}
+
+impl Server {
+    /// One datagram: a request is queued (store-only ones into `batch`,
+    /// handed over by the caller; any other at once), a reply the protocol
+    /// gives at once (a retransmission's, Status-Server's, a refusal's) is
+    /// returned for sending.
+    fn on_datagram(
+        &mut self,
+        settings: &Settings,
+        queue: &Queue,
+        batch: &mut Vec<Job>,
+        source: SocketAddr,
+        datagram: &[u8],
+    ) -> Option<Transmit> {
+        let entry = settings.client_for(source.ip());
+        match self
+            .endpoint
+            .handle(now(), source, entry.map(|e| &e.client), datagram)
+        {
+            Event::Request(mut p) => {
+                let (source_kind, digits) =
+                    entry.map_or((ClientIpSource::None, 6), |e| (e.client_ip, e.code_digits));
+                let request = p.request_mut();
+                let credentials = std::mem::replace(
+                    &mut request.credentials,
+                    Credentials::Code(Zeroizing::new(Vec::new())),
+                );
+                let work = Work {
+                    user: request.user_name.clone(),
+                    credentials,
+                    client_ip: client_ip(source_kind, request),
+                    code_digits: digits,
+                };
+                if !queue.has_room(batch.len()) {
+                    self.overload(p);
+                    return None;
+                }
+                self.next_id += 1;
+                let job = Job {
+                    id: self.next_id,
+                    work,
+                };
+                if Shared::store_only(&job.work) {
+                    batch.push(job);
+                } else {
+                    queue.push(Vec::new(), Some(job));
+                }
+                self.pending.insert(self.next_id, p);
+                None
+            }
+            Event::Reply { transmit, reason } => {
+                if let Answered::Rejected { user_name, reason } = &reason {
+                    tracing::info!(
+                        user = ?user_name.as_deref().unwrap_or("-"),
+                        client = ?entry.map_or("-", |e| e.client.name()),
+                        source = %source,
+                        outcome = "reject",
+                        reason = ?reason,
+                        "decision"
+                    );
+                } else {
+                    tracing::debug!(source = %source, reason = ?reason, "answered");
+                }
+                Some(transmit)
+            }
+            Event::Dropped(why) => {
+                let stats = self.endpoint.stats();
+                let count = match why {
+                    Dropped::UnknownClient => stats.unknown_client,
+                    Dropped::MessageAuthenticatorInvalid(_) => stats.message_authenticator_invalid,
+                    _ => 0,
+                };
+                log_drop(source, entry.map(|e| e.client.name()), &why, count);
+                None
+            }
+        }
+    }
+
+    fn overload(&mut self, p: PendingRequest<Expect>) {
+        self.counters.overload += 1;
+        if self.counters.overload.is_power_of_two() {
+            tracing::warn!(
+                dropped = self.counters.overload,
+                "overload: the worker queue is full, requests are dropped (the NAS retransmits)"
+            );
+        }
+        self.endpoint.abandon(p);
+    }
+
+    /// A worker's decision: the reply to send, with its log line written.
+    fn on_done(&mut self, done: Done) -> Option<Transmit> {
+        let p = self.pending.remove(&done.id)?;
+        let (user, client, source) = {
+            let r = p.request();
+            (r.user_name.clone(), r.client.clone(), r.source)
+        };
+        let outcome = match &done.decided.decision {
+            Decision::Accept { .. } => "accept",
+            Decision::Reject { .. } => "reject",
+            Decision::Challenge { .. } => "challenge",
+        };
+        match self
+            .endpoint
+            .respond(now(), p, done.decided.decision, &mut self.rng)
+        {
+            Ok(transmit) => {
+                // Debug formatting quotes and escapes the User-Name: a name
+                // with a line break cannot forge a log line.
+                tracing::info!(
+                    user = ?user,
+                    client = ?client,
+                    source = %source,
+                    outcome,
+                    reason = %done.decided.reason,
+                    "decision"
+                );
+                Some(transmit)
+            }
+            Err(e) => {
+                tracing::warn!(
+                    user = ?user,
+                    client = ?client,
+                    error = %e,
+                    "no reply could be built; the request is abandoned"
+                );
+                None
+            }
+        }
+    }
+}
+
+async fn send(socket: &UdpSocket, counters: &mut Counters, transmit: Transmit) {
+    if let Err(e) = socket
+        .send_to(&transmit.contents, transmit.destination)
+        .await
+    {
+        counters.send_errors += 1;
+        tracing::warn!(destination = %transmit.destination, error = %e, "send failed");
+    }
 }
 
 async fn serve(
@@ -167,18 +421,22 @@ async fn serve(
         .map_err(|e| format!("{}: {e}", settings.listen))?;
     let mut sigterm = signal(SignalKind::terminate()).map_err(|e| format!("SIGTERM: {e}"))?;
     let mut sigint = signal(SignalKind::interrupt()).map_err(|e| format!("SIGINT: {e}"))?;
-    let (done_tx, mut done_rx) = unbounded_channel::<Done>();
-    let (jobs, workers) = spawn_workers(settings.workers, settings.queue, &shared, &done_tx)?;
+    let (done_tx, mut done_rx) = unbounded_channel::<Vec<Done>>();
+    let (queue, workers) = spawn_workers(settings.workers, settings.queue, &shared, &done_tx)?;
+    let hand = Arc::clone(&queue.hand);
     drop(done_tx);
-    let mut jobs = Some(jobs);
+    let mut queue = Some(queue);
     let mut config = Config::default();
     config.session_ttl = settings.challenge_timeout;
-    let mut endpoint: Endpoint<Expect> = Endpoint::new(config);
-    let mut pending: HashMap<u64, PendingRequest<Expect>> = HashMap::new();
-    let mut next_id: u64 = 0;
-    let mut counters = Counters::default();
-    let mut rng = getrandom::SysRng;
+    let mut server = Server {
+        endpoint: Endpoint::new(config),
+        pending: HashMap::new(),
+        next_id: 0,
+        counters: Counters::default(),
+        rng: getrandom::SysRng,
+    };
     let mut buf = Zeroizing::new(vec![0u8; mfa_radius::MAX_PACKET_LEN + 1]);
+    let mut replies: Vec<Transmit> = Vec::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tracing::info!(
         listen = %local,
@@ -190,137 +448,61 @@ async fn serve(
         "radius server ready"
     );
     loop {
-        if jobs.is_none() && pending.is_empty() {
+        if queue.is_none() && server.pending.is_empty() {
             break;
         }
         tokio::select! {
-            received = socket.recv_from(&mut buf), if jobs.is_some() => {
-                let (n, source) = match received {
-                    Ok(r) => r,
-                    Err(e) => {
-                        // ICMP errors of earlier sends surface here on some
-                        // systems; nothing to do for them.
-                        tracing::debug!(error = %e, "receive error");
-                        continue;
-                    }
-                };
-                let datagram = buf.get(..n).unwrap_or_default();
-                let entry = settings.client_for(source.ip());
-                let t = now();
-                match endpoint.handle(t, source, entry.map(|e| &e.client), datagram) {
-                    Event::Request(mut p) => {
-                        // In the loop, not None: `jobs` is Some while receiving.
-                        let Some(queue) = jobs.as_ref() else { continue };
-                        let (source_kind, digits) = entry
-                            .map_or((ClientIpSource::None, 6), |e| (e.client_ip, e.code_digits));
-                        let request = p.request_mut();
-                        let credentials = std::mem::replace(
-                            &mut request.credentials,
-                            Credentials::Code(Zeroizing::new(Vec::new())),
-                        );
-                        let work = Work {
-                            user: request.user_name.clone(),
-                            credentials,
-                            client_ip: client_ip(source_kind, request),
-                            code_digits: digits,
-                        };
-                        next_id += 1;
-                        match queue.try_send(Job { id: next_id, work }) {
-                            Ok(()) => {
-                                pending.insert(next_id, p);
-                            }
-                            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
-                                counters.overload += 1;
-                                if counters.overload.is_power_of_two() {
-                                    tracing::warn!(
-                                        dropped = counters.overload,
-                                        "overload: the worker queue is full, requests are dropped (the NAS retransmits)"
-                                    );
-                                }
-                                endpoint.abandon(p);
-                            }
+            ready = socket.readable(), if queue.is_some() => {
+                if let Err(e) = ready {
+                    tracing::debug!(error = %e, "receive error");
+                    continue;
+                }
+                // In the loop, not None: `queue` is Some while receiving.
+                let Some(q) = queue.as_ref() else { continue };
+                let mut batch = Vec::new();
+                for _ in 0..BATCH_MAX {
+                    let (n, source) = match socket.try_recv_from(&mut buf) {
+                        Ok(r) => r,
+                        Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                        Err(e) => {
+                            // ICMP errors of earlier sends surface here on
+                            // some systems; nothing to do for them.
+                            tracing::debug!(error = %e, "receive error");
+                            continue;
                         }
-                    }
-                    Event::Reply { transmit, reason } => {
-                        if let Answered::Rejected { user_name, reason } = &reason {
-                            tracing::info!(
-                                user = ?user_name.as_deref().unwrap_or("-"),
-                                client = ?entry.map_or("-", |e| e.client.name()),
-                                source = %source,
-                                outcome = "reject",
-                                reason = ?reason,
-                                "decision"
-                            );
-                        } else {
-                            tracing::debug!(source = %source, reason = ?reason, "answered");
-                        }
-                        if let Err(e) = socket.send_to(&transmit.contents, transmit.destination).await {
-                            counters.send_errors += 1;
-                            tracing::warn!(destination = %transmit.destination, error = %e, "send failed");
-                        }
-                    }
-                    Event::Dropped(why) => {
-                        let stats = endpoint.stats();
-                        let count = match why {
-                            Dropped::UnknownClient => stats.unknown_client,
-                            Dropped::MessageAuthenticatorInvalid(_) => stats.message_authenticator_invalid,
-                            _ => 0,
-                        };
-                        log_drop(source, entry.map(|e| e.client.name()), &why, count);
+                    };
+                    let datagram = buf.get(..n).unwrap_or_default();
+                    if let Some(t) = server.on_datagram(&settings, q, &mut batch, source, datagram) {
+                        replies.push(t);
                     }
                 }
+                q.push(batch, None);
+                for t in replies.drain(..) {
+                    send(&socket, &mut server.counters, t).await;
+                }
             }
-            done = done_rx.recv() => {
-                // Every worker gone (only after the job queue closed, or if
-                // one died): nothing in flight can be answered any more.
-                let Some(done) = done else {
-                    tracing::warn!(in_flight = pending.len(), "the workers stopped; requests in flight are not answered");
+            dones = done_rx.recv() => {
+                // Every worker gone (only after the queue closed, or if one
+                // died): nothing in flight can be answered any more.
+                let Some(dones) = dones else {
+                    tracing::warn!(in_flight = server.pending.len(), "the workers stopped; requests in flight are not answered");
                     break;
                 };
-                let Some(p) = pending.remove(&done.id) else { continue };
-                let (user, client, source) = {
-                    let r = p.request();
-                    (r.user_name.clone(), r.client.clone(), r.source)
-                };
-                let outcome = match &done.decided.decision {
-                    Decision::Accept { .. } => "accept",
-                    Decision::Reject { .. } => "reject",
-                    Decision::Challenge { .. } => "challenge",
-                };
-                match endpoint.respond(now(), p, done.decided.decision, &mut rng) {
-                    Ok(transmit) => {
-                        // Debug formatting quotes and escapes the User-Name:
-                        // a name with a line break cannot forge a log line.
-                        tracing::info!(
-                            user = ?user,
-                            client = ?client,
-                            source = %source,
-                            outcome,
-                            reason = %done.decided.reason,
-                            "decision"
-                        );
-                        if let Err(e) = socket.send_to(&transmit.contents, transmit.destination).await {
-                            counters.send_errors += 1;
-                            tracing::warn!(destination = %transmit.destination, error = %e, "send failed");
-                        }
-                    }
-                    Err(e) => tracing::warn!(
-                        user = ?user,
-                        client = ?client,
-                        error = %e,
-                        "no reply could be built; the request is abandoned"
-                    ),
+                replies.extend(dones.into_iter().filter_map(|d| server.on_done(d)));
+                for t in replies.drain(..) {
+                    send(&socket, &mut server.counters, t).await;
                 }
             }
-            _ = sigterm.recv() => begin_stop(&mut jobs, "SIGTERM", pending.len()),
-            _ = sigint.recv() => begin_stop(&mut jobs, "SIGINT", pending.len()),
-            _ = tick.tick() => endpoint.handle_timeout(now()),
+            _ = sigterm.recv() => begin_stop(&mut queue, "SIGTERM", server.pending.len()),
+            _ = sigint.recv() => begin_stop(&mut queue, "SIGINT", server.pending.len()),
+            _ = tick.tick() => server.endpoint.handle_timeout(now()),
         }
     }
     for w in workers {
         let _ = w.join();
     }
-    let s = endpoint.stats();
+    let s = server.endpoint.stats();
+    let c = &server.counters;
     tracing::info!(
         datagrams = s.datagrams,
         requests = s.requests,
@@ -332,15 +514,17 @@ async fn serve(
         malformed = s.malformed,
         message_authenticator_invalid = s.message_authenticator_invalid,
         message_authenticator_missing = s.message_authenticator_missing,
-        overload = counters.overload,
-        send_errors = counters.send_errors,
+        overload = c.overload,
+        send_errors = c.send_errors,
+        batches = hand.batches.load(Ordering::Relaxed),
+        batched = hand.batched.load(Ordering::Relaxed),
         "radius server stopped"
     );
     Ok(())
 }
 
-fn begin_stop(jobs: &mut Option<SyncSender<Job>>, signal: &str, in_flight: usize) {
-    if jobs.take().is_some() {
+fn begin_stop(queue: &mut Option<Queue>, signal: &str, in_flight: usize) {
+    if queue.take().is_some() {
         tracing::info!(
             signal,
             in_flight,
@@ -348,7 +532,6 @@ fn begin_stop(jobs: &mut Option<SyncSender<Job>>, signal: &str, in_flight: usize
         );
     }
 }
-
 /// Unknown clients and wrong secrets are warned about at the 1st, 2nd,
 /// 4th, 8th, ... occurrence (a flood does not flood the log); the rest of
 /// the drops at debug level.
@@ -368,5 +551,110 @@ fn log_drop(source: SocketAddr, client: Option<&str>, why: &Dropped, count: u64)
         _ => {
             tracing::debug!(source = %source, client = client.unwrap_or("-"), reason = ?why, "dropped")
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering;
+    use std::time::Duration;
+
+    use mfa_radius::Credentials;
+    use zeroize::Zeroizing;
+
+    use super::{BATCH_MAX, Job, Queue, Shared, Work};
+
+    fn job(id: u64, store_only: bool) -> Job {
+        let secret = Zeroizing::new(b"123456".to_vec());
+        let credentials = if store_only {
+            Credentials::Code(secret)
+        } else {
+            Credentials::Password(secret)
+        };
+        let work = Work {
+            user: format!("u{id}"),
+            credentials,
+            client_ip: None,
+            code_digits: 6,
+        };
+        assert_eq!(Shared::store_only(&work), store_only);
+        Job { id, work }
+    }
+
+    fn ids(jobs: &[Job]) -> Vec<u64> {
+        jobs.iter().map(|j| j.id).collect()
+    }
+
+    #[test]
+    fn store_only_jobs_handed_over_apart_are_taken_as_one_batch() {
+        let q = Queue::new(1000);
+        q.push(vec![job(1, true), job(2, true)], None);
+        q.push(vec![job(3, true)], None);
+        assert_eq!(q.hand.waiting.load(Ordering::Relaxed), 3);
+        let taken = q.hand.take().unwrap();
+        assert_eq!(ids(&taken), [1, 2, 3]);
+        assert_eq!(q.hand.waiting.load(Ordering::Relaxed), 0);
+        assert_eq!(q.hand.batches.load(Ordering::Relaxed), 1);
+        assert_eq!(q.hand.batched.load(Ordering::Relaxed), 3);
+    }
+
+    #[test]
+    fn a_batch_is_at_most_batch_max_and_the_rest_goes_to_the_next_take() {
+        let q = Queue::new(1000);
+        let n = BATCH_MAX as u64 + 5;
+        q.push((1..=n).map(|i| job(i, true)).collect(), None);
+        let first = q.hand.take().unwrap();
+        assert_eq!(ids(&first), (1..=BATCH_MAX as u64).collect::<Vec<_>>());
+        let second = q.hand.take().unwrap();
+        assert_eq!(ids(&second), (BATCH_MAX as u64 + 1..=n).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_job_that_needs_the_upstream_is_taken_alone() {
+        // Each such job may wait seconds for the upstream: two of them in
+        // one worker's hands would make the second wait for the first.
+        let q = Queue::new(1000);
+        q.push(Vec::new(), Some(job(1, false)));
+        q.push(vec![job(2, true)], Some(job(3, false)));
+        q.push(vec![job(4, true)], None);
+        // The store-only ones first (all of them, they are quick), then
+        // the others one each.
+        assert_eq!(ids(&q.hand.take().unwrap()), [2, 4]);
+        assert_eq!(ids(&q.hand.take().unwrap()), [1]);
+        assert_eq!(ids(&q.hand.take().unwrap()), [3]);
+        assert_eq!(q.hand.batches.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn the_limit_counts_the_jobs_not_yet_taken() {
+        let q = Queue::new(3);
+        assert!(q.has_room(2));
+        assert!(!q.has_room(3));
+        q.push(vec![job(1, true), job(2, true)], None);
+        assert!(!q.has_room(1));
+        assert!(q.has_room(0));
+        let _ = q.hand.take().unwrap();
+        assert!(q.has_room(2));
+    }
+
+    #[test]
+    fn a_closed_queue_hands_out_what_is_left_then_ends_the_workers() {
+        let q = Queue::new(1000);
+        let hand = std::sync::Arc::clone(&q.hand);
+        let worker = std::thread::spawn(move || {
+            let mut seen = Vec::new();
+            while let Some(jobs) = hand.take() {
+                seen.extend(ids(&jobs));
+            }
+            seen
+        });
+        q.push(vec![job(1, true)], Some(job(2, false)));
+        // A waiting worker is woken by a push, and by the close.
+        std::thread::sleep(Duration::from_millis(20));
+        q.push(vec![job(3, true)], None);
+        drop(q);
+        let mut seen = worker.join().unwrap();
+        seen.sort_unstable();
+        assert_eq!(seen, [1, 2, 3]);
     }
 }
