@@ -5,11 +5,11 @@
 //!
 //! Requests travel in batches, to spare thread hand-offs: each time the
 //! socket is readable the loop reads every datagram already there (up to
-//! [`BATCH_MAX`]) and hands them over with one lock and one wake-up. The
-//! store-only requests (a code, a challenge's answer) gather in one batch
-//! that the next free worker takes whole and decides in one store
-//! transaction, handing the decisions back together after its commit; the
-//! busier the workers, the larger the batches. A request that needs more
+//! [`BATCH_MAX`]) and hands them over, the store-only ones (a code, a
+//! challenge's answer) with one lock and one wake-up for all of them. They
+//! gather in one batch that the next free worker takes whole and decides
+//! in one store transaction, handing the decisions back together after its
+//! commit; the busier the workers, the larger the batches. A request that needs more
 //! than the store (the upstream first factor, a challenge's start, an SMS)
 //! is taken by a worker on its own, so a slow upstream holds up no other
 //! request.
