@@ -9,10 +9,10 @@
 //! challenge's answer) with one lock and one wake-up for all of them. They
 //! gather in one batch that the next free worker takes whole and decides
 //! in one store transaction, handing the decisions back together after its
-//! commit; the busier the workers, the larger the batches. A request that needs more
-//! than the store (the upstream first factor, a challenge's start, an SMS)
-//! is taken by a worker on its own, so a slow upstream holds up no other
-//! request.
+//! commit; the busier the workers, the larger the batches. A request that
+//! needs more than the store (the upstream first factor, a challenge's
+//! start, an SMS) is taken by a worker on its own, so a slow upstream holds
+//! up no other request.
 //!
 //! Overload sheds instead of growing: when `queue` requests are waiting for
 //! a worker a further one is abandoned unanswered (the NAS retransmits) and
@@ -47,6 +47,13 @@ struct Job {
 struct Done {
     id: u64,
     decided: Decided,
+}
+
+/// What a worker takes: the store-only jobs that were waiting, decided
+/// together, or one job that needs more than the store.
+enum Task {
+    Batch(Vec<Job>),
+    One(Job),
 }
 
 /// At most this many datagrams are read in one go, and so at most this
@@ -91,29 +98,29 @@ impl Hand {
     /// What a worker does next: every store-only job waiting (up to
     /// [`BATCH_MAX`]), else one other job, waiting until there is one.
     /// `None`: the loop has stopped and nothing is left.
-    fn take(&self) -> Option<Vec<Job>> {
+    fn take(&self) -> Option<Task> {
         let mut t = self.lock();
         loop {
-            let jobs: Vec<Job> = if !t.store.is_empty() {
+            let (task, n) = if !t.store.is_empty() {
                 let n = t.store.len().min(BATCH_MAX);
                 self.batches.fetch_add(1, Ordering::Relaxed);
                 self.batched.fetch_add(n as u64, Ordering::Relaxed);
-                t.store.drain(..n).collect()
+                (Task::Batch(t.store.drain(..n).collect()), n)
             } else if let Some(j) = t.other.pop_front() {
-                vec![j]
+                (Task::One(j), 1)
             } else if !t.open {
                 return None;
             } else {
                 t = self.ready.wait(t).unwrap_or_else(|p| p.into_inner());
                 continue;
             };
-            self.waiting.fetch_sub(jobs.len(), Ordering::Relaxed);
+            self.waiting.fetch_sub(n, Ordering::Relaxed);
             let more = !t.store.is_empty() || !t.other.is_empty();
             drop(t);
             if more {
                 self.ready.notify_one();
             }
-            return Some(jobs);
+            return Some(task);
         }
     }
 }
@@ -222,8 +229,8 @@ fn spawn_workers(
         let handle = std::thread::Builder::new()
             .name(format!("radius-worker-{i}"))
             .spawn(move || {
-                while let Some(jobs) = hand.take() {
-                    if !work_on(&shared, jobs, &done) {
+                while let Some(task) = hand.take() {
+                    if !work_on(&shared, task, &done) {
                         break;
                     }
                 }
@@ -234,31 +241,25 @@ fn spawn_workers(
     Ok((queue, handles))
 }
 
-/// Decides `jobs` and hands back their Dones: the store-only ones together
-/// in one store transaction (their Dones together, after its commit), then
-/// each other one alone as it is decided (upstream first factor, challenge
-/// start, SMS). `false`: the server loop is gone.
-fn work_on(shared: &Shared, jobs: Vec<Job>, done: &UnboundedSender<Vec<Done>>) -> bool {
-    let (together, alone): (Vec<Job>, Vec<Job>) =
-        jobs.into_iter().partition(|j| Shared::store_only(&j.work));
-    if !together.is_empty() {
-        let works: Vec<&Work> = together.iter().map(|j| &j.work).collect();
-        let dones = together
-            .iter()
-            .zip(shared.decide_batch(&works, now()))
-            .map(|(j, decided)| Done { id: j.id, decided })
-            .collect();
-        if done.send(dones).is_err() {
-            return false;
+/// Decides `task` and hands back its Dones: a batch in one store
+/// transaction (its Dones together, after the commit), one other job (the
+/// upstream first factor, a challenge's start, an SMS) alone. `false`: the
+/// server loop is gone.
+fn work_on(shared: &Shared, task: Task, done: &UnboundedSender<Vec<Done>>) -> bool {
+    let dones = match task {
+        Task::Batch(jobs) => {
+            let works: Vec<&Work> = jobs.iter().map(|j| &j.work).collect();
+            jobs.iter()
+                .zip(shared.decide_batch(&works, now()))
+                .map(|(j, decided)| Done { id: j.id, decided })
+                .collect()
         }
-    }
-    for j in alone {
-        let decided = shared.decide(&j.work, now());
-        if done.send(vec![Done { id: j.id, decided }]).is_err() {
-            return false;
-        }
-    }
-    true
+        Task::One(j) => vec![Done {
+            id: j.id,
+            decided: shared.decide(&j.work, now()),
+        }],
+    };
+    done.send(dones).is_ok()
 }
 
 /// The loop's state besides the socket and the settings.
@@ -532,6 +533,7 @@ fn begin_stop(queue: &mut Option<Queue>, signal: &str, in_flight: usize) {
         );
     }
 }
+
 /// Unknown clients and wrong secrets are warned about at the 1st, 2nd,
 /// 4th, 8th, ... occurrence (a flood does not flood the log); the rest of
 /// the drops at debug level.
@@ -562,7 +564,7 @@ mod tests {
     use mfa_radius::Credentials;
     use zeroize::Zeroizing;
 
-    use super::{BATCH_MAX, Job, Queue, Shared, Work};
+    use super::{BATCH_MAX, Job, Queue, Shared, Task, Work};
 
     fn job(id: u64, store_only: bool) -> Job {
         let secret = Zeroizing::new(b"123456".to_vec());
@@ -581,8 +583,11 @@ mod tests {
         Job { id, work }
     }
 
-    fn ids(jobs: &[Job]) -> Vec<u64> {
-        jobs.iter().map(|j| j.id).collect()
+    fn ids(task: &Task) -> Vec<u64> {
+        match task {
+            Task::Batch(jobs) => jobs.iter().map(|j| j.id).collect(),
+            Task::One(j) => vec![j.id],
+        }
     }
 
     #[test]
@@ -619,9 +624,13 @@ mod tests {
         q.push(vec![job(4, true)], None);
         // The store-only ones first (all of them, they are quick), then
         // the others one each.
-        assert_eq!(ids(&q.hand.take().unwrap()), [2, 4]);
-        assert_eq!(ids(&q.hand.take().unwrap()), [1]);
-        assert_eq!(ids(&q.hand.take().unwrap()), [3]);
+        let tasks: Vec<Task> = (0..3).map(|_| q.hand.take().unwrap()).collect();
+        assert!(matches!(tasks[0], Task::Batch(_)));
+        assert_eq!(ids(&tasks[0]), [2, 4]);
+        assert!(matches!(tasks[1], Task::One(_)));
+        assert_eq!(ids(&tasks[1]), [1]);
+        assert!(matches!(tasks[2], Task::One(_)));
+        assert_eq!(ids(&tasks[2]), [3]);
         assert_eq!(q.hand.batches.load(Ordering::Relaxed), 1);
     }
 
@@ -643,8 +652,8 @@ mod tests {
         let hand = std::sync::Arc::clone(&q.hand);
         let worker = std::thread::spawn(move || {
             let mut seen = Vec::new();
-            while let Some(jobs) = hand.take() {
-                seen.extend(ids(&jobs));
+            while let Some(task) = hand.take() {
+                seen.extend(ids(&task));
             }
             seen
         });
