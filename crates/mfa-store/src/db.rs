@@ -804,6 +804,86 @@ impl Pool {
     }
 }
 
+impl Pool {
+    /// A SQLite write that never waits for another writer, for a caller
+    /// that has something better to do than wait (a server's receive
+    /// loop). `Ok(None)`: nothing ran, because the write would have had to
+    /// wait: another thread of this process holds the writer, or waits for
+    /// it, or has a group open; another connection (an import in another
+    /// process) holds the database's write lock; or the store is
+    /// PostgreSQL, where every statement is a round trip to the server.
+    ///
+    /// Otherwise `f` runs alone in its own transaction (a savepoint inside
+    /// `BEGIN IMMEDIATE`, as a group's member), which is committed before
+    /// this returns, whatever other writers have started waiting
+    /// meanwhile: the caller never waits for anyone's commit but its own.
+    /// `Ok(Some(_))` only after that COMMIT succeeded; `f`'s `Err` after
+    /// its writes were rolled back.
+    pub(crate) fn try_write<T>(
+        &self,
+        mut f: impl FnMut(&mut dyn Tx) -> Result<T, Error>,
+    ) -> Result<Option<T>, Error> {
+        if self.kind() != BackendKind::Sqlite {
+            return Ok(None);
+        }
+        let g = &self.group;
+        if g.waiting.load(Ordering::SeqCst) > 0 {
+            return Ok(None);
+        }
+        let mut w = match g.writer.try_lock() {
+            Ok(w) => w,
+            Err(std::sync::TryLockError::WouldBlock) => return Ok(None),
+            // As in write_sqlite: the group of the member that panicked
+            // was rolled back before the lock was released.
+            Err(std::sync::TryLockError::Poisoned(p)) => {
+                g.writer.clear_poison();
+                p.into_inner()
+            }
+        };
+        if w.group.is_some() {
+            // Its members wait for a commit by whoever takes the lock next.
+            return Ok(None);
+        }
+        if w.conn.is_none() {
+            match self.connect()? {
+                Conn::Sqlite(c) => w.conn = Some(c),
+                // Not reached: the kind was checked above.
+                Conn::Postgres(_) => return Err(Error::CommitFailed),
+            }
+        }
+        let c = w.conn()?;
+        c.busy_timeout(Duration::ZERO)?;
+        let begun = c.execute_batch("BEGIN IMMEDIATE");
+        c.busy_timeout(self.busy_timeout)?;
+        if let Err(e) = begun {
+            return match Error::from(e) {
+                Error::Busy => Ok(None),
+                e => Err(e),
+            };
+        }
+        w.group = Some(Group {
+            members: 1,
+            opened: Instant::now(),
+            outcome: Arc::default(),
+        });
+        let mut guard = AbortOnUnwind { writer: Some(w) };
+        let Some(w) = guard.writer.as_mut() else {
+            return Err(Error::CommitFailed);
+        };
+        let out = match member(w.conn()?, &mut f) {
+            Ok(out) => out,
+            Err(e) => {
+                let _ = w.finish(false);
+                return Err(e);
+            }
+        };
+        w.finish(true)?;
+        guard.writer = None;
+        self.commits.fetch_add(1, Ordering::Relaxed);
+        out.map(Some)
+    }
+}
+
 /// One member of a group: `f` inside `SAVEPOINT m`. The outer `Err` means
 /// the group's transaction is lost; the inner result is `f`'s.
 fn member<T>(
@@ -1005,5 +1085,74 @@ mod tests {
         });
         assert_eq!(first.unwrap(), 1);
         assert_eq!(second.unwrap().unwrap(), 1);
+    }
+
+    #[test]
+    fn try_write_commits_alone_when_nobody_holds_the_writer() {
+        let (dir, pool) = pool();
+        let before = pool.commits();
+        assert_eq!(pool.try_write(|tx| insert(tx, 1)).unwrap(), Some(1));
+        assert_eq!(committed(dir.path()), [1], "committed before it returned");
+        assert_eq!(pool.commits() - before, 1);
+        // An Err of f: its writes rolled back, the writer usable after.
+        let failed = pool.try_write(|tx| {
+            insert(tx, 2)?;
+            Err::<(), _>(Error::CommitFailed)
+        });
+        assert!(matches!(failed, Err(Error::CommitFailed)), "{failed:?}");
+        assert_eq!(pool.try_write(|tx| insert(tx, 3)).unwrap(), Some(1));
+        pool.run(Mode::Write, |tx| insert(tx, 4)).unwrap();
+        assert_eq!(committed(dir.path()), [1, 3, 4]);
+    }
+
+    #[test]
+    fn try_write_runs_nothing_while_another_connection_holds_the_write_lock() {
+        let (dir, pool) = pool();
+        // Another process's writer (an import), by its own connection.
+        let other = rusqlite::Connection::open(dir.path().join("t.db")).unwrap();
+        other.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let started = Instant::now();
+        let mut ran = false;
+        let r = pool.try_write(|tx| {
+            ran = true;
+            insert(tx, 1)
+        });
+        assert!(matches!(r, Ok(None)), "{r:?}");
+        assert!(!ran, "f must not run");
+        // Not the pool's busy timeout (5 s): no wait at all.
+        assert!(started.elapsed() < Duration::from_secs(2));
+        other.execute_batch("COMMIT").unwrap();
+        // The busy timeout was restored for the blocking writes: one that
+        // starts while the lock is held waits for it instead of failing.
+        other.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let p = pool.clone();
+        let h = std::thread::spawn(move || p.run(Mode::Write, |tx| insert(tx, 2)));
+        std::thread::sleep(Duration::from_millis(100));
+        other.execute_batch("COMMIT").unwrap();
+        assert_eq!(h.join().unwrap().unwrap(), 1);
+        assert_eq!(pool.try_write(|tx| insert(tx, 3)).unwrap(), Some(1));
+        assert_eq!(committed(dir.path()), [2, 3]);
+    }
+
+    #[test]
+    fn try_write_runs_nothing_while_a_thread_of_this_process_writes() {
+        let (dir, pool) = pool();
+        let (held_tx, held_rx) = mpsc::channel();
+        let (release_tx, release_rx) = mpsc::channel::<()>();
+        let p = pool.clone();
+        let h = std::thread::spawn(move || {
+            p.run(Mode::Write, |tx| {
+                let n = insert(tx, 1)?;
+                held_tx.send(()).unwrap();
+                release_rx.recv_timeout(BOUND).unwrap();
+                Ok(n)
+            })
+        });
+        held_rx.recv_timeout(BOUND).unwrap();
+        assert!(matches!(pool.try_write(|tx| insert(tx, 2)), Ok(None)));
+        release_tx.send(()).unwrap();
+        assert_eq!(h.join().unwrap().unwrap(), 1);
+        assert_eq!(pool.try_write(|tx| insert(tx, 2)).unwrap(), Some(1));
+        assert_eq!(committed(dir.path()), [1, 2]);
     }
 }
