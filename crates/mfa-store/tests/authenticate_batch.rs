@@ -24,6 +24,7 @@ both_backends!(
     a_user_id_the_record_refuses_fails_only_its_own_item,
     a_tampered_token_fails_only_its_own_item_and_is_recorded,
     an_empty_batch_is_fine,
+    try_batch_decides_at_once_on_sqlite_and_never_on_postgresql,
 );
 
 fn kind(r: &Result<AuthOutcome, Error>) -> Option<DenialKind> {
@@ -355,4 +356,63 @@ fn an_empty_batch_is_fine(b: &Backend) {
     assert!(s.authenticate_batch(&[], at(t)).unwrap().is_empty());
     assert_eq!(s.write_commits(), commits);
     assert!(log(&s, t, t + 1).is_empty());
+}
+
+fn try_batch_decides_at_once_on_sqlite_and_never_on_postgresql(b: &Backend) {
+    let s = b.open();
+    let t = users(&s);
+    let code = code_at(1, t);
+    let req = AuthRequest::new("alice", Presented::OathCode(&code));
+    let tried = s
+        .try_authenticate_batch(&batch(&[req, req]), at(t))
+        .unwrap();
+    if b.name == "postgres" {
+        // Every statement would wait for the server: never tried.
+        assert!(tried.is_none());
+        assert!(s.auth_log(at(t), at(t + 1)).unwrap().is_empty());
+        assert!(s.authenticate(&req, at(t), &ctx()).unwrap().is_approved());
+        return;
+    }
+    let out = tried.expect("nobody else writes");
+    assert!(out[0].as_ref().unwrap().is_approved());
+    assert_eq!(kind(&out[1]), Some(DenialKind::CodeReplayed));
+    assert_eq!(s.auth_log(at(t), at(t + 1)).unwrap().len(), 2);
+    // Committed: the code is spent for a later sign-in too.
+    let again = s.authenticate(&req, at(t + 1), &ctx()).unwrap();
+    assert_eq!(
+        again.denial().map(|r| r.kind()),
+        Some(DenialKind::CodeReplayed)
+    );
+}
+
+/// SQLite only: on PostgreSQL the try never runs (the test above).
+#[test]
+fn try_batch_does_nothing_while_another_connection_holds_the_write_lock() {
+    let b = &Backend::sqlite();
+    let s = b.open_with(otp_lockout(1, 600, 600));
+    let t = users(&s);
+    let (code, wrong) = (code_at(1, t), wrong_code(1, t));
+    let reqs = [
+        AuthRequest::new("alice", Presented::OathCode(&wrong)),
+        AuthRequest::new("alice", Presented::OathCode(&code)),
+    ];
+    // The other writer: another process (an import).
+    let held = rusqlite::Connection::open(b.url.strip_prefix("sqlite:").unwrap()).unwrap();
+    held.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let started = std::time::Instant::now();
+    assert!(
+        s.try_authenticate_batch(&batch(&reqs), at(t))
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "it waited"
+    );
+    held.execute_batch("COMMIT").unwrap();
+    // Nothing was recorded: no log event, no lockout failure (one would
+    // lock alice), the code not spent.
+    assert!(s.auth_log(at(t), at(t + 1)).unwrap().is_empty());
+    let out = s.authenticate(&reqs[1], at(t), &ctx()).unwrap();
+    assert!(out.is_approved(), "{out:?}");
 }

@@ -370,6 +370,9 @@ struct Hashes {
 }
 
 /// [`Hashes`] and the new remembered-device token with its keyed hash.
+/// A batch's sign-in decided in its transaction (`None`: not run).
+type SignedIn = Result<AuthOutcome, Error>;
+
 struct Prepared {
     hashes: Hashes,
     new_device: Option<(Credential, Vec<u8>)>,
@@ -498,6 +501,65 @@ impl Store {
         batch: &[(AuthRequest<'_>, VerifyContext)],
         now: UnixTime,
     ) -> Result<Vec<Result<AuthOutcome, Error>>, Error> {
+        let out = self.batch_in(batch, now, |f| self.pool.run(Mode::Write, f).map(Some))?;
+        // Not reached: `run` always runs the transaction.
+        out.ok_or(Error::CommitFailed)
+    }
+
+    /// [`Store::authenticate_batch`], but only if its transaction can start
+    /// at once: `Ok(None)` means nothing was decided or recorded, because
+    /// the write would have had to wait for another writer (another
+    /// thread's sign-ins, an import by another process), or the store is
+    /// PostgreSQL (where every statement waits for the server). For a
+    /// caller that must not block, e.g. a server's receive loop, which then
+    /// hands the batch to a thread that may wait. `Ok(Some(_))`: exactly
+    /// as `authenticate_batch`, returned after its own COMMIT.
+    ///
+    /// ```
+    /// use mfa_oath::UnixTime;
+    /// use mfa_store::{AuthRequest, MasterKey, Presented, Store, VerifyContext};
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("mfa.db");
+    /// let store = Store::open(&format!("sqlite:{}", path.display()), &MasterKey::new(1, [7; 32]))?;
+    /// let now = UnixTime::from_secs(1_700_000_000);
+    /// let batch = [(
+    ///     AuthRequest::new("nobody", Presented::OathCode("123456")),
+    ///     VerifyContext::new("radius-1", "10.0.0.1".parse()?)?,
+    /// )];
+    /// // Another process holds the write lock: nothing is done.
+    /// let other = rusqlite::Connection::open(&path)?;
+    /// other.execute_batch("BEGIN IMMEDIATE")?;
+    /// assert!(store.try_authenticate_batch(&batch, now)?.is_none());
+    /// assert_eq!(store.stats()?.auth_events, 0);
+    /// other.execute_batch("COMMIT")?;
+    /// // Now it is decided (and logged) at once.
+    /// let decided = store.try_authenticate_batch(&batch, now)?.expect("not busy");
+    /// assert!(decided[0].as_ref().is_ok_and(|o| !o.is_approved()));
+    /// assert_eq!(store.stats()?.auth_events, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Store::authenticate_batch`].
+    pub fn try_authenticate_batch(
+        &self,
+        batch: &[(AuthRequest<'_>, VerifyContext)],
+        now: UnixTime,
+    ) -> Result<Option<Vec<Result<AuthOutcome, Error>>>, Error> {
+        self.batch_in(batch, now, |f| self.pool.try_write(f))
+    }
+
+    /// The body of both batch calls: `run` runs the transaction (or,
+    /// returning `Ok(None)`, does not, and neither does this).
+    fn batch_in(
+        &self,
+        batch: &[(AuthRequest<'_>, VerifyContext)],
+        now: UnixTime,
+        run: impl FnOnce(
+            &mut dyn FnMut(&mut dyn Tx) -> Result<Vec<Option<SignedIn>>, Error>,
+        ) -> Result<Option<Vec<Option<SignedIn>>>, Error>,
+    ) -> Result<Option<Vec<Result<AuthOutcome, Error>>>, Error> {
         let prepared: Vec<Result<Prepared, Error>> =
             batch.iter().map(|(req, _)| self.prepare(req)).collect();
         let mut order: Vec<usize> = (0..batch.len()).collect();
@@ -509,33 +571,48 @@ impl Store {
         let mut decided = if in_tx == 0 {
             Vec::new()
         } else {
-            self.pool.run(Mode::Write, |tx| {
-                let mut decided: Vec<Option<Result<AuthOutcome, Error>>> =
-                    (0..batch.len()).map(|_| None).collect();
+            let body = &mut |tx: &mut dyn Tx| {
+                let mut decided: Vec<Option<SignedIn>> = (0..batch.len()).map(|_| None).collect();
                 for &i in &order {
                     let (Some((req, ctx)), Some(Ok(prep)), Some(slot)) =
                         (batch.get(i), prepared.get(i), decided.get_mut(i))
                     else {
                         continue;
                     };
-                    *slot = Some(savepoint(tx, "sign_in", |tx| {
-                        self.sign_in(tx, req, prep, now, ctx)
-                    })?);
+                    let mut d =
+                        savepoint(tx, "sign_in", |tx| self.sign_in(tx, req, prep, now, ctx))?;
+                    if let Err(Error::TokenTampered { serial }) = &d {
+                        // Recorded as Store::authenticate records it, in
+                        // this transaction (its own savepoint: the sign-in's
+                        // writes were rolled back with its own).
+                        let serial = serial.clone();
+                        let mode = req.presented.mode();
+                        if let Err(e) = savepoint(tx, "tampered", |tx| {
+                            self.tampering(tx, req.user, &serial, mode, now, ctx)
+                        })? {
+                            d = Err(e);
+                        }
+                    }
+                    *slot = Some(d);
                 }
                 Ok(decided)
-            })?
+            };
+            match run(body)? {
+                Some(d) => d,
+                None => return Ok(None),
+            }
         };
         decided.resize_with(batch.len(), || None);
         let mut out = Vec::with_capacity(batch.len());
-        for ((prep, (req, ctx)), decided) in prepared.into_iter().zip(batch).zip(decided) {
+        for (prep, decided) in prepared.into_iter().zip(decided) {
             out.push(match (prep, decided) {
                 (Err(e), _) => Err(e),
-                (Ok(_), Some(d)) => self.after_sign_in(req, d, now, ctx),
+                (Ok(_), Some(d)) => d,
                 // Not reached: every prepared sign-in was decided.
                 (Ok(_), None) => Err(Error::CommitFailed),
             });
         }
-        Ok(out)
+        Ok(Some(out))
     }
 
     /// What a sign-in computes before its transaction: the user id check,
@@ -647,20 +724,33 @@ impl Store {
         ctx: &VerifyContext,
     ) -> Result<(), Error> {
         self.pool.run(Mode::Write, |tx| {
-            let profile = lock_user(tx, user)?.map(|(p, _)| p);
-            log_event(
-                tx,
-                &self.config.fields,
-                now,
-                user,
-                profile.as_ref(),
-                mode,
-                AuthResult::Denied(DenialReason::TokenMisconfigured),
-                Some(serial),
-                ctx,
-            )?;
-            super::audit(tx, now, Some(user), "token_tampered", None, Some(serial))
+            self.tampering(tx, user, serial, mode, now, ctx)
         })
+    }
+
+    /// [`Store::record_tampering`]'s writes, in the caller's transaction.
+    fn tampering(
+        &self,
+        tx: &mut dyn Tx,
+        user: &str,
+        serial: &str,
+        mode: AuthMode,
+        now: UnixTime,
+        ctx: &VerifyContext,
+    ) -> Result<(), Error> {
+        let profile = lock_user(tx, user)?.map(|(p, _)| p);
+        log_event(
+            tx,
+            &self.config.fields,
+            now,
+            user,
+            profile.as_ref(),
+            mode,
+            AuthResult::Denied(DenialReason::TokenMisconfigured),
+            Some(serial),
+            ctx,
+        )?;
+        super::audit(tx, now, Some(user), "token_tampered", None, Some(serial))
     }
 
     /// Steps 1–6 of the entry point; the caller writes the log event
