@@ -724,6 +724,70 @@ fn radclient_status_server_and_wrong_secret() {
 }
 
 #[test]
+fn a_store_held_by_another_writer_still_answers_status_server_and_every_request_after() {
+    if !radclient() {
+        return;
+    }
+    let env = Env::new();
+    let server = Server::start(&env, "otp", "");
+    // Unheld: decided in the loop itself.
+    let ok = send(server.port, SECRET, "auth", &auth("nemo", HOTP[1]));
+    assert!(
+        text(&ok).contains("Received Access-Accept"),
+        "{}",
+        text(&ok)
+    );
+    // An import in another process holds the write lock.
+    let held = rusqlite::Connection::open(env.path("mfa.db")).unwrap();
+    held.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let port = server.port;
+    let waiting = std::thread::spawn(move || {
+        let out = Command::new("radclient")
+            .args(["-x", "-r", "1", "-t", "20"])
+            .arg(format!("127.0.0.1:{port}"))
+            .args(["auth", SECRET])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .and_then(|mut c| {
+                c.stdin
+                    .take()
+                    .unwrap()
+                    .write_all(auth("nemo", HOTP[2]).as_bytes())?;
+                c.wait_with_output()
+            })
+            .unwrap();
+        text(&out)
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    // The loop is not blocked by the request waiting for the store.
+    let status = send(port, SECRET, "status", "Message-Authenticator = 0x00\n");
+    assert!(
+        text(&status).contains("Received Access-Accept"),
+        "{}",
+        text(&status)
+    );
+    assert!(!waiting.is_finished(), "decided while the store was held");
+    held.execute_batch("COMMIT").unwrap();
+    let out = waiting.join().unwrap();
+    assert!(out.contains("Received Access-Accept"), "{out}");
+    let ok = send(port, SECRET, "auth", &auth("nemo", HOTP[3]));
+    assert!(
+        text(&ok).contains("Received Access-Accept"),
+        "{}",
+        text(&ok)
+    );
+    let (code, log) = server.stop();
+    assert_eq!(code, Some(0), "{log}");
+    // Two in the loop, the held one by a worker; none lost.
+    assert!(log.contains("in_loop=2"), "{log}");
+    assert!(log.contains("batches=1 batched=1"), "{log}");
+    assert!(log.contains("kernel_drops=0"), "{log}");
+    assert_eq!(log_lines(&log, "outcome=\"accept\""), 3, "{log}");
+}
+
+#[test]
 fn unknown_client_is_dropped() {
     let env = Env::new();
     let server = Server::start(&env, "otp", "");

@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 use mfa_notify::{Notifier, SmsCode};
 use mfa_oath::UnixTime;
 use mfa_radius::{Code, Credentials, Decision, Limits, OutgoingRequest, split_trailing_code};
-use mfa_store::{AuthOutcome, AuthRequest, Channel, Method, Presented, Store, VerifyContext};
+use mfa_store::{
+    AuthOutcome, AuthRequest, Channel, Error as StoreError, Method, Presented, Store, VerifyContext,
+};
 use zeroize::Zeroizing;
 
 use super::config::Upstream;
@@ -189,9 +191,44 @@ impl Shared {
     /// each decided as [`Store::authenticate`] decides it), any other one
     /// by one as [`Shared::decide`] does. Returns after the commit.
     pub(crate) fn decide_batch(&self, works: &[&Work], now: UnixTime) -> Vec<Decided> {
+        let out = self.batch(works, now, false, |batch| {
+            self.store.authenticate_batch(batch, now).map(Some)
+        });
+        // Not reached: `authenticate_batch` always decides.
+        out.unwrap_or_else(|| {
+            works
+                .iter()
+                .map(|_| reject("store error: no decision"))
+                .collect()
+        })
+    }
+
+    /// [`Shared::decide_batch`] for a caller that must not block: `None`
+    /// (nothing decided or recorded) if the store would have had to wait
+    /// for another writer ([`Store::try_authenticate_batch`]) or a request
+    /// needs the upstream.
+    pub(crate) fn try_decide_batch(&self, works: &[&Work], now: UnixTime) -> Option<Vec<Decided>> {
+        self.batch(works, now, true, |batch| {
+            self.store.try_authenticate_batch(batch, now)
+        })
+    }
+
+    /// The body of both: `store` decides the store's share, `None` for
+    /// "not now" (and so does this, as it does for a request needing the
+    /// upstream when `no_upstream`).
+    fn batch(
+        &self,
+        works: &[&Work],
+        now: UnixTime,
+        no_upstream: bool,
+        store: impl FnOnce(
+            &[(AuthRequest<'_>, VerifyContext)],
+        ) -> Result<Option<Vec<Result<AuthOutcome, StoreError>>>, StoreError>,
+    ) -> Option<Vec<Decided>> {
         let mut out: Vec<Option<Decided>> = Vec::with_capacity(works.len());
         let mut batch = Vec::new();
         let mut slots = Vec::new();
+        let mut upstream = Vec::new();
         for (i, work) in works.iter().enumerate() {
             match self.plan(work) {
                 Plan::Store(req, ctx) => {
@@ -200,11 +237,16 @@ impl Shared {
                     out.push(None);
                 }
                 Plan::Refused(d) => out.push(Some(d)),
-                Plan::Upstream(_) => out.push(Some(self.decide(work, now))),
+                Plan::Upstream(_) if no_upstream => return None,
+                Plan::Upstream(_) => {
+                    upstream.push(i);
+                    out.push(None);
+                }
             }
         }
-        match self.store.authenticate_batch(&batch, now) {
-            Ok(results) => {
+        match store(&batch) {
+            Ok(None) => return None,
+            Ok(Some(results)) => {
                 for (i, r) in slots.into_iter().zip(results) {
                     if let Some(slot) = out.get_mut(i) {
                         *slot = Some(decided(r));
@@ -219,10 +261,17 @@ impl Shared {
                 }
             }
         }
+        for i in upstream {
+            if let (Some(slot), Some(work)) = (out.get_mut(i), works.get(i)) {
+                *slot = Some(self.decide(work, now));
+            }
+        }
         // Every slot is filled above; a gap would be a reject, never an accept.
-        out.into_iter()
-            .map(|d| d.unwrap_or_else(|| reject("store error: no decision")))
-            .collect()
+        Some(
+            out.into_iter()
+                .map(|d| d.unwrap_or_else(|| reject("store error: no decision")))
+                .collect(),
+        )
     }
 
     /// The first factor by the upstream; `None` when it accepted (or no

@@ -14,6 +14,17 @@
 //! start, an SMS) is taken by a worker on its own, so a slow upstream holds
 //! up no other request.
 //!
+//! When nothing waits for a worker and no batch is at one, the loop
+//! decides a read's store-only requests itself, sparing the hand-offs, but
+//! only if the store can start the transaction at once
+//! ([`mfa_store::Store::try_authenticate_batch`]: SQLite, no other writer
+//! in this process or another); otherwise they go to the workers as
+//! above. So a store held by an import never stops the loop answering
+//! Status-Server, retransmissions and refusals, and the requests waiting
+//! for the store stay counted by the `queue` limit, not lost in the
+//! socket's buffer (whose drops the closing line reports as
+//! `kernel_drops`).
+//!
 //! Overload sheds instead of growing: when `queue` requests are waiting for
 //! a worker a further one is abandoned unanswered (the NAS retransmits) and
 //! counted. SIGTERM or SIGINT stops receiving, lets the requests already
@@ -65,6 +76,8 @@ const BATCH_MAX: usize = 64;
 struct Counters {
     overload: u64,
     send_errors: u64,
+    /// Requests the loop decided itself (see [`Server::decide_here`]).
+    in_loop: u64,
 }
 
 /// What waits for a worker: the store-only jobs, taken together by the
@@ -86,6 +99,8 @@ struct Hand {
     /// their ratio is the mean batch size.
     batches: AtomicU64,
     batched: AtomicU64,
+    /// Batches taken by workers and not yet decided.
+    running: AtomicUsize,
 }
 
 impl Hand {
@@ -105,6 +120,7 @@ impl Hand {
                 let n = t.store.len().min(BATCH_MAX);
                 self.batches.fetch_add(1, Ordering::Relaxed);
                 self.batched.fetch_add(n as u64, Ordering::Relaxed);
+                self.running.fetch_add(1, Ordering::SeqCst);
                 (Task::Batch(t.store.drain(..n).collect()), n)
             } else if let Some(j) = t.other.pop_front() {
                 (Task::One(j), 1)
@@ -146,6 +162,7 @@ impl Queue {
             waiting: AtomicUsize::new(0),
             batches: AtomicU64::new(0),
             batched: AtomicU64::new(0),
+            running: AtomicUsize::new(0),
         };
         Queue {
             hand: Arc::new(hand),
@@ -230,7 +247,12 @@ fn spawn_workers(
             .name(format!("radius-worker-{i}"))
             .spawn(move || {
                 while let Some(task) = hand.take() {
-                    if !work_on(&shared, task, &done) {
+                    let batch = matches!(task, Task::Batch(_));
+                    let sent = work_on(&shared, task, &done);
+                    if batch {
+                        hand.running.fetch_sub(1, Ordering::SeqCst);
+                    }
+                    if !sent {
                         break;
                     }
                 }
@@ -345,6 +367,37 @@ impl Server {
                 log_drop(source, entry.map(|e| e.client.name()), &why, count);
                 None
             }
+        }
+    }
+
+    /// Decides the store-only `batch` here, in the loop, if that cannot
+    /// block it: only while no job waits for a worker and no batch is at
+    /// one, and only if the store can start the transaction at once
+    /// ([`Shared::try_decide_batch`]: no other writer in this process or
+    /// another, SQLite). That spares the two thread hand-offs of the
+    /// workers' path. The replies are added to `replies`; what is left in
+    /// `batch` (all of it, or nothing) is for the workers.
+    fn decide_here(
+        &mut self,
+        shared: &Shared,
+        hand: &Hand,
+        batch: &mut Vec<Job>,
+        replies: &mut Vec<Transmit>,
+    ) {
+        if batch.is_empty()
+            || hand.waiting.load(Ordering::SeqCst) > 0
+            || hand.running.load(Ordering::SeqCst) > 0
+        {
+            return;
+        }
+        let decided = {
+            let works: Vec<&Work> = batch.iter().map(|j| &j.work).collect();
+            shared.try_decide_batch(&works, now())
+        };
+        let Some(decided) = decided else { return };
+        self.counters.in_loop += batch.len() as u64;
+        for (j, decided) in batch.drain(..).zip(decided) {
+            replies.extend(self.on_done(Done { id: j.id, decided }));
         }
     }
 
@@ -477,6 +530,7 @@ async fn serve(
                         replies.push(t);
                     }
                 }
+                server.decide_here(&shared, &hand, &mut batch, &mut replies);
                 q.push(batch, None);
                 for t in replies.drain(..) {
                     send(&socket, &mut server.counters, t).await;
@@ -516,12 +570,35 @@ async fn serve(
         message_authenticator_invalid = s.message_authenticator_invalid,
         message_authenticator_missing = s.message_authenticator_missing,
         overload = c.overload,
+        kernel_drops = %kernel_drops(&socket).map_or("unknown".to_string(), |n| n.to_string()),
+        in_loop = c.in_loop,
         send_errors = c.send_errors,
         batches = hand.batches.load(Ordering::Relaxed),
         batched = hand.batched.load(Ordering::Relaxed),
         "radius server stopped"
     );
     Ok(())
+}
+
+/// The datagrams the kernel dropped because the socket's receive buffer
+/// was full (the loop did not read fast enough), from the `drops` column
+/// of the socket's line in /proc/net/udp or udp6. `None` where that cannot
+/// be read (not Linux).
+fn kernel_drops(socket: &impl std::os::fd::AsRawFd) -> Option<u64> {
+    use std::os::unix::fs::MetadataExt;
+    let fd = socket.as_raw_fd();
+    let inode = std::fs::metadata(format!("/proc/self/fd/{fd}")).ok()?.ino();
+    ["/proc/net/udp", "/proc/net/udp6"]
+        .iter()
+        .find_map(|table| {
+            let text = std::fs::read_to_string(table).ok()?;
+            text.lines().skip(1).find_map(|line| {
+                let fields: Vec<&str> = line.split_whitespace().collect();
+                (fields.get(9)?.parse::<u64>().ok()? == inode)
+                    .then(|| fields.last()?.parse().ok())
+                    .flatten()
+            })
+        })
 }
 
 fn begin_stop(queue: &mut Option<Queue>, signal: &str, in_flight: usize) {
@@ -665,5 +742,20 @@ mod tests {
         let mut seen = worker.join().unwrap();
         seen.sort_unstable();
         assert_eq!(seen, [1, 2, 3]);
+    }
+
+    #[test]
+    fn kernel_drops_reads_the_sockets_own_count() {
+        let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        assert_eq!(super::kernel_drops(&s), Some(0));
+        // Far more than the receive buffer holds, none read: dropped.
+        let c = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let to = s.local_addr().unwrap();
+        for _ in 0..20_000 {
+            let _ = c.send_to(&[0u8; 1024], to);
+        }
+        assert!(super::kernel_drops(&s).unwrap() > 0);
+        // Another socket's drops are not this one's.
+        assert_eq!(super::kernel_drops(&c), Some(0));
     }
 }
