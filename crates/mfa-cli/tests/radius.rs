@@ -245,8 +245,13 @@ impl Drop for Server {
 }
 
 fn send(port: u16, secret: &str, command: &str, input: &str) -> Output {
+    send_waiting(port, secret, command, input, 2)
+}
+
+/// [`send`], waiting up to `seconds` for the reply.
+fn send_waiting(port: u16, secret: &str, command: &str, input: &str, seconds: u32) -> Output {
     let mut child = Command::new("radclient")
-        .args(["-x", "-r", "1", "-t", "2"])
+        .args(["-x", "-r", "1", "-t", &seconds.to_string()])
         .arg(format!("127.0.0.1:{port}"))
         .arg(command)
         .arg(secret)
@@ -742,23 +747,13 @@ fn a_store_held_by_another_writer_still_answers_status_server_and_every_request_
     held.execute_batch("BEGIN IMMEDIATE").unwrap();
     let port = server.port;
     let waiting = std::thread::spawn(move || {
-        let out = Command::new("radclient")
-            .args(["-x", "-r", "1", "-t", "20"])
-            .arg(format!("127.0.0.1:{port}"))
-            .args(["auth", SECRET])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .and_then(|mut c| {
-                c.stdin
-                    .take()
-                    .unwrap()
-                    .write_all(auth("nemo", HOTP[2]).as_bytes())?;
-                c.wait_with_output()
-            })
-            .unwrap();
-        text(&out)
+        text(&send_waiting(
+            port,
+            SECRET,
+            "auth",
+            &auth("nemo", HOTP[2]),
+            20,
+        ))
     });
     std::thread::sleep(Duration::from_millis(500));
     // The loop is not blocked by the request waiting for the store.

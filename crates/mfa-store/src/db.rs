@@ -502,6 +502,18 @@ impl Writer {
         self.conn.as_ref().ok_or(Error::CommitFailed)
     }
 
+    /// The writer connection of `pool`, opened at the first write.
+    fn open(&mut self, pool: &Pool) -> Result<&rusqlite::Connection, Error> {
+        if self.conn.is_none() {
+            match pool.connect()? {
+                Conn::Sqlite(c) => self.conn = Some(c),
+                // Not reached: only a SQLite pool writes through a Writer.
+                Conn::Postgres(_) => return Err(Error::CommitFailed),
+            }
+        }
+        self.conn()
+    }
+
     /// Ends the open group: COMMIT (if `commit`) or ROLLBACK, records how
     /// it ended for its members and wakes them. `Ok` only if it committed.
     fn finish(&mut self, commit: bool) -> Result<(), Error> {
@@ -744,16 +756,9 @@ impl Pool {
             p.into_inner()
         });
         if w.group.is_none() {
-            if w.conn.is_none() {
-                match self.connect()? {
-                    Conn::Sqlite(c) => w.conn = Some(c),
-                    // Not reached: this pool's target is SQLite.
-                    Conn::Postgres(_) => return Err(Error::CommitFailed),
-                }
-            }
             // On failure (busy past the timeout) no group is open: only
             // this caller gets the error.
-            w.conn()?.execute_batch("BEGIN IMMEDIATE")?;
+            w.open(self)?.execute_batch("BEGIN IMMEDIATE")?;
             w.group = Some(Group {
                 members: 0,
                 opened: Instant::now(),
@@ -802,9 +807,7 @@ impl Pool {
             Err(Error::CommitFailed)
         }
     }
-}
 
-impl Pool {
     /// A SQLite write that never waits for another writer, for a caller
     /// that has something better to do than wait (a server's receive
     /// loop). `Ok(None)`: nothing ran, because the write would have had to
@@ -844,14 +847,7 @@ impl Pool {
             // Its members wait for a commit by whoever takes the lock next.
             return Ok(None);
         }
-        if w.conn.is_none() {
-            match self.connect()? {
-                Conn::Sqlite(c) => w.conn = Some(c),
-                // Not reached: the kind was checked above.
-                Conn::Postgres(_) => return Err(Error::CommitFailed),
-            }
-        }
-        let c = w.conn()?;
+        let c = w.open(self)?;
         c.busy_timeout(Duration::ZERO)?;
         let begun = c.execute_batch("BEGIN IMMEDIATE");
         c.busy_timeout(self.busy_timeout)?;

@@ -369,10 +369,10 @@ struct Hashes {
     presented: Option<Vec<u8>>,
 }
 
-/// [`Hashes`] and the new remembered-device token with its keyed hash.
-/// A batch's sign-in decided in its transaction (`None`: not run).
+/// A batch's sign-in as decided in its transaction.
 type SignedIn = Result<AuthOutcome, Error>;
 
+/// [`Hashes`] and the new remembered-device token with its keyed hash.
 struct Prepared {
     hashes: Hashes,
     new_device: Option<(Credential, Vec<u8>)>,
