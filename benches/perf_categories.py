@@ -1,8 +1,9 @@
 """CPU shares of `mfa radius serve` by part of a request, from
 `perf script -F comm,tid,period,ip,sym` on stdin (benches/radius_profile.sh).
 
-Each sample goes to the first rule whose thread kind matches (w: a
-radius-worker thread, m: the main thread) and one of whose strings occurs in
+Each sample goes to the first rule whose thread kinds include its thread's
+(w: a radius-worker thread, m: the main thread, which decides store-only
+requests itself when it can) and one of whose strings occurs in
 its call stack; "store:" rules only for stacks inside mfa_store. With a
 number argument (µs of CPU per request) each share is also given in µs;
 -v lists the leaf functions of each part.
@@ -10,14 +11,14 @@ number argument (µs of CPU per request) each share is also given in µs;
 import sys, collections
 RULES = [
  # (thread kind, category, list of substrings any of which in stack)
- ("w", "store: waiting for the group COMMIT (Condvar)", ["Condvar>::wait"]),
- ("w", "store: COMMIT + fsync", ["Writer::finish"]),
- ("w", "store: waking other threads (futex wake)", ["futex_wake", "wake_up_q", "try_to_wake_up"]),
- ("w", "store: BEGIN/SAVEPOINT/RELEASE", ["db::member", "execute_batch"]),
- ("w", "store: SQLite statements", ["sqlite3", "rusqlite"]),
- ("w", "store: crypto (HMAC/SHA/AEAD)", ["sha1", "sha2", "hmac", "aes", "chacha", "poly1305", "Hmac"]),
- ("w", "store: writer lock wait", ["lock_contended"]),
- ("w", "store: other (Rust, alloc)", ["Store>::authenticate", "mfa_store"]),
+ ("wm", "store: waiting for the group COMMIT (Condvar)", ["Condvar>::wait"]),
+ ("wm", "store: COMMIT + fsync", ["Writer::finish"]),
+ ("wm", "store: waking other threads (futex wake)", ["futex_wake", "wake_up_q", "try_to_wake_up"]),
+ ("wm", "store: BEGIN/SAVEPOINT/RELEASE", ["db::member", "execute_batch"]),
+ ("wm", "store: SQLite statements", ["sqlite3", "rusqlite"]),
+ ("wm", "store: crypto (HMAC/SHA/AEAD)", ["sha1", "sha2", "hmac", "aes", "chacha", "poly1305", "Hmac"]),
+ ("wm", "store: writer lock wait", ["lock_contended"]),
+ ("wm", "store: other (Rust, alloc)", ["Store>::authenticate", "mfa_store"]),
  ("w", "worker: decide (reason format etc)", ["Shared::decide", "Shared::authenticate"]),
  ("w", "hand-off: worker takes a job (Mutex+recv)", ["mpmc", "Receiver", "lock_contended", "futex"]),
  ("w", "hand-off: worker sends Done (tokio unbounded, wake)", ["tokio::sync", "chan::Tx", "UnboundedSender", "unpark", "Unpark", "wake"]),
@@ -42,7 +43,7 @@ def flush(comm, period, frames):
     cat = "other thread: " + comm
     instore = "mfa_store" in stack
     for k, c, subs in RULES:
-        if k != kind: continue
+        if kind not in k: continue
         if c.startswith("store:") and not instore: continue
         if any(s in stack for s in subs):
             cat = c; break
