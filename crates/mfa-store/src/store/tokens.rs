@@ -402,7 +402,16 @@ pub(super) fn consume_step(
             Ok(tx.exec(CONSUME_AND_LOG, &values)? == 1)
         }
         BackendKind::Sqlite => {
-            if !write_state(tx, keys, &next, true)? {
+            // Only the columns a consumed step changes are named in the
+            // `SET`: naming `user_id` (unchanged) made SQLite check its
+            // foreign key and rewrite its `tokens(user_id)` index entry on
+            // every sign-in. The user and the active flag the new row MAC
+            // covers are instead required to be what this transaction read.
+            const CONSUME: &str = "UPDATE tokens SET last_step = $1, drift = $2, row_mac = $3 \
+                 WHERE serial = $4 AND user_id IS $5 AND active = $6 \
+                 AND (last_step IS NULL OR last_step < $1)";
+            let [user, active, last_step, drift, mac, serial] = state_values(keys, &next);
+            if tx.exec(CONSUME, &[last_step, drift, mac, serial, user, active])? != 1 {
                 return Ok(false);
             }
             approval.insert(tx)?;
