@@ -31,7 +31,8 @@ use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use mfa_oath::{Secret, Totp, TotpParams, UnixTime};
+use mfa_benches::token_secret;
+use mfa_oath::{Totp, TotpParams, UnixTime};
 use mfa_store::mfa_lockout;
 use mfa_store::{
     Durability, ImportMode, MasterKey, NewToken, Store, StoreConfig, TokenKind, VerifyContext,
@@ -41,12 +42,6 @@ const T0: u64 = 1_700_000_000;
 
 fn key() -> MasterKey {
     MasterKey::new(1, [0x42; 32])
-}
-
-fn secret(i: u64) -> Secret {
-    let mut b = *b"12345678901234567890";
-    b[..8].copy_from_slice(&i.to_be_bytes());
-    Secret::from_bytes(&b).unwrap()
 }
 
 fn user(i: u64) -> String {
@@ -75,7 +70,7 @@ fn populate_with(url: &str, n: u64, activate: bool, durability: Durability) -> S
         NewToken::new(
             format!("SN{i:08}"),
             TokenKind::Totp(TotpParams::default()),
-            secret(i),
+            token_secret(i),
         )
         .with_user(user(i))
     });
@@ -84,7 +79,7 @@ fn populate_with(url: &str, n: u64, activate: bool, durability: Durability) -> S
         .unwrap();
     if activate {
         for i in 0..n {
-            let totp = Totp::new(secret(i), TotpParams::default());
+            let totp = Totp::new(token_secret(i), TotpParams::default());
             let t = UnixTime::from_secs(T0);
             store
                 .activate(
@@ -109,7 +104,7 @@ impl Requests {
     fn new(n: u64) -> Requests {
         Requests {
             totps: (0..n)
-                .map(|i| Totp::new(secret(i), TotpParams::default()))
+                .map(|i| Totp::new(token_secret(i), TotpParams::default()))
                 .collect(),
             next: 0,
         }
@@ -254,7 +249,7 @@ fn verify_postgres(c: &mut Criterion) {
                         let users: Vec<u64> = (group..n).step_by(4).collect();
                         let totps: Vec<Totp> = users
                             .iter()
-                            .map(|&i| Totp::new(secret(i), TotpParams::default()))
+                            .map(|&i| Totp::new(token_secret(i), TotpParams::default()))
                             .collect();
                         barrier.wait();
                         let t0 = Instant::now();
@@ -311,7 +306,7 @@ fn verify_postgres(c: &mut Criterion) {
                         let users: Vec<u64> = (k..n).step_by(CLIENTS as usize).collect();
                         let totps: Vec<Totp> = users
                             .iter()
-                            .map(|&i| Totp::new(secret(i), TotpParams::default()))
+                            .map(|&i| Totp::new(token_secret(i), TotpParams::default()))
                             .collect();
                         barrier.wait();
                         let t0 = Instant::now();

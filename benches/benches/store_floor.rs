@@ -25,7 +25,8 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use mfa_oath::{Secret, Totp, TotpParams, UnixTime};
+use mfa_benches::token_secret;
+use mfa_oath::{Totp, TotpParams, UnixTime};
 use mfa_store::{
     AuthRequest, Durability, ImportMode, MasterKey, NewToken, Presented, Store, StoreConfig,
     TokenKind, VerifyContext, mfa_lockout,
@@ -33,12 +34,6 @@ use mfa_store::{
 
 const T0: u64 = 1_700_000_000;
 const USERS: u64 = 1000;
-
-fn secret(i: u64) -> Secret {
-    let mut b = *b"12345678901234567890";
-    b[..8].copy_from_slice(&i.to_be_bytes());
-    Secret::from_bytes(&b).unwrap()
-}
 
 fn user(i: u64) -> String {
     format!("user{i:07}@example.com")
@@ -55,14 +50,14 @@ fn populate(url: &str, durability: Durability) -> Store {
         NewToken::new(
             format!("SN{i:08}"),
             TokenKind::Totp(TotpParams::default()),
-            secret(i),
+            token_secret(i),
         )
         .with_user(user(i))
     });
     let t = UnixTime::from_secs(T0);
     store.import(tokens, ImportMode::AllOrNothing, t).unwrap();
     for i in 0..USERS {
-        let code = Totp::new(secret(i), TotpParams::default())
+        let code = Totp::new(token_secret(i), TotpParams::default())
             .generate(t)
             .unwrap()
             .to_string();
@@ -112,7 +107,7 @@ fn one_mode(c: &mut Criterion, name: &str, durability: Durability, rounds: u64) 
         .unwrap()
         .with_client("192.0.2.7".parse().unwrap());
     let totps: Vec<Totp> = (0..USERS)
-        .map(|i| Totp::new(secret(i), TotpParams::default()))
+        .map(|i| Totp::new(token_secret(i), TotpParams::default()))
         .collect();
     let users: Vec<String> = (0..USERS).map(user).collect();
     let mut next = 0u64;

@@ -43,17 +43,12 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use mfa_oath::{Hotp, HotpParams, Secret, UnixTime};
+use mfa_benches::token_secret;
+use mfa_oath::{Hotp, HotpParams, UnixTime};
 use mfa_store::{
     AuthRequest, Durability, ImportMode, MasterKey, NewToken, Presented, Store, StoreConfig,
     TokenKind, VerifyContext,
 };
-
-fn token_secret(i: u64) -> Secret {
-    let mut b = *b"12345678901234567890";
-    b[..8].copy_from_slice(&i.to_be_bytes());
-    Secret::from_bytes(&b).unwrap()
-}
 
 fn hotp(i: u64) -> Hotp {
     Hotp::new(token_secret(i), HotpParams::default())

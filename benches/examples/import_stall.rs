@@ -23,7 +23,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use mfa_oath::{Secret, Totp, TotpParams, UnixTime};
+use mfa_benches::token_secret;
+use mfa_oath::{Totp, TotpParams, UnixTime};
 use mfa_store::{
     AuthRequest, ImportMode, MasterKey, NewToken, Presented, Store, StoreConfig, TokenKind,
     VerifyContext, mfa_lockout,
@@ -31,12 +32,6 @@ use mfa_store::{
 
 const T0: u64 = 1_700_000_000;
 const USERS: u64 = 1000;
-
-fn secret(i: u64) -> Secret {
-    let mut b = *b"12345678901234567890";
-    b[..8].copy_from_slice(&i.to_be_bytes());
-    Secret::from_bytes(&b).unwrap()
-}
 
 fn main() {
     let n: u64 = std::env::var("MFA_BENCH_IMPORT_TOKENS")
@@ -59,14 +54,14 @@ fn main() {
             NewToken::new(
                 format!("U{i:08}"),
                 TokenKind::Totp(TotpParams::default()),
-                secret(i),
+                token_secret(i),
             )
             .with_user(format!("user{i:07}"))
         })
         .collect();
     store.import(users, ImportMode::AllOrNothing, t).unwrap();
     let totps: Vec<Totp> = (0..USERS)
-        .map(|i| Totp::new(secret(i), TotpParams::default()))
+        .map(|i| Totp::new(token_secret(i), TotpParams::default()))
         .collect();
     for (i, totp) in totps.iter().enumerate() {
         let code = totp.generate(t).unwrap().to_string();
@@ -111,7 +106,7 @@ fn main() {
         NewToken::new(
             format!("SN{i:09}"),
             TokenKind::Totp(TotpParams::default()),
-            secret(i),
+            token_secret(i),
         )
     });
     let report = store.import(tokens, mode, t).unwrap();

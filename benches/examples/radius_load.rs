@@ -34,7 +34,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use mfa_oath::{Hotp, HotpParams, Secret, UnixTime};
+use mfa_benches::token_secret;
+use mfa_oath::{Hotp, HotpParams, UnixTime};
 use mfa_radius::{Code, Limits, OutgoingRequest, SharedSecret};
 use mfa_store::{ImportMode, MasterKey, NewToken, Store, TokenKind};
 
@@ -61,12 +62,6 @@ impl rand_core::TryRng for Rng {
     }
 }
 impl rand_core::TryCryptoRng for Rng {}
-
-fn token_secret(i: u64) -> Secret {
-    let mut b = *b"12345678901234567890";
-    b[..8].copy_from_slice(&i.to_be_bytes());
-    Secret::from_bytes(&b).unwrap()
-}
 
 fn free_port() -> u16 {
     UdpSocket::bind("127.0.0.1:0")

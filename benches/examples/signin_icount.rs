@@ -23,7 +23,8 @@
     missing_docs
 )]
 
-use mfa_oath::{Hotp, HotpParams, Secret, UnixTime};
+use mfa_benches::token_secret;
+use mfa_oath::{Hotp, HotpParams, UnixTime};
 use mfa_store::{
     AuthRequest, ImportMode, MasterKey, NewToken, Presented, Store, TokenKind, VerifyContext,
 };
@@ -31,12 +32,6 @@ use mfa_store::{
 const USERS: u64 = 2_000;
 const CODES: u64 = 5;
 const BATCH: usize = 16;
-
-fn secret(i: u64) -> Secret {
-    let mut b = *b"12345678901234567890";
-    b[..8].copy_from_slice(&i.to_be_bytes());
-    Secret::from_bytes(&b).unwrap()
-}
 
 fn main() {
     let which = std::env::args().nth(1).unwrap_or_default();
@@ -48,11 +43,11 @@ fn main() {
         NewToken::new(
             format!("L-{i}"),
             TokenKind::Hotp(HotpParams::default()),
-            secret(i),
+            token_secret(i),
         )
     });
     store.import(tokens, ImportMode::AllOrNothing, t0).unwrap();
-    let hotp = |i: u64| Hotp::new(secret(i), HotpParams::default());
+    let hotp = |i: u64| Hotp::new(token_secret(i), HotpParams::default());
     for i in 0..USERS {
         let serial = format!("L-{i}");
         store.assign(&serial, &format!("u{i}"), t0).unwrap();
