@@ -34,10 +34,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use mfa_benches::token_secret;
+use mfa_benches::{hotp_users, token_secret};
 use mfa_oath::{Hotp, HotpParams, UnixTime};
 use mfa_radius::{Code, Limits, OutgoingRequest, SharedSecret};
-use mfa_store::{ImportMode, MasterKey, NewToken, Store, TokenKind};
+use mfa_store::{MasterKey, Store};
 
 const SECRET: &str = "load-test-shared-secret";
 
@@ -272,23 +272,8 @@ fn ours(dir: &Path, users: u64, codes: u64, window: usize) -> Option<(Run, Run)>
     std::fs::write(dir.join("mfa.key"), format!("1:{}\n", "07".repeat(32))).unwrap();
     let store = Store::open(&format!("sqlite:{}", dir.join("mfa.db").display()), &key).unwrap();
     let t0 = UnixTime::from_secs(1_700_000_000);
-    let tokens = (0..users).map(|i| {
-        NewToken::new(
-            format!("L-{i}"),
-            TokenKind::Hotp(HotpParams::default()),
-            token_secret(i),
-        )
-    });
-    store.import(tokens, ImportMode::AllOrNothing, t0).unwrap();
+    hotp_users(&store, users, t0).unwrap();
     let hotp = |i: u64| Hotp::new(token_secret(i), HotpParams::default());
-    for i in 0..users {
-        store
-            .assign(&format!("L-{i}"), &format!("u{i}"), t0)
-            .unwrap();
-        store
-            .activate(&format!("L-{i}"), &hotp(i).generate(0).to_string(), t0)
-            .unwrap();
-    }
     drop(store);
     // Counter c of every user, then c + 1, ...: distinct users in flight.
     let mut all: Vec<(String, String)> = Vec::new();

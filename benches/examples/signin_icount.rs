@@ -23,11 +23,9 @@
     missing_docs
 )]
 
-use mfa_benches::token_secret;
+use mfa_benches::{hotp_users, token_secret};
 use mfa_oath::{Hotp, HotpParams, UnixTime};
-use mfa_store::{
-    AuthRequest, ImportMode, MasterKey, NewToken, Presented, Store, TokenKind, VerifyContext,
-};
+use mfa_store::{AuthRequest, MasterKey, Presented, Store, VerifyContext};
 
 const USERS: u64 = 2_000;
 const CODES: u64 = 5;
@@ -39,22 +37,8 @@ fn main() {
     let url = format!("sqlite:{}", dir.path().join("mfa.db").display());
     let store = Store::open(&url, &MasterKey::new(1, [7; 32])).unwrap();
     let t0 = UnixTime::from_secs(1_700_000_000);
-    let tokens = (0..USERS).map(|i| {
-        NewToken::new(
-            format!("L-{i}"),
-            TokenKind::Hotp(HotpParams::default()),
-            token_secret(i),
-        )
-    });
-    store.import(tokens, ImportMode::AllOrNothing, t0).unwrap();
+    hotp_users(&store, USERS, t0).unwrap();
     let hotp = |i: u64| Hotp::new(token_secret(i), HotpParams::default());
-    for i in 0..USERS {
-        let serial = format!("L-{i}");
-        store.assign(&serial, &format!("u{i}"), t0).unwrap();
-        store
-            .activate(&serial, &hotp(i).generate(0).to_string(), t0)
-            .unwrap();
-    }
     let mut codes = Vec::new();
     for c in 1..=CODES {
         for i in 0..USERS {
