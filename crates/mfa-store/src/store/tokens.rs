@@ -209,13 +209,18 @@ use update;
 /// first: the replay guard.
 macro_rules! guarded_update {
     () => {
-        concat!(
-            update!(),
-            " WHERE serial = $6 AND (last_step IS NULL OR last_step < $3)"
-        )
+        concat!(update!(), " WHERE serial = $6 AND ", step_guard!())
+    };
+}
+/// The replay guard itself, on `update!()`'s `$3` (the step to consume):
+/// no server consumed this step or a later one.
+macro_rules! step_guard {
+    () => {
+        "(last_step IS NULL OR last_step < $3)"
     };
 }
 use guarded_update;
+use step_guard;
 
 /// The parameters of `update!()` for the new state `new`, with its row MAC.
 fn state_values(keys: &Keys, new: &TokenRow) -> [Val; 6] {
@@ -407,9 +412,13 @@ pub(super) fn consume_step(
             // foreign key and rewrite its `tokens(user_id)` index entry on
             // every sign-in. The user and the active flag the new row MAC
             // covers are instead required to be what this transaction read.
-            const CONSUME: &str = "UPDATE tokens SET last_step = $1, drift = $2, row_mac = $3 \
-                 WHERE serial = $4 AND user_id IS $5 AND active = $6 \
-                 AND (last_step IS NULL OR last_step < $1)";
+            // `$1`–`$6` are `state_values`'s, as in `update!()`; SQLite
+            // numbers them by first use, so they are bound in that order.
+            const CONSUME: &str = concat!(
+                "UPDATE tokens SET last_step = $3, drift = $4, row_mac = $5 \
+                 WHERE serial = $6 AND user_id IS $1 AND active = $2 AND ",
+                step_guard!()
+            );
             let [user, active, last_step, drift, mac, serial] = state_values(keys, &next);
             if tx.exec(CONSUME, &[last_step, drift, mac, serial, user, active])? != 1 {
                 return Ok(false);
