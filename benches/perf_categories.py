@@ -14,7 +14,7 @@ RULES = [
  ("wm", "store: waiting for the group COMMIT (Condvar)", ["Condvar>::wait"]),
  ("wm", "store: COMMIT + fsync", ["Writer::finish"]),
  ("wm", "store: waking other threads (futex wake)", ["futex_wake", "wake_up_q", "try_to_wake_up"]),
- ("wm", "store: BEGIN/SAVEPOINT/RELEASE", ["db::member", "execute_batch"]),
+ ("wm", "store: BEGIN/SAVEPOINT/RELEASE", ["execute_batch", "SqliteTx as mfa_store::db::Tx>::batch"]),
  ("wm", "store: SQLite statements", ["sqlite3", "rusqlite"]),
  ("wm", "store: crypto (HMAC/SHA/AEAD)", ["sha1", "sha2", "hmac", "aes", "chacha", "poly1305", "Hmac"]),
  ("wm", "store: writer lock wait", ["lock_contended"]),

@@ -9,13 +9,17 @@
 //! challenge's answer) with one lock and one wake-up for all of them. They
 //! gather in one batch that the next free worker takes whole and decides
 //! in one store transaction, handing the decisions back together after its
-//! commit; the busier the workers, the larger the batches. A request that
+//! commit; the busier the workers, the larger the batches. On SQLite one
+//! batch is decided at a time (the one writer would make a second wait):
+//! what arrives meanwhile gathers for the next, which the same worker
+//! takes, so the loop receives and answers while the writer works. A request that
 //! needs more than the store (the upstream first factor, a challenge's
 //! start, an SMS) is taken by a worker on its own, so a slow upstream holds
 //! up no other request.
 //!
-//! When nothing waits for a worker and no batch is at one, the loop
-//! decides a read's store-only requests itself, sparing the hand-offs, but
+//! When a read brings at most [`IN_LOOP_MAX`] store-only requests, nothing
+//! waits for a worker and no batch is at one (light load), the loop
+//! decides them itself, sparing the hand-offs, but
 //! only if the store can start the transaction at once
 //! ([`mfa_store::Store::try_authenticate_batch`]: SQLite, no other writer
 //! in this process or another); otherwise they go to the workers as
@@ -41,6 +45,7 @@ use mfa_radius::{
     Answered, Config, Credentials, Decision, Dropped, Endpoint, Event, PendingRequest, Request,
     Transmit,
 };
+use mfa_store::BackendKind;
 use tokio::net::UdpSocket;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
@@ -71,6 +76,13 @@ enum Task {
 /// many requests are decided in one store transaction.
 const BATCH_MAX: usize = 64;
 
+/// The loop decides a read's store-only requests itself only if there are
+/// at most this many ([`Server::decide_here`]). A read that brings more is
+/// a sign of load: those go to the batch worker, so the loop goes on
+/// receiving and answering on one core while the store's writer works on
+/// the other (docs/benchmarks.md, run 11).
+const IN_LOOP_MAX: usize = 4;
+
 /// Counters of the server itself (the protocol's are in [`mfa_radius::Stats`]).
 #[derive(Debug, Default)]
 struct Counters {
@@ -99,8 +111,14 @@ struct Hand {
     /// their ratio is the mean batch size.
     batches: AtomicU64,
     batched: AtomicU64,
-    /// Batches taken by workers and not yet decided.
+    /// Batches taken by workers and not yet decided (changed under the
+    /// lock, read without it).
     running: AtomicUsize,
+    /// At most this many batches are decided at once: 1 on SQLite, whose
+    /// one writer would make a second batch wait for the first anyway (so
+    /// the jobs gather into the next batch instead), the worker count on
+    /// PostgreSQL, where batches of different users run side by side.
+    batch_limit: usize,
 }
 
 impl Hand {
@@ -111,12 +129,14 @@ impl Hand {
     }
 
     /// What a worker does next: every store-only job waiting (up to
-    /// [`BATCH_MAX`]), else one other job, waiting until there is one.
-    /// `None`: the loop has stopped and nothing is left.
+    /// [`BATCH_MAX`]) if fewer than `batch_limit` batches are being
+    /// decided, else one other job, waiting until there is one. `None`:
+    /// the loop has stopped and nothing is left.
     fn take(&self) -> Option<Task> {
         let mut t = self.lock();
         loop {
-            let (task, n) = if !t.store.is_empty() {
+            let batch_free = self.running.load(Ordering::SeqCst) < self.batch_limit;
+            let (task, n) = if !t.store.is_empty() && batch_free {
                 let n = t.store.len().min(BATCH_MAX);
                 self.batches.fetch_add(1, Ordering::Relaxed);
                 self.batched.fetch_add(n as u64, Ordering::Relaxed);
@@ -124,19 +144,60 @@ impl Hand {
                 (Task::Batch(t.store.drain(..n).collect()), n)
             } else if let Some(j) = t.other.pop_front() {
                 (Task::One(j), 1)
-            } else if !t.open {
+            } else if !t.open && t.store.is_empty() {
                 return None;
             } else {
                 t = self.ready.wait(t).unwrap_or_else(|p| p.into_inner());
                 continue;
             };
             self.waiting.fetch_sub(n, Ordering::Relaxed);
-            let more = !t.store.is_empty() || !t.other.is_empty();
+            let more = !t.other.is_empty()
+                || (!t.store.is_empty() && self.running.load(Ordering::SeqCst) < self.batch_limit);
             drop(t);
             if more {
                 self.ready.notify_one();
             }
             return Some(task);
+        }
+    }
+
+    /// A worker's life: takes tasks and does them with `on` until the
+    /// queue is closed and empty, or `on` says the loop is gone (`false`).
+    fn work(&self, mut on: impl FnMut(Task) -> bool) {
+        while let Some(task) = self.take() {
+            let batch = matches!(task, Task::Batch(_));
+            let sent = on(task);
+            if batch {
+                self.batch_done(!sent);
+            }
+            if !sent {
+                break;
+            }
+        }
+    }
+
+    /// Whether the loop may decide a read's `n` store-only requests itself
+    /// ([`Server::decide_here`]): at most [`IN_LOOP_MAX`] of them, no job
+    /// waiting for a worker and no batch at one.
+    fn loop_may_decide(&self, n: usize) -> bool {
+        n > 0
+            && n <= IN_LOOP_MAX
+            && self.waiting.load(Ordering::SeqCst) == 0
+            && self.running.load(Ordering::SeqCst) == 0
+    }
+
+    /// A worker has decided its batch. The worker itself takes the next
+    /// batch, if one has gathered, with its next [`Hand::take`]; the others
+    /// are woken only if they must see the change: the queue is closing
+    /// (one of them may be waiting for this batch's end to take the last
+    /// one, or to end), or this worker is `leaving` (the loop is gone).
+    fn batch_done(&self, leaving: bool) {
+        let t = self.lock();
+        self.running.fetch_sub(1, Ordering::SeqCst);
+        let wake = leaving || !t.open;
+        drop(t);
+        if wake {
+            self.ready.notify_all();
         }
     }
 }
@@ -150,7 +211,7 @@ struct Queue {
 }
 
 impl Queue {
-    fn new(limit: usize) -> Queue {
+    fn new(limit: usize, batch_limit: usize) -> Queue {
         let tasks = Tasks {
             store: Vec::new(),
             other: VecDeque::new(),
@@ -163,6 +224,7 @@ impl Queue {
             batches: AtomicU64::new(0),
             batched: AtomicU64::new(0),
             running: AtomicUsize::new(0),
+            batch_limit: batch_limit.max(1),
         };
         Queue {
             hand: Arc::new(hand),
@@ -177,7 +239,10 @@ impl Queue {
     }
 
     /// Hands over store-only `jobs` (decided together) and an `other` job
-    /// (decided alone), and wakes a worker.
+    /// (decided alone), and wakes a worker, unless the jobs are store-only
+    /// and as many batches as may run are running: then they wait for the
+    /// next batch, which the worker finishing its batch takes itself (no
+    /// other worker could take them, so none is woken for nothing).
     fn push(&self, mut jobs: Vec<Job>, other: Option<Job>) {
         let n = jobs.len() + usize::from(other.is_some());
         if n == 0 {
@@ -185,10 +250,14 @@ impl Queue {
         }
         let mut t = self.hand.lock();
         t.store.append(&mut jobs);
+        let wake =
+            other.is_some() || self.hand.running.load(Ordering::SeqCst) < self.hand.batch_limit;
         t.other.extend(other);
         self.hand.waiting.fetch_add(n, Ordering::Relaxed);
         drop(t);
-        self.hand.ready.notify_one();
+        if wake {
+            self.hand.ready.notify_one();
+        }
     }
 }
 
@@ -237,7 +306,11 @@ fn spawn_workers(
     shared: &Arc<Shared>,
     done: &UnboundedSender<Vec<Done>>,
 ) -> Result<(Queue, Vec<std::thread::JoinHandle<()>>), String> {
-    let queue = Queue::new(limit);
+    let batch_limit = match shared.store.backend() {
+        BackendKind::Sqlite => 1,
+        BackendKind::Postgres => count,
+    };
+    let queue = Queue::new(limit, batch_limit);
     let mut handles = Vec::with_capacity(count);
     for i in 0..count {
         let hand = Arc::clone(&queue.hand);
@@ -245,18 +318,7 @@ fn spawn_workers(
         let done = done.clone();
         let handle = std::thread::Builder::new()
             .name(format!("radius-worker-{i}"))
-            .spawn(move || {
-                while let Some(task) = hand.take() {
-                    let batch = matches!(task, Task::Batch(_));
-                    let sent = work_on(&shared, task, &done);
-                    if batch {
-                        hand.running.fetch_sub(1, Ordering::SeqCst);
-                    }
-                    if !sent {
-                        break;
-                    }
-                }
-            })
+            .spawn(move || hand.work(|task| work_on(&shared, task, &done)))
             .map_err(|e| format!("cannot start a worker thread: {e}"))?;
         handles.push(handle);
     }
@@ -375,7 +437,10 @@ impl Server {
     /// one, and only if the store can start the transaction at once
     /// ([`Shared::try_decide_batch`]: no other writer in this process or
     /// another, SQLite). That spares the two thread hand-offs of the
-    /// workers' path. The replies are added to `replies`; what is left in
+    /// workers' path, which at light load are most of a request's wait.
+    /// A batch of more than [`IN_LOOP_MAX`] goes to the workers: under load
+    /// the loop's time is better spent receiving and answering while the
+    /// writer works. The replies are added to `replies`; what is left in
     /// `batch` (all of it, or nothing) is for the workers.
     fn decide_here(
         &mut self,
@@ -384,10 +449,7 @@ impl Server {
         batch: &mut Vec<Job>,
         replies: &mut Vec<Transmit>,
     ) {
-        if batch.is_empty()
-            || hand.waiting.load(Ordering::SeqCst) > 0
-            || hand.running.load(Ordering::SeqCst) > 0
-        {
+        if !hand.loop_may_decide(batch.len()) {
             return;
         }
         let decided = {
@@ -669,7 +731,7 @@ mod tests {
 
     #[test]
     fn store_only_jobs_handed_over_apart_are_taken_as_one_batch() {
-        let q = Queue::new(1000);
+        let q = Queue::new(1000, 1);
         q.push(vec![job(1, true), job(2, true)], None);
         q.push(vec![job(3, true)], None);
         assert_eq!(q.hand.waiting.load(Ordering::Relaxed), 3);
@@ -682,11 +744,12 @@ mod tests {
 
     #[test]
     fn a_batch_is_at_most_batch_max_and_the_rest_goes_to_the_next_take() {
-        let q = Queue::new(1000);
+        let q = Queue::new(1000, 1);
         let n = BATCH_MAX as u64 + 5;
         q.push((1..=n).map(|i| job(i, true)).collect(), None);
         let first = q.hand.take().unwrap();
         assert_eq!(ids(&first), (1..=BATCH_MAX as u64).collect::<Vec<_>>());
+        q.hand.batch_done(false);
         let second = q.hand.take().unwrap();
         assert_eq!(ids(&second), (BATCH_MAX as u64 + 1..=n).collect::<Vec<_>>());
     }
@@ -695,7 +758,7 @@ mod tests {
     fn a_job_that_needs_the_upstream_is_taken_alone() {
         // Each such job may wait seconds for the upstream: two of them in
         // one worker's hands would make the second wait for the first.
-        let q = Queue::new(1000);
+        let q = Queue::new(1000, 1);
         q.push(Vec::new(), Some(job(1, false)));
         q.push(vec![job(2, true)], Some(job(3, false)));
         q.push(vec![job(4, true)], None);
@@ -713,7 +776,7 @@ mod tests {
 
     #[test]
     fn the_limit_counts_the_jobs_not_yet_taken() {
-        let q = Queue::new(3);
+        let q = Queue::new(3, 1);
         assert!(q.has_room(2));
         assert!(!q.has_room(3));
         q.push(vec![job(1, true), job(2, true)], None);
@@ -725,13 +788,14 @@ mod tests {
 
     #[test]
     fn a_closed_queue_hands_out_what_is_left_then_ends_the_workers() {
-        let q = Queue::new(1000);
+        let q = Queue::new(1000, 1);
         let hand = std::sync::Arc::clone(&q.hand);
         let worker = std::thread::spawn(move || {
             let mut seen = Vec::new();
-            while let Some(task) = hand.take() {
+            hand.work(|task| {
                 seen.extend(ids(&task));
-            }
+                true
+            });
             seen
         });
         q.push(vec![job(1, true)], Some(job(2, false)));
@@ -742,6 +806,95 @@ mod tests {
         let mut seen = worker.join().unwrap();
         seen.sort_unstable();
         assert_eq!(seen, [1, 2, 3]);
+    }
+
+    #[test]
+    fn on_sqlite_jobs_pushed_while_a_batch_runs_gather_for_the_next_one() {
+        // batch_limit 1: the one writer would make a second batch wait.
+        let q = Queue::new(1000, 1);
+        q.push(vec![job(1, true)], None);
+        let first = q.hand.take().unwrap();
+        assert_eq!(ids(&first), [1]);
+        q.push(vec![job(2, true)], None);
+        q.push(vec![job(3, true)], Some(job(4, false)));
+        // Another worker takes the job that needs the upstream, not the
+        // store-only ones: they wait for the running batch to end.
+        let other = q.hand.take().unwrap();
+        assert!(matches!(other, Task::One(_)));
+        assert_eq!(ids(&other), [4]);
+        assert!(!q.hand.loop_may_decide(1));
+        q.hand.batch_done(false);
+        let next = q.hand.take().unwrap();
+        assert!(matches!(next, Task::Batch(_)));
+        assert_eq!(ids(&next), [2, 3]);
+        assert_eq!(q.hand.batches.load(Ordering::Relaxed), 2);
+    }
+
+    #[test]
+    fn on_postgres_batches_run_side_by_side_up_to_the_limit() {
+        let q = Queue::new(1000, 2);
+        q.push(vec![job(1, true)], None);
+        let a = q.hand.take().unwrap();
+        q.push(vec![job(2, true)], None);
+        let b = q.hand.take().unwrap();
+        assert_eq!((ids(&a), ids(&b)), (vec![1], vec![2]));
+        q.push(vec![job(3, true)], Some(job(4, false)));
+        // Two batches running: the third waits, the other job does not.
+        assert_eq!(ids(&q.hand.take().unwrap()), [4]);
+        q.hand.batch_done(false);
+        assert_eq!(ids(&q.hand.take().unwrap()), [3]);
+    }
+
+    #[test]
+    fn a_worker_waiting_for_the_running_batch_ends_when_the_queue_closes() {
+        // One worker decides a batch slowly; store-only jobs gather behind
+        // it and a second worker waits; the queue closes. Both end, and
+        // every job is done once.
+        let q = Queue::new(1000, 1);
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (started_tx, started_rx) = std::sync::mpsc::channel();
+        let (ended_tx, ended_rx) = std::sync::mpsc::channel();
+        q.push(vec![job(1, true)], None);
+        for _ in 0..2 {
+            let hand = std::sync::Arc::clone(&q.hand);
+            let seen = std::sync::Arc::clone(&seen);
+            let (started, ended) = (started_tx.clone(), ended_tx.clone());
+            std::thread::spawn(move || {
+                hand.work(|task| {
+                    let _ = started.send(());
+                    std::thread::sleep(Duration::from_millis(30));
+                    seen.lock().unwrap().extend(ids(&task));
+                    true
+                });
+                let _ = ended.send(());
+            });
+        }
+        started_rx.recv().unwrap();
+        q.push(vec![job(2, true), job(3, true)], None);
+        drop(q);
+        for i in 0..2 {
+            let ended = ended_rx.recv_timeout(Duration::from_secs(10));
+            assert!(ended.is_ok(), "worker {i} of 2 did not end");
+        }
+        let mut seen = seen.lock().unwrap().clone();
+        seen.sort_unstable();
+        assert_eq!(seen, [1, 2, 3]);
+    }
+
+    #[test]
+    fn the_loop_decides_only_small_reads_and_only_when_no_worker_has_work() {
+        let q = Queue::new(1000, 1);
+        assert!(!q.hand.loop_may_decide(0));
+        assert!(q.hand.loop_may_decide(1));
+        assert!(q.hand.loop_may_decide(super::IN_LOOP_MAX));
+        // A read that brings more is load: the workers take it.
+        assert!(!q.hand.loop_may_decide(super::IN_LOOP_MAX + 1));
+        q.push(vec![job(1, true)], None);
+        assert!(!q.hand.loop_may_decide(1), "a job waits for a worker");
+        let _batch = q.hand.take().unwrap();
+        assert!(!q.hand.loop_may_decide(1), "a batch is at a worker");
+        q.hand.batch_done(false);
+        assert!(q.hand.loop_may_decide(1));
     }
 
     #[test]
