@@ -10,8 +10,8 @@
 # they reach into the half-rate phase, whose idle workers wake more often.
 set -eu
 cd "$(dirname "$0")/.."
-out=$1; codes=${2:-40}; cpu=${3:-}
-target/release/examples/radius_load 2000 "$codes" 32 > "$out.load.txt" 2>&1 &
+out=$1; codes=${2:-40}; cpu=${3:-}; window=${RADIUS_PROFILE_WINDOW:-32}
+target/release/examples/radius_load 2000 "$codes" "$window" > "$out.load.txt" 2>&1 &
 gen=$!
 pid=""
 for _ in $(seq 1 600); do

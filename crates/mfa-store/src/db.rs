@@ -187,23 +187,33 @@ pub(crate) fn savepoint<T>(
     name: &str,
     f: impl FnOnce(&mut dyn Tx) -> Result<T, Error>,
 ) -> Result<Result<T, Error>, Error> {
-    tx.batch(&format!("SAVEPOINT {name}"))?;
+    control(tx, &format!("SAVEPOINT {name}"))?;
     let out = f(tx);
     if tx.lost() {
         return Err(out.err().unwrap_or(Error::CommitFailed));
     }
     match out {
         Ok(v) => {
-            tx.batch(&format!("RELEASE SAVEPOINT {name}"))?;
+            control(tx, &format!("RELEASE SAVEPOINT {name}"))?;
             Ok(Ok(v))
         }
         Err(Error::Postgres(e)) if retryable(&e) => Err(Error::Postgres(e)),
         Err(e) => {
-            tx.batch(&format!(
-                "ROLLBACK TO SAVEPOINT {name}; RELEASE SAVEPOINT {name}"
-            ))?;
+            control(tx, &format!("ROLLBACK TO SAVEPOINT {name}"))?;
+            control(tx, &format!("RELEASE SAVEPOINT {name}"))?;
             Ok(Err(e))
         }
+    }
+}
+
+/// Runs one savepoint statement: on SQLite as a cached prepared statement
+/// (a batch of sign-ins takes a savepoint per sign-in, and parsing the
+/// statement each time was most of its cost), on PostgreSQL as a simple
+/// query (one round trip, nothing prepared).
+fn control(tx: &mut dyn Tx, sql: &str) -> Result<(), Error> {
+    match tx.kind() {
+        BackendKind::Sqlite => tx.exec(sql, &[]).map(|_| ()),
+        BackendKind::Postgres => tx.batch(sql),
     }
 }
 
