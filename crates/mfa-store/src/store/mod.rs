@@ -155,9 +155,10 @@ pub(crate) struct SignInState {
     pub(crate) trusted: Option<Vec<Cidr>>,
 }
 
-/// The trusted ranges as one column: `string_agg` is PostgreSQL's and, since
-/// 3.44, SQLite's (an alias of `group_concat`).
-const RANGES_COL: &str = "(SELECT string_agg(cidr, ',') FROM trusted_ranges)";
+/// The trusted ranges as one more column (with its leading `, `):
+/// `string_agg` is PostgreSQL's and, since 3.44, SQLite's (an alias of
+/// `group_concat`).
+const RANGES_COL: &str = ", (SELECT string_agg(cidr, ',') FROM trusted_ranges)";
 
 /// Parses [`RANGES_COL`] at column `i`: NULL (no ranges) is an empty list.
 fn ranges_from(r: &Row, i: usize) -> Result<Vec<Cidr>, Error> {
@@ -177,11 +178,7 @@ pub(crate) fn sign_in_state(
     class: Option<FactorClass>,
     ranges: bool,
 ) -> Result<Option<SignInState>, Error> {
-    let ranges_col = if ranges {
-        format!(", {RANGES_COL}")
-    } else {
-        String::new()
-    };
+    let ranges_col = if ranges { RANGES_COL } else { "" };
     let (Some(class), BackendKind::Sqlite) = (class, tx.kind()) else {
         // No factor class: the user row alone. PostgreSQL: two statements.
         // After waiting for the user's row lock, READ COMMITTED re-checks
@@ -189,7 +186,7 @@ pub(crate) fn sign_in_state(
         // could be stale. A new statement sees the counter the previous
         // holder of the lock committed. (The trusted ranges are not guarded
         // by the user's lock: read with the user.)
-        let Some(r) = lock_user_row(tx, user, &ranges_col)? else {
+        let Some(r) = lock_user_row(tx, user, ranges_col)? else {
             return Ok(None);
         };
         let lock = match class {
@@ -203,14 +200,10 @@ pub(crate) fn sign_in_state(
             trusted: ranges.then(|| ranges_from(&r, 10)).transpose()?,
         }));
     };
-    let fraud_cols = FRAUD_COLS
-        .split(", ")
-        .map(|c| format!("u.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
     // `$1` before `$2` in the text: SQLite numbers parameters by first use.
+    // The fraud columns are named only in `users`, so they need no `u.`.
     let sql = format!(
-        "SELECT u.first_name, u.last_name, u.email, u.phone, {fraud_cols}, {LOCK_COLS}{ranges_col} \
+        "SELECT u.first_name, u.last_name, u.email, u.phone, {FRAUD_COLS}, {LOCK_COLS}{ranges_col} \
          FROM users u LEFT JOIN lockout l ON l.factor = $1 AND l.user_id = u.user_id \
          WHERE u.user_id = $2"
     );
