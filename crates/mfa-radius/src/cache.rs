@@ -7,12 +7,15 @@ use alloc::vec::Vec;
 use core::net::SocketAddr;
 
 /// What identifies a request: where it came from, its Identifier and its
-/// Request Authenticator.
+/// Request Authenticator. The authenticator comes first because the
+/// derived order compares fields in turn: 16 random octets tell two keys
+/// apart at the first octet or so, where the source (the same NAS address
+/// for most requests) would be compared whole first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct CacheKey {
+    pub(crate) authenticator: [u8; 16],
     pub(crate) source: SocketAddr,
     pub(crate) identifier: u8,
-    pub(crate) authenticator: [u8; 16],
 }
 
 enum Slot {
