@@ -10,8 +10,10 @@
 //! ```
 //!
 //! Each server is measured twice: closed loop with WINDOW requests in flight
-//! (the maximum rate), then paced at half that rate (the latency
-//! percentiles). Every request is a distinct user and valid code (HOTP,
+//! (the maximum rate, if WINDOW is enough to saturate the server), then
+//! paced at half that rate (the latency percentiles). FreeRADIUS is at its
+//! maximum with 32 in flight; ours, whose every sign-in waits for a commit's
+//! fsync, needs more to fill its batches (128: docs/benchmarks.md, run 11). Every request is a distinct user and valid code (HOTP,
 //! counters 1..) or password, and every answer is checked (authenticators)
 //! and must be an Access-Accept. The server's CPU time per request comes
 //! from /proc/PID/stat, which does not depend on the generator sharing the
