@@ -165,11 +165,22 @@ impl Hand {
     /// queue is closed and empty, or `on` says the loop is gone (`false`).
     fn work(&self, mut on: impl FnMut(Task) -> bool) {
         while let Some(task) = self.take() {
-            let batch = matches!(task, Task::Batch(_));
+            // The batch is marked done even if `on` unwinds: on SQLite no
+            // other batch could ever be taken otherwise. (Built only for a
+            // batch: dropping one marks a batch done.)
+            let mut done = if matches!(task, Task::Batch(_)) {
+                Some(BatchDone {
+                    hand: self,
+                    leaving: true,
+                })
+            } else {
+                None
+            };
             let sent = on(task);
-            if batch {
-                self.batch_done(!sent);
+            if let Some(d) = done.as_mut() {
+                d.leaving = !sent;
             }
+            drop(done);
             if !sent {
                 break;
             }
@@ -199,6 +210,19 @@ impl Hand {
         if wake {
             self.ready.notify_all();
         }
+    }
+}
+
+/// Marks a worker's batch done when dropped ([`Hand::batch_done`]), also
+/// when the worker unwinds (then as `leaving`, so the others are woken).
+struct BatchDone<'a> {
+    hand: &'a Hand,
+    leaving: bool,
+}
+
+impl Drop for BatchDone<'_> {
+    fn drop(&mut self) {
+        self.hand.batch_done(self.leaving);
     }
 }
 
@@ -879,6 +903,29 @@ mod tests {
         let mut seen = seen.lock().unwrap().clone();
         seen.sort_unstable();
         assert_eq!(seen, [1, 2, 3]);
+    }
+
+    #[test]
+    fn a_worker_that_unwinds_in_a_batch_leaves_the_next_batch_to_the_others() {
+        let q = Queue::new(1000, 1);
+        q.push(vec![job(1, true)], None);
+        let hand = std::sync::Arc::clone(&q.hand);
+        let first = std::thread::spawn(move || {
+            hand.work(|_| panic!("a bug in deciding the batch"));
+        });
+        assert!(first.join().is_err());
+        q.push(vec![job(2, true)], None);
+        let hand = std::sync::Arc::clone(&q.hand);
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(hand.take().map(|t| ids(&t)));
+        });
+        let taken = rx.recv_timeout(Duration::from_secs(10));
+        assert_eq!(
+            taken.ok().flatten(),
+            Some(vec![2]),
+            "the next batch was not taken"
+        );
     }
 
     #[test]
