@@ -135,8 +135,7 @@ impl Hand {
     fn take(&self) -> Option<Task> {
         let mut t = self.lock();
         loop {
-            let batch_free = self.running.load(Ordering::SeqCst) < self.batch_limit;
-            let (task, n) = if !t.store.is_empty() && batch_free {
+            let (task, n) = if !t.store.is_empty() && self.batch_may_start() {
                 let n = t.store.len().min(BATCH_MAX);
                 self.batches.fetch_add(1, Ordering::Relaxed);
                 self.batched.fetch_add(n as u64, Ordering::Relaxed);
@@ -151,14 +150,19 @@ impl Hand {
                 continue;
             };
             self.waiting.fetch_sub(n, Ordering::Relaxed);
-            let more = !t.other.is_empty()
-                || (!t.store.is_empty() && self.running.load(Ordering::SeqCst) < self.batch_limit);
+            let more = !t.other.is_empty() || (!t.store.is_empty() && self.batch_may_start());
             drop(t);
             if more {
                 self.ready.notify_one();
             }
             return Some(task);
         }
+    }
+
+    /// Whether a worker may take a batch now: fewer than `batch_limit` are
+    /// being decided. Read under the lock (`running` changes only under it).
+    fn batch_may_start(&self) -> bool {
+        self.running.load(Ordering::SeqCst) < self.batch_limit
     }
 
     /// A worker's life: takes tasks and does them with `on` until the
@@ -274,8 +278,7 @@ impl Queue {
         }
         let mut t = self.hand.lock();
         t.store.append(&mut jobs);
-        let wake =
-            other.is_some() || self.hand.running.load(Ordering::SeqCst) < self.hand.batch_limit;
+        let wake = other.is_some() || self.hand.batch_may_start();
         t.other.extend(other);
         self.hand.waiting.fetch_add(n, Ordering::Relaxed);
         drop(t);
